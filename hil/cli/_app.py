@@ -1,0 +1,68 @@
+"""The typer application and the one place where errors become exit codes.
+
+Why a custom ``main``: every ``HilError`` must reach the user as one line on stderr naming what
+to fix, with the error's exit code (2 for bad input), never as a traceback. Command modules
+import heavy libraries (torch, hls4ml) inside the command functions so ``hil --help`` and cache
+hits start fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+import click
+import typer
+
+from hil.errors import HilError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="hil",
+    help="Hardware-in-the-loop co-search of quantized networks and their FPGA implementation.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress of every stage to stderr."),
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _register_commands() -> None:
+    # Imported here, not at module top, so each command module can import ``app`` from here.
+    from hil.cli import _boards, _convert, _costmodel, _reports  # noqa: F401
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns (and, as a console script, exits with) the process exit code."""
+    _register_commands()
+    try:
+        result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        print("hil: aborted", file=sys.stderr)
+        return 130
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except HilError as exc:
+        print(f"hil: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    return int(result) if isinstance(result, int) else 0
+
+
+def entry_point() -> None:
+    """Console-script entry: exit with ``main()``'s code."""
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Pydantic models of inventory.yaml: boards (part, resources, clock, connection) and the farm.
+
+Why convert BRAM at load: datasheets and the inventory give 36 Kb blocks, hls4ml and Vivado
+reports count 18 Kb blocks. Converting once here means every later comparison is in the same
+unit (``bram_18k``) and no caller can forget the factor of two.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+
+__all__ = ["Resources", "Board", "Farm", "Inventory"]
+
+_SCHEDULER = re.compile(r"^tcp://[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
+
+
+class Resources(BaseModel):
+    """A part's resources. ``bram_18k`` is in 18 Kb blocks (twice the datasheet's 36 Kb count)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lut: PositiveInt
+    ff: PositiveInt
+    dsp: int = Field(ge=0)
+    bram_18k: int = Field(ge=0)
+    uram: int = Field(default=0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bram36_to_18k(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "bram36" in data:
+            if "bram_18k" in data:
+                raise ValueError("give either bram36 (36 Kb blocks, as on datasheets) or bram_18k, not both")
+            bram36 = data.pop("bram36")
+            if isinstance(bram36, bool) or not isinstance(bram36, int) or bram36 < 0:
+                raise ValueError(f"bram36 must be a whole number of 36 Kb blocks >= 0, got {bram36!r}")
+            data["bram_18k"] = 2 * bram36
+        elif "bram_18k" not in data:
+            raise ValueError("missing bram36 (36 Kb BRAM blocks, as on the datasheet)")
+        return data
+
+    def as_dict(self) -> dict[str, int]:
+        """Resources in canonical metric keys."""
+        return {"lut": self.lut, "ff": self.ff, "dsp": self.dsp, "bram_18k": self.bram_18k, "uram": self.uram}
+
+
+class Board(BaseModel):
+    """One board. Without ``host`` it is emulated: the same agent, run locally or over loopback SSH."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    part: str = Field(min_length=4)
+    resources: Resources
+    clock_mhz: float = Field(gt=0, le=1000)
+    host: str | None = None
+    port: int = Field(default=22, ge=1, le=65535)
+    user: str = "xilinx"
+    key_file: Path | None = None
+    known_hosts: Path | None = None
+    python: str = "/usr/local/share/pynq-venv/bin/python3"
+    workdir: str = "/home/xilinx/hil"
+
+    @property
+    def emulated(self) -> bool:
+        """True when no host is configured: numbers from this board are labelled emulated."""
+        return self.host is None
+
+    @field_validator("part")
+    @classmethod
+    def _strip_part(cls, part: str) -> str:
+        # Vivado part names are case-sensitive (xck26-sfvc784-2LV-c): keep the case as given.
+        return part.strip()
+
+    @field_validator("key_file", "known_hosts")
+    @classmethod
+    def _expand_user(cls, path: Path | None) -> Path | None:
+        return None if path is None else path.expanduser()
+
+
+class Farm(BaseModel):
+    """Where builds run: a local dask cluster (scheduler null) or a farm's dask scheduler."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scheduler: str | None = None
+    artifacts: Path = Path("bitstreams")
+    builder: Literal["estimate", "vivado"] = "estimate"
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler_address(cls, address: str | None) -> str | None:
+        if address is not None and not _SCHEDULER.match(address):
+            raise ValueError(f"scheduler must look like tcp://HOST:8786, got {address!r}")
+        return address
+
+
+class Inventory(BaseModel):
+    """The whole inventory file, with the path it was read from (relative paths resolve there)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    boards: dict[str, Board]
+    farm: Farm = Farm()
+    source: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_boards(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("boards"), dict):
+            boards = {}
+            for name, entry in data["boards"].items():
+                boards[name] = {**entry, "name": name} if isinstance(entry, dict) else entry
+            data = {**data, "boards": boards}
+        return data
+
+    def board(self, name: str) -> Board:
+        """The named board, or a ConfigError listing the known ones."""
+        from hil.errors import ConfigError
+
+        try:
+            return self.boards[name]
+        except KeyError:
+            where = f" in {self.source}" if self.source else ""
+            raise ConfigError(
+                f"unknown board {name!r}{where}; known boards: {', '.join(sorted(self.boards))}"
+            ) from None
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """The artifact store, resolved against the inventory file's folder."""
+        path = self.farm.artifacts.expanduser()
+        if path.is_absolute() or self.source is None:
+            return path
+        return self.source.parent / path

@@ -1,0 +1,71 @@
+"""Canonical metric keys, provenance and error codes: the words every part of hil shares.
+
+Why enums of strings: records are stored as JSON lines and read back by other tools and
+later versions, so the stored form is the enum's *value* (a plain lowercase or uppercase
+word), never a Python repr.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+__all__ = ["METRIC_KEYS", "METRIC_UNITS", "Provenance", "ErrorCode", "FIDELITY_RANK"]
+
+#: Every metric a record may carry, with its unit. BRAM is always counted in 18 Kb blocks.
+METRIC_UNITS: dict[str, str] = {
+    "lut": "LUT",
+    "ff": "FF",
+    "dsp": "DSP slices",
+    "bram_18k": "18 Kb BRAM blocks",
+    "uram": "URAM blocks",
+    "ii_cycles": "cycles",
+    "latency_cycles": "cycles",
+    "clock_mhz": "MHz",
+    "throughput_fps": "images/s",
+    "latency_ms_p50": "ms",
+    "latency_ms_p99": "ms",
+    "power_w": "W",
+    "accuracy": "fraction",
+}
+METRIC_KEYS: tuple[str, ...] = tuple(METRIC_UNITS)
+
+
+class Provenance(str, Enum):
+    """Where a number came from, lowest to highest fidelity for hardware figures."""
+
+    ESTIMATE = "estimate"  # analytic cost model
+    HLS = "hls"  # HLS csynth report
+    SYNTH = "synth"  # Vivado post-synthesis
+    IMPL = "impl"  # Vivado post-route
+    CSIM = "csim"  # bit-accurate C simulation (accuracy, outputs)
+    BOARD = "board"  # measured on a real board
+    EMULATED = "emulated"  # an emulated board; its record names the source of its timing
+
+
+#: Order used to pick the best available hardware number. An emulated figure is never ranked
+#: above its source: callers resolve EMULATED to the rank of the provenance it was derived from.
+FIDELITY_RANK: dict[Provenance, int] = {
+    Provenance.ESTIMATE: 0,
+    Provenance.HLS: 1,
+    Provenance.SYNTH: 2,
+    Provenance.IMPL: 3,
+    Provenance.CSIM: 3,
+    Provenance.BOARD: 4,
+}
+
+
+class ErrorCode(str, Enum):
+    """Why a measurement failed; OK when it did not. Stored by name."""
+
+    OK = "OK"
+    CONVERT = "CONVERT"
+    CSIM = "CSIM"
+    HLS = "HLS"
+    SYNTH = "SYNTH"
+    TIMING = "TIMING"
+    RESOURCE_OVERFLOW = "RESOURCE_OVERFLOW"
+    BUILD_TIMEOUT = "BUILD_TIMEOUT"
+    DEPLOY = "DEPLOY"
+    RUN_TIMEOUT = "RUN_TIMEOUT"
+    WRONG_ANSWER = "WRONG_ANSWER"
+    BOARD_UNREACHABLE = "BOARD_UNREACHABLE"
