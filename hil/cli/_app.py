@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 
 import click
@@ -60,6 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HilError as exc:
         print(f"hil: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:
+        print("hil: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in hil: one line by default, the traceback with -v
+        if logging.getLogger().isEnabledFor(logging.INFO):
+            traceback.print_exc()
+        print(f"hil: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)", file=sys.stderr)
+        return 3
     return int(result) if isinstance(result, int) else 0
 
 

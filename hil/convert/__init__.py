@@ -1,0 +1,27 @@
+"""Conversion of ingested models to hls4ml designs, and their bit-accurate C simulation."""
+
+from hil.convert._csim import CSimResult, cache_root, compare_outputs, compile_cached, run_csim
+from hil.convert._hls import accelerator_boards, build_hls_config, convert_model, summarize
+from hil.convert._options import BACKENDS, IO_TYPES, STRATEGIES, ConversionOptions, parse_precision, parse_shape
+from hil.convert._pipeline import ConversionResult, convert, csim_inputs
+
+__all__ = [
+    "BACKENDS",
+    "IO_TYPES",
+    "STRATEGIES",
+    "ConversionOptions",
+    "ConversionResult",
+    "CSimResult",
+    "accelerator_boards",
+    "build_hls_config",
+    "cache_root",
+    "compare_outputs",
+    "compile_cached",
+    "convert",
+    "convert_model",
+    "csim_inputs",
+    "parse_precision",
+    "parse_shape",
+    "run_csim",
+    "summarize",
+]

@@ -1,0 +1,191 @@
+"""Quantization-aware CNNs in brevitas, their training, and QONNX export.
+
+Why these quantizers: power-of-two ("fixed point") scales map onto ap_fixed types exactly, and a
+16-bit integer bias with the preceding layer returning a QuantTensor keeps the bias on the
+accumulator's grid. Together they make hls4ml's C simulation bit-exact against qonnx execution
+(DESIGN.md), which is what lets the search trust C-sim accuracy.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["QatCnnSpec", "build_qat_cnn", "train_classifier", "evaluate", "export_qonnx"]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QatCnnSpec:
+    """A small quantized CNN: conv blocks (conv, ReLU, optional max-pool), then dense layers.
+
+    Attributes:
+        input_shape: (channels, height, width).
+        n_classes: outputs of the last dense layer (logits; no softmax).
+        conv_channels: output channels of each conv block.
+        kernel_sizes: kernel of each conv block (same padding).
+        pool: whether each conv block ends in a 2x2 max-pool.
+        dense_units: hidden dense layers before the classifier.
+        weight_bits: weight bits per layer (conv blocks, dense layers, classifier), 2..16.
+        act_bits: activation bits per ReLU (conv blocks, then hidden dense layers), 2..16.
+        input_bits: bits of the signed input quantizer.
+    """
+
+    input_shape: tuple[int, int, int]
+    n_classes: int
+    conv_channels: tuple[int, ...] = (8, 16)
+    kernel_sizes: tuple[int, ...] = (3, 3)
+    pool: tuple[bool, ...] = (True, True)
+    dense_units: tuple[int, ...] = ()
+    weight_bits: tuple[int, ...] = field(default=())
+    act_bits: tuple[int, ...] = field(default=())
+    input_bits: int = 8
+
+    def __post_init__(self) -> None:
+        n_conv, n_dense = len(self.conv_channels), len(self.dense_units) + 1
+        if not (len(self.kernel_sizes) == len(self.pool) == n_conv):
+            raise ValueError("conv_channels, kernel_sizes and pool must have one entry per conv block")
+        if not self.weight_bits:
+            object.__setattr__(self, "weight_bits", (4,) * (n_conv + n_dense))
+        if not self.act_bits:
+            object.__setattr__(self, "act_bits", (4,) * (n_conv + n_dense - 1))
+        if len(self.weight_bits) != n_conv + n_dense or len(self.act_bits) != n_conv + n_dense - 1:
+            raise ValueError("weight_bits needs one entry per conv/dense layer, act_bits one per ReLU")
+        for bits in (*self.weight_bits, *self.act_bits, self.input_bits):
+            if not 2 <= bits <= 16:
+                raise ValueError(f"bit widths must be 2..16, got {bits}")
+
+
+def _quantizers(bits: int, kind: str) -> Any:
+    from brevitas.quant import (
+        Int8ActPerTensorFixedPoint,
+        Int8WeightPerTensorFixedPoint,
+        Uint8ActPerTensorFixedPoint,
+    )
+
+    base = {"weight": Int8WeightPerTensorFixedPoint, "act": Uint8ActPerTensorFixedPoint, "input": Int8ActPerTensorFixedPoint}[kind]
+    return type(f"{kind.title()}{bits}FixedPoint", (base,), {"bit_width": bits})
+
+
+def build_qat_cnn(spec: QatCnnSpec) -> Any:
+    """A brevitas ``nn.Module`` for ``spec`` (returns logits)."""
+    import brevitas.nn as qnn
+    import torch.nn as nn
+    from brevitas.quant import Int16Bias
+
+    layers: list[nn.Module] = [qnn.QuantIdentity(act_quant=_quantizers(spec.input_bits, "input"), return_quant_tensor=True)]
+    channels, height, width = spec.input_shape
+    index = 0
+    for out_channels, kernel, pool in zip(spec.conv_channels, spec.kernel_sizes, spec.pool, strict=True):
+        layers += [
+            qnn.QuantConv2d(
+                channels,
+                out_channels,
+                kernel,
+                padding=kernel // 2,
+                weight_quant=_quantizers(spec.weight_bits[index], "weight"),
+                bias_quant=Int16Bias,
+            ),
+            qnn.QuantReLU(act_quant=_quantizers(spec.act_bits[index], "act"), return_quant_tensor=True),
+        ]
+        if pool:
+            layers.append(nn.MaxPool2d(2))
+            height, width = height // 2, width // 2
+        channels = out_channels
+        index += 1
+    layers.append(nn.Flatten())
+    features = channels * height * width
+    for units in spec.dense_units:
+        layers += [
+            qnn.QuantLinear(features, units, weight_quant=_quantizers(spec.weight_bits[index], "weight"), bias_quant=Int16Bias),
+            qnn.QuantReLU(act_quant=_quantizers(spec.act_bits[index], "act"), return_quant_tensor=True),
+        ]
+        features = units
+        index += 1
+    layers.append(
+        qnn.QuantLinear(features, spec.n_classes, weight_quant=_quantizers(spec.weight_bits[index], "weight"), bias_quant=Int16Bias)
+    )
+    return nn.Sequential(*layers)
+
+
+def _set_threads() -> None:
+    import torch
+
+    torch.set_num_threads(max(1, min(int(os.environ.get("HIL_TORCH_THREADS", os.cpu_count() or 1)), 8)))
+
+
+def train_classifier(
+    model: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int = 3,
+    batch_size: int = 64,
+    lr: float = 1e-2,
+    seed: int = 0,
+) -> float:
+    """Train with Adam and cross-entropy; returns the last epoch's mean training loss."""
+    import torch
+
+    _set_threads()
+    torch.manual_seed(seed)
+    inputs = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    targets = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    generator = torch.Generator().manual_seed(seed)
+    mean_loss = float("nan")
+    model.train()
+    for epoch in range(epochs):
+        order = torch.randperm(len(inputs), generator=generator)
+        total, batches = 0.0, 0
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            optimizer.zero_grad()
+            loss = loss_fn(model(inputs[batch]), targets[batch])
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach())
+            batches += 1
+        mean_loss = total / max(batches, 1)
+        _log.info("epoch %d: loss %.4f", epoch + 1, mean_loss)
+    model.eval()
+    return mean_loss
+
+
+def evaluate(model: Any, x: np.ndarray, y: np.ndarray, batch_size: int = 512) -> float:
+    """Top-1 accuracy of ``model`` on (x, y)."""
+    import torch
+
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for start in range(0, len(x), batch_size):
+            logits = model(torch.from_numpy(np.ascontiguousarray(x[start : start + batch_size], dtype=np.float32)))
+            correct += int((logits.argmax(1).numpy() == y[start : start + batch_size]).sum())
+    return correct / max(len(x), 1)
+
+
+def export_qonnx(model: Any, input_shape: tuple[int, ...], path: str | Path) -> Path:
+    """Export a trained brevitas model to QONNX (batch 1); returns the path."""
+    import contextlib
+    import io
+    import warnings
+
+    import torch
+    from brevitas.export import export_qonnx as brevitas_export
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    sink = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        warnings.simplefilter("ignore")
+        brevitas_export(model, torch.zeros(1, *input_shape), export_path=str(target))
+    return target

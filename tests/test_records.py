@@ -1,0 +1,102 @@
+"""Records: canonical keys, provenance, schema versions, JSON lines, design keys."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hil.errors import RecordError
+from hil.records import (
+    METRIC_KEYS,
+    SCHEMA_VERSION,
+    ErrorCode,
+    MeasureResult,
+    Metric,
+    Provenance,
+    append_results,
+    design_key,
+    read_results,
+)
+
+
+def _result(key: str = "abc", lut: float = 1234.0) -> MeasureResult:
+    return MeasureResult(
+        design_key=key,
+        board="zcu104",
+        metrics={
+            "lut": Metric(value=lut, provenance=Provenance.HLS),
+            "throughput_fps": Metric(value=1300.0, provenance=Provenance.EMULATED, source=Provenance.HLS),
+        },
+        stage_seconds={"convert": 0.5},
+        tool_versions={"hls4ml": "1.3.0"},
+    )
+
+
+def test_canonical_vocabulary_is_complete() -> None:
+    assert set(METRIC_KEYS) == {
+        "lut", "ff", "dsp", "bram_18k", "uram", "ii_cycles", "latency_cycles", "clock_mhz",
+        "throughput_fps", "latency_ms_p50", "latency_ms_p99", "power_w", "accuracy",
+    }  # fmt: skip
+    assert {p.value for p in Provenance} == {"estimate", "hls", "synth", "impl", "csim", "board", "emulated"}
+    assert "BOARD_UNREACHABLE" in {e.value for e in ErrorCode} and len(ErrorCode) == 12
+
+
+def test_jsonl_round_trip_keeps_every_field(tmp_path) -> None:
+    path = tmp_path / "records.jsonl"
+    first, second = _result("k1", 100.0), _result("k2", 200.0).model_copy(
+        update={"error_code": ErrorCode.TIMING, "message": "WNS -0.3 ns"}
+    )
+    assert append_results(path, [first]) == 1
+    append_results(path, [second])
+    back = read_results(path)
+    assert back == [first, second]
+    assert back[1].error_code is ErrorCode.TIMING and not back[1].ok
+    raw = json.loads(path.read_text().splitlines()[1])
+    assert raw["error_code"] == "TIMING" and raw["schema_version"] == SCHEMA_VERSION
+    assert raw["metrics"]["throughput_fps"] == {"value": 1300.0, "provenance": "emulated", "source": "hls"}
+
+
+def test_unknown_schema_version_is_refused_with_line_number(tmp_path) -> None:
+    path = tmp_path / "records.jsonl"
+    append_results(path, [_result()])
+    line = json.loads(path.read_text())
+    line["schema_version"] = 99
+    with open(path, "a") as handle:
+        handle.write(json.dumps(line) + "\n")
+    with pytest.raises(RecordError, match=r"records.jsonl:2: record schema_version 99 is not supported"):
+        read_results(path)
+
+
+def test_malformed_records_name_line_and_field(tmp_path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"schema_version": 1, "design_key": "x", "metrics": {"luts": {"value": 1, "provenance": "hls"}}}\n')
+    with pytest.raises(RecordError, match=r"bad.jsonl:1: field metrics: .*luts"):
+        read_results(path)
+    path.write_text("not json\n")
+    with pytest.raises(RecordError, match=r"bad.jsonl:1: not a JSON object"):
+        read_results(path)
+
+
+def test_emulated_metric_must_name_its_source() -> None:
+    with pytest.raises(ValueError, match="emulated metric must name"):
+        Metric(value=1.0, provenance=Provenance.EMULATED)
+
+
+def test_design_key_hashes_every_input() -> None:
+    options = {"precision": "ap_fixed<16,6>", "reuse_factor": 1, "io_type": "io_stream"}
+    versions = {"hls4ml": "1.3.0", "g++": "12.2.0"}
+    base = design_key(b"model", options, part="xczu7ev-ffvc1156-2-e", clock_mhz=200, versions=versions)
+    assert len(base) == 64
+    assert base == design_key(
+        b"model", dict(reversed(list(options.items()))), part="xczu7ev-ffvc1156-2-e", clock_mhz=200.0, versions=versions
+    )
+    variants = [
+        design_key(b"model2", options, part="xczu7ev-ffvc1156-2-e", clock_mhz=200, versions=versions),
+        design_key(b"model", {**options, "reuse_factor": 2}, part="xczu7ev-ffvc1156-2-e", clock_mhz=200, versions=versions),
+        design_key(b"model", options, part="xczu9eg-ffvb1156-2-e", clock_mhz=200, versions=versions),
+        design_key(b"model", options, part="xczu7ev-ffvc1156-2-e", clock_mhz=250, versions=versions),
+        design_key(b"model", options, part="xczu7ev-ffvc1156-2-e", clock_mhz=200, versions={**versions, "g++": "13.1"}),
+        design_key(b"model", options, part="xczu7ev-ffvc1156-2-e", clock_mhz=200, versions={**versions, "hls4ml": "1.4"}),
+    ]
+    assert len({base, *variants}) == 7
