@@ -52,6 +52,9 @@ def torch_to_onnx(
     """
     import torch
 
+    # the exporter logs registration chatter (e.g. "torchvision is not installed") on stderr
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+    logging.getLogger("torch.export").setLevel(logging.ERROR)
     try:
         if fmt is ModelFormat.TORCHSCRIPT:
             module = torch.jit.load(str(path), map_location="cpu")
@@ -76,7 +79,15 @@ def torch_to_onnx(
             warnings.simplefilter("ignore")
             try:
                 if program is not None:
-                    torch.onnx.export(program, (example,), str(out), input_names=["input"], output_names=["output"])
+                    torch.onnx.export(
+                        program,
+                        (example,),
+                        str(out),
+                        input_names=["input"],
+                        output_names=["output"],
+                        external_data=False,  # one self-contained file: we read its bytes back
+                        verbose=False,
+                    )
                 else:
                     # TorchScript is exported with the TorchScript-based exporter, the only one taking it.
                     torch.onnx.export(
@@ -88,9 +99,14 @@ def torch_to_onnx(
         onnx_bytes = out.read_bytes()
     _log.info("exported %s (%s) to ONNX, input shape %s", path, fmt.value, input_shape)
 
+    # A torch.export program guards its exported (static) batch size: feed it batches of that size.
+    chunk = input_shape[0] if program is not None else None
+
     def reference(x: np.ndarray) -> np.ndarray:
+        data = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+        step = chunk or max(len(data), 1)
         with torch.no_grad():
-            y = module(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
-        return np.asarray(y.detach().numpy(), dtype=np.float32)
+            outs = [module(data[i : i + step]).detach().numpy() for i in range(0, len(data), step)]
+        return np.concatenate(outs).astype(np.float32)
 
     return onnx_bytes, tuple(input_shape), reference

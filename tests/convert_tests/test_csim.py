@@ -1,0 +1,94 @@
+"""C simulation of trained models: bit-exact QAT, float argmax agreement, the narrow-precision
+control, and the compiled-library cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests._models import TrainedModel
+
+pytestmark = pytest.mark.slow
+
+
+def _convert_json(run_cli, model: Path, out: Path, *extra: object) -> tuple[int, dict]:  # type: ignore[no-untyped-def, type-arg]
+    code, stdout, stderr = run_cli("convert", model, "--board", "zcu104", "--out", out, "--json", *extra)
+    assert code in (0, 1), stderr
+    return code, json.loads(stdout)
+
+
+def test_qat_cnn_cifar_is_bit_exact_against_qonnx(run_cli, cifar_cnn: TrainedModel, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """4-bit brevitas CNN trained on CIFAR-10 images: every output equals qonnx execution bit for bit."""
+    assert cifar_cnn.accuracy > 0.25, f"the QAT CNN did not learn (test accuracy {cifar_cnn.accuracy:.3f})"
+    inputs, labels = tmp_path / "x.npy", tmp_path / "y.npy"
+    np.save(inputs, cifar_cnn.x_test)
+    np.save(labels, cifar_cnn.y_test)
+    code, summary = _convert_json(
+        run_cli, cifar_cnn.path, tmp_path / "prj", "--csim", len(cifar_cnn.x_test), "--inputs", inputs, "--labels", labels
+    )
+    assert code == 0
+    assert summary["format"] == "qonnx" and summary["input_shape"] == [1, 3, 32, 32]
+    assert summary["input_quantizer"]["bit_width"] == 8.0
+    csim = summary["csim"]
+    assert csim["n_inputs"] == len(cifar_cnn.x_test)
+    assert csim["bit_identical_fraction"] == 1.0 and csim["max_abs_error"] == 0.0
+    assert csim["argmax_agreement"] == 1.0
+    assert csim["hls_accuracy"] == csim["reference_accuracy"] > 0.25
+    weights = [layer["precision"]["weight"] for layer in summary["layers"] if "weight" in layer["precision"]]
+    assert weights and all(w.startswith("ap_fixed<4,") for w in weights), weights
+    assert (tmp_path / "prj" / "firmware" / "myproject.cpp").is_file()
+
+
+@pytest.mark.parametrize("name", ["dense", "conv_ts", "conv_ep"])
+def test_float_models_agree_at_16_bits_and_cache_the_build(
+    run_cli, digits_models: dict[str, TrainedModel], tmp_path: Path, name: str  # type: ignore[no-untyped-def]
+) -> None:
+    model = digits_models[name]
+    assert model.accuracy > 0.85, f"{name} did not learn (test accuracy {model.accuracy:.3f})"
+    inputs, labels = tmp_path / "x.npy", tmp_path / "y.npy"
+    np.save(inputs, model.x_test)
+    np.save(labels, model.y_test)
+    args: tuple[object, ...] = ("--precision", "ap_fixed<16,6>", "--csim", len(model.x_test), "--inputs", inputs, "--labels", labels)
+    if name == "conv_ts":  # TorchScript records no input shape
+        args += ("--input-shape", "1,1,8,8")
+    code, first = _convert_json(run_cli, model.path, tmp_path / "prj", *args, "--min-agreement", "0.95")
+    assert code == 0 and first["passed"]
+    csim = first["csim"]
+    assert csim["argmax_agreement"] >= 0.95, csim
+    assert csim["distinct_classes"] >= 5
+    assert csim["hls_accuracy"] > 0.85
+    assert not csim["cache_hit"] and csim["compile_seconds"] > 0.5
+    if name == "dense":
+        assert first["layers"][-1]["class"] == "Softmax"
+
+    code, second = _convert_json(run_cli, model.path, tmp_path / "prj2", *args)
+    assert code == 0 and second["design_key"] == first["design_key"]
+    assert second["csim"]["cache_hit"] and second["csim"]["compile_seconds"] == 0.0
+    assert second["csim"]["argmax_agreement"] == csim["argmax_agreement"]
+
+
+def test_too_narrow_precision_reports_mismatch_and_fails(run_cli, digits_models: dict[str, TrainedModel], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    model = digits_models["dense"]
+    inputs = tmp_path / "x.npy"
+    np.save(inputs, model.x_test)
+    code, summary = _convert_json(
+        run_cli, model.path, tmp_path / "prj", "--precision", "ap_fixed<4,1>", "--csim", 200, "--inputs", inputs,
+        "--min-agreement", "0.95",
+    )  # fmt: skip
+    assert code == 1 and summary["passed"] is False
+    assert summary["csim"]["argmax_agreement"] < 0.95
+    assert summary["csim"]["max_abs_error"] > 0.1
+
+
+def test_random_inputs_when_no_data_given(run_cli, digits_models: dict[str, TrainedModel], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, summary = _convert_json(run_cli, digits_models["conv_ts"].path, tmp_path / "prj", "--csim", 16, "--input-shape", "1,1,8,8")
+    assert code == 0 and summary["csim"]["n_inputs"] == 16 and summary["format"] == "torchscript"
+    assert summary["csim"]["mean_abs_error"] < 0.05 and summary["csim"]["argmax_agreement"] >= 0.9
+
+
+def test_torchscript_without_shape_asks_for_it(run_cli, digits_models: dict[str, TrainedModel], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run_cli("convert", digits_models["conv_ts"].path, "--board", "zcu104", "--out", tmp_path / "p")
+    assert code == 2 and "--input-shape" in err and err.count("\n") == 1
