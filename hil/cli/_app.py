@@ -42,7 +42,7 @@ def _root(
 
 def _register_commands() -> None:
     # Imported here, not at module top, so each command module can import ``app`` from here.
-    from hil.cli import _boards, _convert, _costmodel, _reports  # noqa: F401
+    from hil.cli import _boards, _build, _convert, _costmodel, _farm, _measure, _reports, _search  # noqa: F401
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""`hil build`: (to be filled in)."""

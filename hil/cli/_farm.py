@@ -1,0 +1,1 @@
+"""`hil farm`: (to be filled in)."""

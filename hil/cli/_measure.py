@@ -1,0 +1,1 @@
+"""`hil measure`: (to be filled in)."""

@@ -1,0 +1,1 @@
+"""`hil search`: (to be filled in)."""
