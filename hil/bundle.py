@@ -40,7 +40,14 @@ import numpy as np
 
 from hil.errors import BoardError
 
-__all__ = ["BUNDLE_FORMAT_VERSION", "BundleTiming", "BoardBundle", "write_bundle", "read_bundle", "sha256_file"]
+__all__ = [
+    "BUNDLE_FORMAT_VERSION",
+    "BundleTiming",
+    "BoardBundle",
+    "write_bundle",
+    "read_bundle",
+    "sha256_file",
+]
 
 BUNDLE_FORMAT_VERSION = 1
 _MANIFEST = "bundle.json"
@@ -122,7 +129,11 @@ def write_bundle(
     for name, source in (("csim.so", csim_library), ("design.bit", bitstream), ("design.hwh", hwh)):
         if source is not None:
             shutil.copyfile(source, target / name)
-    files = {name: sha256_file(target / name) for name in ("inputs.npy", "expected.npy", *_OPTIONAL_FILES) if (target / name).is_file()}
+    files = {
+        name: sha256_file(target / name)
+        for name in ("inputs.npy", "expected.npy", *_OPTIONAL_FILES)
+        if (target / name).is_file()
+    }
     bundle = BoardBundle(
         path=target,
         design_key=design_key,

@@ -27,7 +27,7 @@ from search.qat import QatCnnSpec, build_qat_cnn, evaluate, export_qonnx, train_
 _log = logging.getLogger(__name__)
 
 
-def run_demo(board_name: str, out: Path, epochs: int = 3, inventory: Path | None = None) -> dict:  # type: ignore[type-arg]
+def run_demo(board_name: str, out: Path, epochs: int = 3, inventory: Path | None = None) -> dict:
     """Train, export, convert and C-simulate; returns the conversion summary plus accuracies."""
     board = load_inventory(inventory).board(board_name)
     data = load_dataset("digits", seed=0)
@@ -69,15 +69,24 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(summary, indent=2, sort_keys=True, default=str))
         return 0
     csim = summary["csim"]
-    print(f"trained a 4-bit CNN on digits: validation accuracy {summary['val_accuracy_torch']:.3f} (torch, QAT)")
-    print(f"QONNX: {summary['model']}")
-    print(f"hls4ml project for {summary['board']} ({summary['part']} @ {summary['clock_mhz']:g} MHz): {summary['project_dir']}")
     print(
-        f"C simulation of {csim['n_inputs']} test images: bit-identical outputs {csim['bit_identical_fraction']:.4f}, "
+        f"trained a 4-bit CNN on digits: validation accuracy {summary['val_accuracy_torch']:.3f} (torch, QAT)"
+    )
+    print(f"QONNX: {summary['model']}")
+    print(
+        f"hls4ml project for {summary['board']} ({summary['part']} @ {summary['clock_mhz']:g} MHz): "
+        f"{summary['project_dir']}"
+    )
+    print(
+        f"C simulation of {csim['n_inputs']} test images: "
+        f"bit-identical outputs {csim['bit_identical_fraction']:.4f}, "
         f"argmax agreement {csim['argmax_agreement']:.4f}, test accuracy {csim['hls_accuracy']:.3f} "
         f"(fixed point) vs {csim['reference_accuracy']:.3f} (qonnx)"
     )
-    print(f"compile {csim['compile_seconds']:.1f} s{' (cache hit)' if csim['cache_hit'] else ''}, run {csim['run_seconds']:.2f} s")
+    print(
+        f"compile {csim['compile_seconds']:.1f} s{' (cache hit)' if csim['cache_hit'] else ''}, "
+        f"run {csim['run_seconds']:.2f} s"
+    )
     print(f"summary: {args.out / 'summary.json'}")
     return 0 if np.isclose(csim["bit_identical_fraction"], 1.0) else 1
 

@@ -69,7 +69,11 @@ def _quantizers(bits: int, kind: str) -> Any:
         Uint8ActPerTensorFixedPoint,
     )
 
-    base = {"weight": Int8WeightPerTensorFixedPoint, "act": Uint8ActPerTensorFixedPoint, "input": Int8ActPerTensorFixedPoint}[kind]
+    base = {
+        "weight": Int8WeightPerTensorFixedPoint,
+        "act": Uint8ActPerTensorFixedPoint,
+        "input": Int8ActPerTensorFixedPoint,
+    }[kind]
     return type(f"{kind.title()}{bits}FixedPoint", (base,), {"bit_width": bits})
 
 
@@ -79,7 +83,9 @@ def build_qat_cnn(spec: QatCnnSpec) -> Any:
     import torch.nn as nn
     from brevitas.quant import Int16Bias
 
-    layers: list[nn.Module] = [qnn.QuantIdentity(act_quant=_quantizers(spec.input_bits, "input"), return_quant_tensor=True)]
+    layers: list[nn.Module] = [
+        qnn.QuantIdentity(act_quant=_quantizers(spec.input_bits, "input"), return_quant_tensor=True)
+    ]
     channels, height, width = spec.input_shape
     index = 0
     for out_channels, kernel, pool in zip(spec.conv_channels, spec.kernel_sizes, spec.pool, strict=True):
@@ -103,13 +109,23 @@ def build_qat_cnn(spec: QatCnnSpec) -> Any:
     features = channels * height * width
     for units in spec.dense_units:
         layers += [
-            qnn.QuantLinear(features, units, weight_quant=_quantizers(spec.weight_bits[index], "weight"), bias_quant=Int16Bias),
+            qnn.QuantLinear(
+                features,
+                units,
+                weight_quant=_quantizers(spec.weight_bits[index], "weight"),
+                bias_quant=Int16Bias,
+            ),
             qnn.QuantReLU(act_quant=_quantizers(spec.act_bits[index], "act"), return_quant_tensor=True),
         ]
         features = units
         index += 1
     layers.append(
-        qnn.QuantLinear(features, spec.n_classes, weight_quant=_quantizers(spec.weight_bits[index], "weight"), bias_quant=Int16Bias)
+        qnn.QuantLinear(
+            features,
+            spec.n_classes,
+            weight_quant=_quantizers(spec.weight_bits[index], "weight"),
+            bias_quant=Int16Bias,
+        )
     )
     return nn.Sequential(*layers)
 
@@ -167,7 +183,9 @@ def evaluate(model: Any, x: np.ndarray, y: np.ndarray, batch_size: int = 512) ->
     correct = 0
     with torch.no_grad():
         for start in range(0, len(x), batch_size):
-            logits = model(torch.from_numpy(np.ascontiguousarray(x[start : start + batch_size], dtype=np.float32)))
+            logits = model(
+                torch.from_numpy(np.ascontiguousarray(x[start : start + batch_size], dtype=np.float32))
+            )
             correct += int((logits.argmax(1).numpy() == y[start : start + batch_size]).sum())
     return correct / max(len(x), 1)
 

@@ -24,26 +24,37 @@ class TrainedModel:
     accuracy: float
 
 
-def _train(model, x: np.ndarray, y: np.ndarray, epochs: int, lr: float = 1e-2, batch: int = 32) -> None:  # type: ignore[no-untyped-def]
+def _train(
+    model,
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    lr: float = 1e-2,
+    batch: int = 32,
+    on_probabilities: bool = False,
+) -> None:
     import torch
 
     torch.manual_seed(0)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
-    for _ in range(epochs):
-        order = torch.randperm(len(xt), generator=torch.Generator().manual_seed(1))
+    for epoch in range(epochs):
+        order = torch.randperm(len(xt), generator=torch.Generator().manual_seed(epoch))
         for start in range(0, len(order), batch):
             idx = order[start : start + batch]
             opt.zero_grad()
             out = model(xt[idx])
-            # models ending in Softmax are trained on log-probabilities
-            loss = torch.nn.functional.nll_loss(torch.log(out + 1e-9), yt[idx]) if getattr(model, "ends_in_softmax", False) else torch.nn.functional.cross_entropy(out, yt[idx])
+            # a model ending in Softmax outputs probabilities: train on their logarithm
+            if on_probabilities:
+                loss = torch.nn.functional.nll_loss(torch.log(out + 1e-9), yt[idx])
+            else:
+                loss = torch.nn.functional.cross_entropy(out, yt[idx])
             loss.backward()
             opt.step()
     model.eval()
 
 
-def _accuracy(model, x: np.ndarray, y: np.ndarray) -> float:  # type: ignore[no-untyped-def]
+def _accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     import torch
 
     with torch.no_grad():
@@ -51,7 +62,7 @@ def _accuracy(model, x: np.ndarray, y: np.ndarray) -> float:  # type: ignore[no-
 
 
 def digits_float_models(folder: Path) -> dict[str, TrainedModel]:
-    """A dense net ending in Softmax (ONNX) and a conv net (TorchScript and torch.export), trained on digits."""
+    """A dense net ending in Softmax (ONNX) and a conv net (TorchScript, torch.export), trained on digits."""
     import torch
     import torch.nn as nn
 
@@ -62,8 +73,7 @@ def digits_float_models(folder: Path) -> dict[str, TrainedModel]:
     x_test, y_test = data.x_test, data.y_test
 
     dense = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10), nn.Softmax(dim=1))
-    dense.ends_in_softmax = True  # type: ignore[assignment]
-    _train(dense, x_train, y_train, epochs=20)
+    _train(dense, x_train, y_train, epochs=20, on_probabilities=True)
     conv = nn.Sequential(
         nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -77,7 +87,7 @@ def digits_float_models(folder: Path) -> dict[str, TrainedModel]:
     with warnings.catch_warnings(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            dense, example, str(folder / "digits_dense.onnx"), input_names=["x"], output_names=["y"],
+            dense, (example,), str(folder / "digits_dense.onnx"), input_names=["x"], output_names=["y"],
             dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, dynamo=False,
         )  # fmt: skip
         torch.jit.save(torch.jit.trace(conv, example), str(folder / "digits_conv.pt"))
@@ -97,7 +107,9 @@ def cifar_qat_cnn(folder: Path, data_dir: Path) -> TrainedModel:
     from search.qat import QatCnnSpec, build_qat_cnn, evaluate, export_qonnx, train_classifier
 
     data = load_dataset("cifar10", data_dir=data_dir, seed=0, subset=8000)
-    spec = QatCnnSpec(input_shape=(3, 32, 32), n_classes=10, conv_channels=(8, 16), kernel_sizes=(3, 3), pool=(True, True))
+    spec = QatCnnSpec(
+        input_shape=(3, 32, 32), n_classes=10, conv_channels=(8, 16), kernel_sizes=(3, 3), pool=(True, True)
+    )
     model = build_qat_cnn(spec)
     train_classifier(model, data.x_train, data.y_train, epochs=3, batch_size=64, lr=5e-3)
     x_test, y_test = data.x_test[:200], data.y_test[:200]

@@ -10,7 +10,6 @@ import yaml
 
 from hil.errors import ConfigError
 from hil.inventory import SHIPPED_INVENTORY, load_inventory
-
 from tests._shared import REPO
 
 DATASHEET = {
@@ -22,13 +21,13 @@ DATASHEET = {
 }
 
 
-def _write(tmp_path: Path, data: dict) -> Path:  # type: ignore[type-arg]
+def _write(tmp_path: Path, data: dict) -> Path:
     path = tmp_path / "inventory.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
 
 
-def _board(**resources: int) -> dict:  # type: ignore[type-arg]
+def _board(**resources: float) -> dict:
     return {"part": "xczu7ev-ffvc1156-2-e", "resources": resources, "clock_mhz": 200}
 
 
@@ -38,7 +37,13 @@ def test_shipped_inventory_has_the_datasheet_boards_all_emulated() -> None:
     for name, (part, lut, ff, dsp, bram36, uram) in DATASHEET.items():
         board = inventory.board(name)
         assert board.part == part
-        assert board.resources.as_dict() == {"lut": lut, "ff": ff, "dsp": dsp, "bram_18k": 2 * bram36, "uram": uram}
+        assert board.resources.as_dict() == {
+            "lut": lut,
+            "ff": ff,
+            "dsp": dsp,
+            "bram_18k": 2 * bram36,
+            "uram": uram,
+        }
         assert board.emulated and board.host is None
     assert inventory.farm.scheduler is None and inventory.farm.builder == "estimate"
 
@@ -59,16 +64,22 @@ def test_bram36_is_converted_to_18k_blocks(tmp_path: Path, bram36: int, expected
 @pytest.mark.parametrize(
     "board, fragment",
     [
-        (_board(lut=0, ff=10, dsp=0, bram36=1), "board 'bad', field resources.lut: Input should be greater than 0"),
+        (
+            _board(lut=0, ff=10, dsp=0, bram36=1),
+            "board 'bad', field resources.lut: Input should be greater than 0",
+        ),
         (_board(lut=10, ff=10, dsp=0), "board 'bad', field resources: missing bram36"),
         (_board(lut=10, ff=10, dsp=0, bram36=1, bram_18k=2), "give either bram36"),
         (_board(lut=10, ff=10, dsp=0, bram36=1.5), "bram36 must be a whole number"),
         ({**_board(lut=10, ff=10, dsp=0, bram36=1), "clock_mhz": -5}, "board 'bad', field clock_mhz"),
-        ({**_board(lut=10, ff=10, dsp=0, bram36=1), "colour": "red"}, "board 'bad', field colour: Extra inputs"),
+        (
+            {**_board(lut=10, ff=10, dsp=0, bram36=1), "colour": "red"},
+            "board 'bad', field colour: Extra inputs",
+        ),
         ({**_board(lut=10, ff=10, dsp=0, bram36=1), "port": 70000}, "board 'bad', field port"),
     ],
 )
-def test_invalid_board_names_file_board_and_field(tmp_path: Path, board: dict, fragment: str) -> None:  # type: ignore[type-arg]
+def test_invalid_board_names_file_board_and_field(tmp_path: Path, board: dict, fragment: str) -> None:
     path = _write(tmp_path, {"boards": {"bad": board}})
     with pytest.raises(ConfigError) as info:
         load_inventory(path)
@@ -77,9 +88,9 @@ def test_invalid_board_names_file_board_and_field(tmp_path: Path, board: dict, f
 
 def test_invalid_farm_and_file_level_errors(tmp_path: Path) -> None:
     good = {"bad": _board(lut=10, ff=10, dsp=0, bram36=1)}
-    with pytest.raises(ConfigError, match="field farm.scheduler: .*tcp://HOST:8786"):
+    with pytest.raises(ConfigError, match=r"field farm.scheduler: .*tcp://HOST:8786"):
         load_inventory(_write(tmp_path, {"boards": good, "farm": {"scheduler": "http://x"}}))
-    with pytest.raises(ConfigError, match="field farm.builder"):
+    with pytest.raises(ConfigError, match=r"field farm\.builder"):
         load_inventory(_write(tmp_path, {"boards": good, "farm": {"builder": "quartus"}}))
     with pytest.raises(ConfigError, match="non-empty 'boards'"):
         load_inventory(_write(tmp_path, {"boards": {}}))
@@ -92,7 +103,9 @@ def test_invalid_farm_and_file_level_errors(tmp_path: Path) -> None:
 
 
 def test_unknown_board_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="unknown board 'zcu105'.*known boards: kv260, pynq-z2, ultra96v2, zcu102, zcu104"):
+    with pytest.raises(
+        ConfigError, match=r"unknown board 'zcu105'.*known boards: kv260, pynq-z2, ultra96v2, zcu102, zcu104"
+    ):
         load_inventory(SHIPPED_INVENTORY).board("zcu105")
 
 
@@ -104,7 +117,7 @@ def test_connection_fields_and_artifacts_resolve(tmp_path: Path) -> None:
     assert inventory.artifacts_dir == tmp_path.resolve() / "store"
 
 
-def test_hil_boards_json_and_table(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_hil_boards_json_and_table(run_cli, tmp_path: Path) -> None:
     code, out, _ = run_cli("boards", "--json", "--inventory", SHIPPED_INVENTORY)
     assert code == 0
     rows = {row["board"]: row for row in json.loads(out)["boards"]}
@@ -114,4 +127,6 @@ def test_hil_boards_json_and_table(run_cli, tmp_path: Path) -> None:  # type: ig
     bad = _write(tmp_path, {"boards": {"bad": _board(lut=-1, ff=10, dsp=0, bram36=1)}})
     code, out, err = run_cli("boards", "--inventory", bad)
     assert code == 2 and out == ""
-    assert err.count("\n") == 1 and err.startswith("hil: error: ") and "board 'bad', field resources.lut" in err
+    assert (
+        err.count("\n") == 1 and err.startswith("hil: error: ") and "board 'bad', field resources.lut" in err
+    )

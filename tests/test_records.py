@@ -44,8 +44,9 @@ def test_canonical_vocabulary_is_complete() -> None:
 
 def test_jsonl_round_trip_keeps_every_field(tmp_path) -> None:
     path = tmp_path / "records.jsonl"
-    first, second = _result("k1", 100.0), _result("k2", 200.0).model_copy(
-        update={"error_code": ErrorCode.TIMING, "message": "WNS -0.3 ns"}
+    first, second = (
+        _result("k1", 100.0),
+        _result("k2", 200.0).model_copy(update={"error_code": ErrorCode.TIMING, "message": "WNS -0.3 ns"}),
     )
     assert append_results(path, [first]) == 1
     append_results(path, [second])
@@ -70,7 +71,9 @@ def test_unknown_schema_version_is_refused_with_line_number(tmp_path) -> None:
 
 def test_malformed_records_name_line_and_field(tmp_path) -> None:
     path = tmp_path / "bad.jsonl"
-    path.write_text('{"schema_version": 1, "design_key": "x", "metrics": {"luts": {"value": 1, "provenance": "hls"}}}\n')
+    path.write_text(
+        '{"schema_version": 1, "design_key": "x", "metrics": {"luts": {"value": 1, "provenance": "hls"}}}\n'
+    )
     with pytest.raises(RecordError, match=r"bad.jsonl:1: field metrics: .*luts"):
         read_results(path)
     path.write_text("not json\n")
@@ -89,14 +92,36 @@ def test_design_key_hashes_every_input() -> None:
     base = design_key(b"model", options, part="xczu7ev-ffvc1156-2-e", clock_mhz=200, versions=versions)
     assert len(base) == 64
     assert base == design_key(
-        b"model", dict(reversed(list(options.items()))), part="xczu7ev-ffvc1156-2-e", clock_mhz=200.0, versions=versions
+        b"model",
+        dict(reversed(list(options.items()))),
+        part="xczu7ev-ffvc1156-2-e",
+        clock_mhz=200.0,
+        versions=versions,
     )
     variants = [
         design_key(b"model2", options, part="xczu7ev-ffvc1156-2-e", clock_mhz=200, versions=versions),
-        design_key(b"model", {**options, "reuse_factor": 2}, part="xczu7ev-ffvc1156-2-e", clock_mhz=200, versions=versions),
+        design_key(
+            b"model",
+            {**options, "reuse_factor": 2},
+            part="xczu7ev-ffvc1156-2-e",
+            clock_mhz=200,
+            versions=versions,
+        ),
         design_key(b"model", options, part="xczu9eg-ffvb1156-2-e", clock_mhz=200, versions=versions),
         design_key(b"model", options, part="xczu7ev-ffvc1156-2-e", clock_mhz=250, versions=versions),
-        design_key(b"model", options, part="xczu7ev-ffvc1156-2-e", clock_mhz=200, versions={**versions, "g++": "13.1"}),
-        design_key(b"model", options, part="xczu7ev-ffvc1156-2-e", clock_mhz=200, versions={**versions, "hls4ml": "1.4"}),
+        design_key(
+            b"model",
+            options,
+            part="xczu7ev-ffvc1156-2-e",
+            clock_mhz=200,
+            versions={**versions, "g++": "13.1"},
+        ),
+        design_key(
+            b"model",
+            options,
+            part="xczu7ev-ffvc1156-2-e",
+            clock_mhz=200,
+            versions={**versions, "hls4ml": "1.4"},
+        ),
     ]
     assert len({base, *variants}) == 7

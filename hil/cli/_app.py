@@ -67,7 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug in hil: one line by default, the traceback with -v
         if logging.getLogger().isEnabledFor(logging.INFO):
             traceback.print_exc()
-        print(f"hil: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)", file=sys.stderr)
+        print(
+            f"hil: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)",
+            file=sys.stderr,
+        )
         return 3
     return int(result) if isinstance(result, int) else 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -26,17 +27,27 @@ def _load_array(path: Path | None, what: str) -> object:
 
 @app.command("convert")
 def convert_command(
-    model: Path = typer.Argument(..., help="Float ONNX, QONNX (e.g. brevitas), TorchScript or torch.export file."),
+    model: Path = typer.Argument(
+        ..., help="Float ONNX, QONNX (e.g. brevitas), TorchScript or torch.export file."
+    ),
     board: str = typer.Option(..., "--board", "-b", help="Target board (see `hil boards`)."),
-    precision: str = typer.Option("ap_fixed<16,6>", help="Default fixed-point type (what quantizers don't fix)."),
+    precision: str = typer.Option(
+        "ap_fixed<16,6>", help="Default fixed-point type (what quantizers don't fix)."
+    ),
     reuse: int = typer.Option(1, "--reuse", help="Reuse factor (hls4ml corrects invalid values)."),
     io_type: str = typer.Option("io_stream", "--io-type", help="io_stream or io_parallel."),
     strategy: str = typer.Option("Latency", help="Latency or Resource."),
     backend: str = typer.Option("Vitis", help="Vivado, Vitis or VivadoAccelerator."),
-    input_shape: str | None = typer.Option(None, "--input-shape", help="Input shape in the model's layout, e.g. 1,3,32,32."),
-    out: Path | None = typer.Option(None, "--out", help="Folder of the hls4ml project (default hil-out/<model>-<key>)."),
+    input_shape: str | None = typer.Option(
+        None, "--input-shape", help="Input shape in the model's layout, e.g. 1,3,32,32."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder of the hls4ml project (default hil-out/<model>-<key>)."
+    ),
     csim: int = typer.Option(0, "--csim", help="C-simulate N inputs and compare with the reference model."),
-    inputs: Path | None = typer.Option(None, "--inputs", help=".npy batch of real inputs for --csim (else random)."),
+    inputs: Path | None = typer.Option(
+        None, "--inputs", help=".npy batch of real inputs for --csim (else random)."
+    ),
     labels: Path | None = typer.Option(None, "--labels", help=".npy labels of --inputs, to report accuracy."),
     min_agreement: float | None = typer.Option(
         None, "--min-agreement", help="Exit 1 when C-sim argmax agreement is below this fraction."
@@ -75,7 +86,9 @@ def convert_command(
         seed=seed,
     )
     summary = result.summary()
-    failed = min_agreement is not None and result.csim is not None and result.csim.argmax_agreement < min_agreement
+    failed = (
+        min_agreement is not None and result.csim is not None and result.csim.argmax_agreement < min_agreement
+    )
     summary["passed"] = not failed
     if as_json:
         print_json(summary)
@@ -84,7 +97,7 @@ def convert_command(
     return 1 if failed else 0
 
 
-def _print_summary(summary: dict, min_agreement: float | None) -> None:  # type: ignore[type-arg]
+def _print_summary(summary: dict[str, Any], min_agreement: float | None) -> None:
     from rich.table import Table
 
     out = console()

@@ -2,7 +2,14 @@
 
 from hil.convert._csim import CSimResult, cache_root, compare_outputs, compile_cached, run_csim
 from hil.convert._hls import accelerator_boards, build_hls_config, convert_model, summarize
-from hil.convert._options import BACKENDS, IO_TYPES, STRATEGIES, ConversionOptions, parse_precision, parse_shape
+from hil.convert._options import (
+    BACKENDS,
+    IO_TYPES,
+    STRATEGIES,
+    ConversionOptions,
+    parse_precision,
+    parse_shape,
+)
 from hil.convert._pipeline import ConversionResult, convert, csim_inputs
 
 __all__ = [

@@ -134,7 +134,7 @@ def compare_outputs(
         "mean_abs_error": float(diff.mean()) if diff.size else 0.0,
         "bit_identical_fraction": float(np.mean(hls_flat == ref_flat)) if diff.size else 1.0,
         "argmax_agreement": float(np.mean(hls_class == ref_class)),
-        "distinct_classes": int(len(np.unique(hls_class))),
+        "distinct_classes": len(np.unique(hls_class)),
     }
     if labels is not None:
         stats["hls_accuracy"] = float(np.mean(hls_class == labels))

@@ -87,9 +87,7 @@ class ConversionOptions:
             raise InputError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
         if self.backend not in BACKENDS:
             raise InputError(f"--backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
-        if self.input_shape is not None and (
-            not self.input_shape or any(d < 1 for d in self.input_shape)
-        ):
+        if self.input_shape is not None and (not self.input_shape or any(d < 1 for d in self.input_shape)):
             raise InputError(f"--input-shape must be positive integers, got {self.input_shape}")
 
     def as_dict(self) -> dict[str, Any]:
@@ -106,7 +104,9 @@ def parse_shape(text: str | None) -> tuple[int, ...] | None:
     try:
         shape = tuple(int(part) for part in text.replace("x", ",").split(",") if part.strip())
     except ValueError:
-        raise InputError(f"--input-shape must be comma-separated integers like 1,3,32,32, got {text!r}") from None
+        raise InputError(
+            f"--input-shape must be comma-separated integers like 1,3,32,32, got {text!r}"
+        ) from None
     if not shape or any(d < 1 for d in shape):
         raise InputError(f"--input-shape must be positive integers, got {text!r}")
     return shape

@@ -143,7 +143,12 @@ def convert(
     out = Path(output_dir) if output_dir is not None else Path("hil-out") / f"{model.path.stem}-{key[:10]}"
     with _timed(steps, "convert"):
         hls_model = convert_model(
-            model, options, part=board.part, clock_mhz=board.clock_mhz, output_dir=out.resolve(), board=board.name
+            model,
+            options,
+            part=board.part,
+            clock_mhz=board.clock_mhz,
+            output_dir=out.resolve(),
+            board=board.name,
         )
     with _timed(steps, "write"):
         out.mkdir(parents=True, exist_ok=True)

@@ -4,4 +4,11 @@ from hil.ingest._formats import ModelFormat, detect_format
 from hil.ingest._model import IngestedModel, load_model
 from hil.ingest._quantizer import InputQuantizer, find_input_quantizer
 
-__all__ = ["ModelFormat", "detect_format", "IngestedModel", "load_model", "InputQuantizer", "find_input_quantizer"]
+__all__ = [
+    "ModelFormat",
+    "detect_format",
+    "IngestedModel",
+    "load_model",
+    "InputQuantizer",
+    "find_input_quantizer",
+]

@@ -82,7 +82,9 @@ def _fix_input_shape(onnx_model: Any, path: Path, input_shape: tuple[int, ...] |
         raise UnsupportedModelError(f"{path}: hil supports models with one input; this one has {len(inputs)}")
     graph_input = inputs[0]
     dims = graph_input.type.tensor_type.shape.dim
-    declared: list[int | str] = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in dims]
+    declared: list[int | str] = [
+        d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in dims
+    ]
     if input_shape is not None:
         if len(input_shape) != len(declared):
             raise InputError(
@@ -92,7 +94,8 @@ def _fix_input_shape(onnx_model: Any, path: Path, input_shape: tuple[int, ...] |
         for axis, (want, have) in enumerate(zip(input_shape, declared, strict=True)):
             if isinstance(have, int) and have > 0 and have != want and not (axis == 0 and want == 1):
                 raise InputError(
-                    f"--input-shape dimension {axis} is {want} but input {graph_input.name!r} of {path} fixes it to {have}"
+                    f"--input-shape dimension {axis} is {want} but input {graph_input.name!r} "
+                    f"of {path} fixes it to {have}"
                 )
         shape = list(input_shape)
         shape[0] = 1
@@ -204,7 +207,9 @@ def load_model(path: str | Path, input_shape: tuple[int, ...] | None = None) -> 
         with _quiet():
             graph = cleanup_model(ModelWrapper(onnx_model))
     except Exception as exc:  # qonnx surfaces shape-inference failures as many exception types
-        raise UnsupportedModelError(f"{source}: qonnx could not clean the graph ({str(exc).splitlines()[0]})") from None
+        raise UnsupportedModelError(
+            f"{source}: qonnx could not clean the graph ({str(exc).splitlines()[0]})"
+        ) from None
     _check_ops(graph, original, source)
 
     quantizer = find_input_quantizer(graph) if fmt is ModelFormat.QONNX else None
@@ -230,7 +235,9 @@ def load_model(path: str | Path, input_shape: tuple[int, ...] | None = None) -> 
     out_name = graph.graph.output[0].name
     output_shape = tuple(int(d) for d in (graph.get_tensor_shape(out_name) or []))
     converted_ops = [node.op_type for node in graph.graph.node]
-    _log.info("loaded %s as %s: input %s, output %s, %d nodes", source, fmt.value, shape, output_shape, len(ops))
+    _log.info(
+        "loaded %s as %s: input %s, output %s, %d nodes", source, fmt.value, shape, output_shape, len(ops)
+    )
     return IngestedModel(
         path=source,
         format=fmt,

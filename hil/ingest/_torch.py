@@ -69,7 +69,9 @@ def torch_to_onnx(
     if input_shape is None and program is not None:
         input_shape = _exported_input_shape(program)
     if input_shape is None:
-        raise InputError(f"{path}: a TorchScript model does not record its input shape; pass --input-shape 1,C,H,W")
+        raise InputError(
+            f"{path}: a TorchScript model does not record its input shape; pass --input-shape 1,C,H,W"
+        )
     example = torch.zeros(input_shape, dtype=torch.float32)
 
     with tempfile.TemporaryDirectory(prefix="hil-export-") as tmp:
@@ -91,11 +93,18 @@ def torch_to_onnx(
                 else:
                     # TorchScript is exported with the TorchScript-based exporter, the only one taking it.
                     torch.onnx.export(
-                        module, (example,), str(out), input_names=["input"], output_names=["output"], dynamo=False
+                        module,
+                        (example,),
+                        str(out),
+                        input_names=["input"],
+                        output_names=["output"],
+                        dynamo=False,
                     )
             except Exception as exc:  # exporter errors are many types; report the first line
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise UnsupportedModelError(f"{path}: torch could not export the model to ONNX ({first})") from None
+                raise UnsupportedModelError(
+                    f"{path}: torch could not export the model to ONNX ({first})"
+                ) from None
         onnx_bytes = out.read_bytes()
     _log.info("exported %s (%s) to ONNX, input shape %s", path, fmt.value, input_shape)
 

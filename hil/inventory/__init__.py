@@ -3,4 +3,12 @@
 from hil.inventory._load import SHIPPED_INVENTORY, default_inventory_path, load_inventory
 from hil.inventory._schema import Board, Farm, Inventory, Resources
 
-__all__ = ["Board", "Farm", "Inventory", "Resources", "load_inventory", "default_inventory_path", "SHIPPED_INVENTORY"]
+__all__ = [
+    "Board",
+    "Farm",
+    "Inventory",
+    "Resources",
+    "load_inventory",
+    "default_inventory_path",
+    "SHIPPED_INVENTORY",
+]

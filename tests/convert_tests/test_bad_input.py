@@ -14,7 +14,7 @@ from hil.convert import ConversionOptions, parse_precision
 from hil.errors import InputError
 
 
-def _onnx(path: Path, op: str, dims: list, **attrs) -> Path:  # type: ignore[type-arg, no-untyped-def]
+def _onnx(path: Path, op: str, dims: list, **attrs) -> Path:
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
     graph = helper.make_graph([helper.make_node(op, ["x"], ["y"], name="the_node", **attrs)], "g", [x], [y])
@@ -46,7 +46,9 @@ def test_valid_precisions(text: str, expected: tuple[bool, int, int]) -> None:
     assert parse_precision(text) == expected
 
 
-@pytest.mark.parametrize("text", ["ap_fixed<16>", "float32", "ap_fixed<0,0>", "ap_fixed<16,6,AP_FOO>", "ap_fixed<65,6>", ""])
+@pytest.mark.parametrize(
+    "text", ["ap_fixed<16>", "float32", "ap_fixed<0,0>", "ap_fixed<16,6,AP_FOO>", "ap_fixed<65,6>", ""]
+)
 def test_invalid_precisions(text: str) -> None:
     with pytest.raises(InputError, match="invalid precision"):
         parse_precision(text)
@@ -54,11 +56,13 @@ def test_invalid_precisions(text: str) -> None:
         ConversionOptions(precision=text)
 
 
-def test_missing_file(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _assert_one_line_error(*run_cli("convert", tmp_path / "nope.onnx", "--board", "zcu104"), "nope.onnx", "no such model file")
+def test_missing_file(run_cli, tmp_path: Path) -> None:
+    _assert_one_line_error(
+        *run_cli("convert", tmp_path / "nope.onnx", "--board", "zcu104"), "nope.onnx", "no such model file"
+    )
 
 
-def test_not_a_model(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_not_a_model(run_cli, tmp_path: Path) -> None:
     junk = tmp_path / "notes.onnx"
     junk.write_text("this is not a network\n" * 20)
     _assert_one_line_error(*run_cli("convert", junk, "--board", "zcu104"), "notes.onnx", "not an ONNX")
@@ -67,50 +71,65 @@ def test_not_a_model(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untype
     _assert_one_line_error(*run_cli("convert", empty, "--board", "zcu104"), "empty file")
 
 
-def test_torch_pickle_is_refused_without_unpickling(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_torch_pickle_is_refused_without_unpickling(run_cli, tmp_path: Path) -> None:
     import torch
 
     path = tmp_path / "model.pt"
     torch.save(torch.nn.Linear(4, 2), path)
-    _assert_one_line_error(*run_cli("convert", path, "--board", "zcu104"), "pickled torch object", "torch.jit.save")
+    _assert_one_line_error(
+        *run_cli("convert", path, "--board", "zcu104"), "pickled torch object", "torch.jit.save"
+    )
 
 
-def test_unsupported_operator_names_op_and_node(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unsupported_operator_names_op_and_node(run_cli, tmp_path: Path) -> None:
     path = _onnx(tmp_path / "erf.onnx", "Erf", ["N", 8])
     _assert_one_line_error(*run_cli("convert", path, "--board", "zcu104"), "operator Erf", "node the_node")
 
 
-def test_dynamic_non_batch_dimension(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_dynamic_non_batch_dimension(run_cli, tmp_path: Path) -> None:
     path = _onnx(tmp_path / "dyn.onnx", "Relu", ["N", "features"])
     _assert_one_line_error(
         *run_cli("convert", path, "--board", "zcu104"), "dynamic dimension 1", "'features'", "--input-shape"
     )
 
 
-def test_unknown_board_and_invalid_precision(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_board_and_invalid_precision(run_cli, tmp_path: Path) -> None:
     path = _onnx(tmp_path / "relu.onnx", "Relu", ["N", 8])
     _assert_one_line_error(*run_cli("convert", path, "--board", "zcu105"), "unknown board 'zcu105'", "zcu104")
     _assert_one_line_error(
-        *run_cli("convert", path, "--board", "zcu104", "--precision", "ap_fixed<16>"), "invalid precision 'ap_fixed<16>'"
+        *run_cli("convert", path, "--board", "zcu104", "--precision", "ap_fixed<16>"),
+        "invalid precision 'ap_fixed<16>'",
     )
     _assert_one_line_error(*run_cli("convert", path, "--board", "zcu104", "--io-type", "axi"), "--io-type")
-    _assert_one_line_error(*run_cli("convert", path, "--board", "zcu104", "--input-shape", "1,x"), "--input-shape")
+    _assert_one_line_error(
+        *run_cli("convert", path, "--board", "zcu104", "--input-shape", "1,x"), "--input-shape"
+    )
 
 
-def test_accelerator_backend_needs_board_files(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_accelerator_backend_needs_board_files(run_cli, tmp_path: Path) -> None:
     path = _onnx(tmp_path / "relu.onnx", "Relu", ["N", 8])
     _assert_one_line_error(
-        *run_cli("convert", path, "--board", "zcu104", "--backend", "VivadoAccelerator", "--out", tmp_path / "p"),
+        *run_cli(
+            "convert", path, "--board", "zcu104", "--backend", "VivadoAccelerator", "--out", tmp_path / "p"
+        ),
         "board 'zcu104' has none",
         "pynq-z2",
         "zcu102",
     )
 
 
-def test_accelerator_backend_converts_for_pynq_z2(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_accelerator_backend_converts_for_pynq_z2(run_cli, tmp_path: Path) -> None:
     path = _onnx(tmp_path / "relu.onnx", "Relu", ["N", 8])
-    code, out, err = run_cli(
-        "convert", path, "--board", "pynq-z2", "--backend", "VivadoAccelerator", "--out", tmp_path / "p", "--json"
+    code, _out, err = run_cli(
+        "convert",
+        path,
+        "--board",
+        "pynq-z2",
+        "--backend",
+        "VivadoAccelerator",
+        "--out",
+        tmp_path / "p",
+        "--json",
     )
     assert code == 0, err
     assert (tmp_path / "p" / "myproject_axi.cpp").exists() or any((tmp_path / "p").rglob("*axi*"))
@@ -125,4 +144,8 @@ def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 2
-    assert proc.stderr.strip().count("\n") == 0 and "missing.onnx" in proc.stderr and "Traceback" not in proc.stderr
+    assert (
+        proc.stderr.strip().count("\n") == 0
+        and "missing.onnx" in proc.stderr
+        and "Traceback" not in proc.stderr
+    )

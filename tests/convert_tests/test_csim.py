@@ -14,20 +14,28 @@ from tests._models import TrainedModel
 pytestmark = pytest.mark.slow
 
 
-def _convert_json(run_cli, model: Path, out: Path, *extra: object) -> tuple[int, dict]:  # type: ignore[no-untyped-def, type-arg]
+def _convert_json(run_cli, model: Path, out: Path, *extra: object) -> tuple[int, dict]:
     code, stdout, stderr = run_cli("convert", model, "--board", "zcu104", "--out", out, "--json", *extra)
     assert code in (0, 1), stderr
     return code, json.loads(stdout)
 
 
-def test_qat_cnn_cifar_is_bit_exact_against_qonnx(run_cli, cifar_cnn: TrainedModel, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_qat_cnn_cifar_is_bit_exact_against_qonnx(run_cli, cifar_cnn: TrainedModel, tmp_path: Path) -> None:
     """4-bit brevitas CNN trained on CIFAR-10 images: every output equals qonnx execution bit for bit."""
     assert cifar_cnn.accuracy > 0.25, f"the QAT CNN did not learn (test accuracy {cifar_cnn.accuracy:.3f})"
     inputs, labels = tmp_path / "x.npy", tmp_path / "y.npy"
     np.save(inputs, cifar_cnn.x_test)
     np.save(labels, cifar_cnn.y_test)
     code, summary = _convert_json(
-        run_cli, cifar_cnn.path, tmp_path / "prj", "--csim", len(cifar_cnn.x_test), "--inputs", inputs, "--labels", labels
+        run_cli,
+        cifar_cnn.path,
+        tmp_path / "prj",
+        "--csim",
+        len(cifar_cnn.x_test),
+        "--inputs",
+        inputs,
+        "--labels",
+        labels,
     )
     assert code == 0
     assert summary["format"] == "qonnx" and summary["input_shape"] == [1, 3, 32, 32]
@@ -44,14 +52,26 @@ def test_qat_cnn_cifar_is_bit_exact_against_qonnx(run_cli, cifar_cnn: TrainedMod
 
 @pytest.mark.parametrize("name", ["dense", "conv_ts", "conv_ep"])
 def test_float_models_agree_at_16_bits_and_cache_the_build(
-    run_cli, digits_models: dict[str, TrainedModel], tmp_path: Path, name: str  # type: ignore[no-untyped-def]
+    run_cli,
+    digits_models: dict[str, TrainedModel],
+    tmp_path: Path,
+    name: str,
 ) -> None:
     model = digits_models[name]
     assert model.accuracy > 0.85, f"{name} did not learn (test accuracy {model.accuracy:.3f})"
     inputs, labels = tmp_path / "x.npy", tmp_path / "y.npy"
     np.save(inputs, model.x_test)
     np.save(labels, model.y_test)
-    args: tuple[object, ...] = ("--precision", "ap_fixed<16,6>", "--csim", len(model.x_test), "--inputs", inputs, "--labels", labels)
+    args: tuple[object, ...] = (
+        "--precision",
+        "ap_fixed<16,6>",
+        "--csim",
+        len(model.x_test),
+        "--inputs",
+        inputs,
+        "--labels",
+        labels,
+    )
     if name == "conv_ts":  # TorchScript records no input shape
         args += ("--input-shape", "1,1,8,8")
     code, first = _convert_json(run_cli, model.path, tmp_path / "prj", *args, "--min-agreement", "0.95")
@@ -70,25 +90,35 @@ def test_float_models_agree_at_16_bits_and_cache_the_build(
     assert second["csim"]["argmax_agreement"] == csim["argmax_agreement"]
 
 
-def test_too_narrow_precision_reports_mismatch_and_fails(run_cli, digits_models: dict[str, TrainedModel], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_too_narrow_precision_reports_mismatch_and_fails(
+    run_cli, digits_models: dict[str, TrainedModel], tmp_path: Path
+) -> None:
     model = digits_models["dense"]
     inputs = tmp_path / "x.npy"
     np.save(inputs, model.x_test)
     code, summary = _convert_json(
-        run_cli, model.path, tmp_path / "prj", "--precision", "ap_fixed<4,1>", "--csim", 200, "--inputs", inputs,
-        "--min-agreement", "0.95",
+        run_cli, model.path, tmp_path / "prj", "--precision", "ap_fixed<4,1>", "--csim", 200,
+        "--inputs", inputs, "--min-agreement", "0.95",
     )  # fmt: skip
     assert code == 1 and summary["passed"] is False
     assert summary["csim"]["argmax_agreement"] < 0.95
     assert summary["csim"]["max_abs_error"] > 0.1
 
 
-def test_random_inputs_when_no_data_given(run_cli, digits_models: dict[str, TrainedModel], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    code, summary = _convert_json(run_cli, digits_models["conv_ts"].path, tmp_path / "prj", "--csim", 16, "--input-shape", "1,1,8,8")
+def test_random_inputs_when_no_data_given(
+    run_cli, digits_models: dict[str, TrainedModel], tmp_path: Path
+) -> None:
+    code, summary = _convert_json(
+        run_cli, digits_models["conv_ts"].path, tmp_path / "prj", "--csim", 16, "--input-shape", "1,1,8,8"
+    )
     assert code == 0 and summary["csim"]["n_inputs"] == 16 and summary["format"] == "torchscript"
     assert summary["csim"]["mean_abs_error"] < 0.05 and summary["csim"]["argmax_agreement"] >= 0.9
 
 
-def test_torchscript_without_shape_asks_for_it(run_cli, digits_models: dict[str, TrainedModel], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    code, out, err = run_cli("convert", digits_models["conv_ts"].path, "--board", "zcu104", "--out", tmp_path / "p")
+def test_torchscript_without_shape_asks_for_it(
+    run_cli, digits_models: dict[str, TrainedModel], tmp_path: Path
+) -> None:
+    code, _out, err = run_cli(
+        "convert", digits_models["conv_ts"].path, "--board", "zcu104", "--out", tmp_path / "p"
+    )
     assert code == 2 and "--input-shape" in err and err.count("\n") == 1

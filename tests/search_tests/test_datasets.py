@@ -107,9 +107,10 @@ def test_empty_folder_names_folder_and_both_layouts(tmp_path: Path) -> None:
     assert "cifar-10-batches-py" in message and "cifar10_train_jpeg.npz" in message
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [({"val_fraction": 1.0}, "val_fraction"),
-                                               ({"subset": 0}, "subset"),
-                                               ({"subset": 10**6}, "subset")])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"val_fraction": 1.0}, "val_fraction"), ({"subset": 0}, "subset"), ({"subset": 10**6}, "subset")],
+)
 def test_bad_arguments(kwargs: dict[str, float], match: str) -> None:
     with pytest.raises(InputError, match=match):
         load_dataset("digits", **kwargs)  # type: ignore[arg-type]
@@ -129,15 +130,35 @@ def _write_batches(folder: Path, protocol: int = 2) -> dict[str, np.ndarray]:
         n = n_test if fname == "test_batch" else per_batch
         data = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
         labels = [int(v) for v in (np.arange(n) + k) % 10]
-        batch = {b"batch_label": f"batch {k}".encode(), b"labels": labels, b"data": data,
-                 b"filenames": [f"img_{k}_{i}.png".encode() for i in range(n)]}
+        batch = {
+            b"batch_label": f"batch {k}".encode(),
+            b"labels": labels,
+            b"data": data,
+            b"filenames": [f"img_{k}_{i}.png".encode() for i in range(n)],
+        }
         with (folder / fname).open("wb") as f:
             pickle.dump(batch, f, protocol=protocol)
         written[fname] = data
         written[fname + "_labels"] = np.asarray(labels)
-    meta = {b"num_cases_per_batch": per_batch, b"num_vis": 3072,
-            b"label_names": [n.encode() for n in ("airplane", "automobile", "bird", "cat", "deer",
-                                                   "dog", "frog", "horse", "ship", "truck")]}
+    meta = {
+        b"num_cases_per_batch": per_batch,
+        b"num_vis": 3072,
+        b"label_names": [
+            n.encode()
+            for n in (
+                "airplane",
+                "automobile",
+                "bird",
+                "cat",
+                "deer",
+                "dog",
+                "frog",
+                "horse",
+                "ship",
+                "truck",
+            )
+        ],
+    }
     with (folder / "batches.meta").open("wb") as f:
         pickle.dump(meta, f, protocol=protocol)
     return written
@@ -231,9 +252,9 @@ def test_pack_shapes_labels_and_range(pack_cache: tuple[Path, Dataset, float]) -
 
 
 @pytest.mark.slow
-def test_pack_second_load_is_a_cache_hit(pack_cache: tuple[Path, Dataset, float],
-                                         monkeypatch: pytest.MonkeyPatch,
-                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_pack_second_load_is_a_cache_hit(
+    pack_cache: tuple[Path, Dataset, float], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     cache, first, first_s = pack_cache
     assert len(list((cache / "cifar10").glob("*.npy"))) == 2
     assert not list((cache / "cifar10").glob("*.tmp"))
@@ -258,7 +279,7 @@ def test_pack_matches_direct_pillow_decode(pack_cache: tuple[Path, Dataset, floa
         jpeg, offsets, labels = npz["jpeg"], npz["offsets"], npz["labels"]
     flat = ds.x_test.reshape(len(ds.x_test), -1)
     for i in (0, 4321, 9999):
-        with Image.open(io.BytesIO(jpeg[offsets[i]: offsets[i + 1]].tobytes())) as im:
+        with Image.open(io.BytesIO(jpeg[offsets[i] : offsets[i + 1]].tobytes())) as im:
             direct = np.asarray(im.convert("RGB")).transpose(2, 0, 1).astype(np.float32) / 255.0
         hits = np.flatnonzero((flat == direct.ravel()).all(axis=1))
         assert len(hits) >= 1
@@ -266,8 +287,9 @@ def test_pack_matches_direct_pillow_decode(pack_cache: tuple[Path, Dataset, floa
 
 
 @pytest.mark.slow
-def test_pack_seeds_and_subset(pack_cache: tuple[Path, Dataset, float],
-                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pack_seeds_and_subset(
+    pack_cache: tuple[Path, Dataset, float], monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache, first, _ = pack_cache
     monkeypatch.setenv("HIL_CACHE_DIR", str(cache))
     sub = load_dataset("cifar10", data_dir=_shared_cifar_dir(), subset=1_000)
@@ -286,8 +308,9 @@ def _write_pack(folder: Path, n_per_class: int = 2) -> None:
     """Both JPEG pack files, in the shared pack's format, with a few random 32x32 images per class."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(1)
-    classes = np.asarray(["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-                          "truck"])
+    classes = np.asarray(
+        ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    )
     for part in ("train", "test"):
         blobs = []
         for _ in range(10 * n_per_class):
@@ -295,12 +318,18 @@ def _write_pack(folder: Path, n_per_class: int = 2) -> None:
             Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(buf, "JPEG", quality=75)
             blobs.append(np.frombuffer(buf.getvalue(), np.uint8))
         offsets = np.concatenate([[0], np.cumsum([len(b) for b in blobs])]).astype(np.int64)
-        np.savez(folder / f"cifar10_{part}_jpeg.npz", jpeg=np.concatenate(blobs), offsets=offsets,
-                 labels=np.repeat(np.arange(10), n_per_class).astype(np.int64), classes=classes)
+        np.savez(
+            folder / f"cifar10_{part}_jpeg.npz",
+            jpeg=np.concatenate(blobs),
+            offsets=offsets,
+            labels=np.repeat(np.arange(10), n_per_class).astype(np.int64),
+            classes=classes,
+        )
 
 
-def test_tiny_pack_decodes_caches_and_recovers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_tiny_pack_decodes_caches_and_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     _write_pack(tmp_path / "data")
     cache = tmp_path / "cache"
     monkeypatch.setenv("HIL_CACHE_DIR", str(cache))
@@ -340,7 +369,7 @@ def test_tiny_pack_with_corrupt_jpeg(tmp_path: Path, monkeypatch: pytest.MonkeyP
     path = tmp_path / "data" / "cifar10_test_jpeg.npz"
     with np.load(path) as npz:
         arrays = {k: npz[k] for k in npz.files}
-    arrays["jpeg"][arrays["offsets"][3]: arrays["offsets"][3] + 20] = 0
+    arrays["jpeg"][arrays["offsets"][3] : arrays["offsets"][3] + 20] = 0
     np.savez(path, **arrays)
     with pytest.raises(InputError, match="image 3"):
         load_dataset("cifar10", data_dir=tmp_path / "data")
