@@ -13,8 +13,12 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-import click
 import typer
+
+try:  # typer >= 0.2x vendors its own click; its exceptions are not click's
+    from typer._click import exceptions as _click_exceptions
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click import exceptions as _click_exceptions  # type: ignore[no-redef]
 
 from hil.errors import HilError
 
@@ -45,18 +49,41 @@ def _register_commands() -> None:
     from hil.cli import _boards, _build, _convert, _costmodel, _farm, _measure, _reports, _search  # noqa: F401
 
 
+#: Options that take several values after one flag (``--data a.csv b.csv``), as the docs write
+#: them; click wants the flag repeated, so ``main`` rewrites the first form into the second.
+_MULTI_VALUE_OPTIONS = {"--data"}
+
+
+def expand_multi_value_options(args: list[str]) -> list[str]:
+    """``--data a b --json`` -> ``--data a --data b --json`` (values run until the next ``-`` token)."""
+    out: list[str] = []
+    current: str | None = None
+    for token in args:
+        if token in _MULTI_VALUE_OPTIONS:
+            current = token
+            out.append(token)
+            continue
+        if current is not None and not token.startswith("-") and out and out[-1] != current:
+            out.append(current)
+        elif token.startswith("-"):
+            current = None
+        out.append(token)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns (and, as a console script, exits with) the process exit code."""
     _register_commands()
+    args = expand_multi_value_options(list(argv) if argv is not None else sys.argv[1:])
     try:
-        result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
-    except click.exceptions.UsageError as exc:
+        result = app(args=args, standalone_mode=False)
+    except _click_exceptions.ClickException as exc:  # usage errors: message + usage line, exit 2
         exc.show()
-        return 2
-    except click.exceptions.Abort:
+        return int(exc.exit_code)
+    except typer.Abort:
         print("hil: aborted", file=sys.stderr)
         return 130
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
     except HilError as exc:
         print(f"hil: error: {exc}", file=sys.stderr)
