@@ -25,7 +25,7 @@ from hil.convert._options import ConversionOptions
 from hil.errors import ConversionError, InputError
 from hil.ingest import IngestedModel, ModelFormat
 
-__all__ = ["accelerator_boards", "build_hls_config", "convert_model", "summarize"]
+__all__ = ["accelerator_boards", "build_hls_config", "convert_model", "input_precision", "summarize"]
 
 _log = logging.getLogger(__name__)
 
@@ -58,6 +58,37 @@ def _softmax_feeders(graph: Any) -> set[str]:
     return names
 
 
+def input_precision(model: IngestedModel) -> str | None:
+    """An input type that rounds raw floats exactly as the model's input quantizer does.
+
+    Why: hls4ml converts the float input to the input layer's type, then the quantizer layer
+    rounds again; with a default ap_fixed<16,6> input that double rounding differs from qonnx
+    by one step on ~0.1 % of values. When the quantizer has one power-of-two scale and no zero
+    point, the input type itself can be the quantizer's grid (round-half-even, saturating), so
+    raw inputs are rounded once, as qonnx does. Returns None when that is not possible.
+    """
+    import math
+
+    quantizer = model.input_quantizer
+    if quantizer is None or quantizer.scale.size != 1 or float(quantizer.zero_point.max(initial=0.0)) != 0.0:
+        return None
+    scale = float(quantizer.scale.reshape(-1)[0])
+    exponent = math.log2(scale) if scale > 0 else float("nan")
+    width = quantizer.bit_width
+    if (
+        not exponent.is_integer()
+        or not float(width).is_integer()
+        or quantizer.rounding_mode.upper() != "ROUND"
+    ):
+        return None
+    width_bits = int(width)
+    integer_bits = width_bits + int(exponent)  # frac bits = -exponent
+    if quantizer.signed:
+        overflow = "AP_SAT_SYM" if quantizer.narrow else "AP_SAT"
+        return f"ap_fixed<{width_bits},{integer_bits},AP_RND_CONV,{overflow}>"
+    return f"ap_ufixed<{width_bits},{integer_bits},AP_RND_CONV,AP_SAT>"
+
+
 def build_hls_config(model: IngestedModel, options: ConversionOptions) -> dict[str, Any]:
     """The per-layer hls4ml configuration (granularity 'name') for ``model`` under ``options``."""
     from hls4ml.utils.config import config_from_onnx_model
@@ -75,6 +106,9 @@ def build_hls_config(model: IngestedModel, options: ConversionOptions) -> dict[s
     config["Model"]["ReuseFactor"] = options.reuse_factor
     is_float = model.format is not ModelFormat.QONNX
     feeders = _softmax_feeders(model.graph)
+    grid = input_precision(model)
+    if grid is not None and "global_in" in config["LayerName"]:
+        config["LayerName"]["global_in"].setdefault("Precision", {})["result"] = grid
     for name, layer in config["LayerName"].items():
         precision = layer.setdefault("Precision", {})
         if "ReuseFactor" in layer:

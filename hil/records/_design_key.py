@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["design_key", "tool_versions"]
+__all__ = ["DESIGN_POLICY_VERSION", "design_key", "tool_versions"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -46,9 +46,21 @@ def _hls4ml_version() -> str:
         return "absent"
 
 
+#: Bumped whenever hil changes how it turns a model into an hls4ml design (precision policy,
+#: Softmax implementation, input types, ...): cached C-sim libraries and builds made by an
+#: older policy must not be reused, and the package version alone does not move in development.
+DESIGN_POLICY_VERSION = 2
+
+
 def tool_versions() -> dict[str, str]:
-    """Versions of the tools that shape a design on this host (hls4ml, g++)."""
-    return {"hls4ml": _hls4ml_version(), "g++": _gxx_version()}
+    """Versions of what shapes a design on this host: hls4ml, g++ and hil's conversion policy."""
+    from hil import __version__
+
+    return {
+        "hls4ml": _hls4ml_version(),
+        "g++": _gxx_version(),
+        "hil": f"{__version__}+policy{DESIGN_POLICY_VERSION}",
+    }
 
 
 def design_key(

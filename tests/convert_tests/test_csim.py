@@ -122,3 +122,22 @@ def test_torchscript_without_shape_asks_for_it(
         "convert", digits_models["conv_ts"].path, "--board", "zcu104", "--out", tmp_path / "p"
     )
     assert code == 2 and "--input-shape" in err and err.count("\n") == 1
+
+
+def test_qat_cnn_raw_float_inputs_are_rounded_once(cifar_cnn: TrainedModel, tmp_path: Path) -> None:
+    """Raw (off-grid) images: the input type is the quantizer's grid, so hls4ml rounds once, like qonnx."""
+    from hil.convert import ConversionOptions, convert, run_csim
+    from hil.inventory import load_inventory
+
+    result = convert(
+        cifar_cnn.path, load_inventory().board("zcu104"), ConversionOptions(), output_dir=tmp_path / "p"
+    )
+    q = result.model.input_quantizer
+    assert q is not None
+    integer_bits = 8 + int(np.log2(float(q.scale)))
+    expected = f"ap_fixed<8,{integer_bits},AP_RND_CONV,AP_SAT"
+    assert result.summary()["layers"][0]["precision"]["result"].startswith(expected)
+    raw = cifar_cnn.x_test[:100]
+    assert not np.array_equal(q.snap(raw), raw), "test images should be off the grid"
+    csim = run_csim(result.hls_model, result.key, raw, result.model.reference)
+    assert csim.bit_identical_fraction == 1.0 and csim.max_abs_error == 0.0
