@@ -153,9 +153,9 @@ def convert_model(
                 f"Supported boards: {', '.join(supported)} (or use --backend Vitis)"
             )
         kwargs["board"] = board
-    config = build_hls_config(model, options)
     sink = io.StringIO()
     try:
+        config = build_hls_config(model, options)
         with contextlib.redirect_stdout(sink), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             hls_model = hls4ml.converters.convert_from_onnx_model(

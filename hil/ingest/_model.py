@@ -136,6 +136,25 @@ def _check_ops(graph: Any, original: Any, path: Path) -> None:
             )
 
 
+def _check_channels_last(graph: Any, path: Path) -> None:
+    """Refuse graphs that qonnx could not move entirely to channels-last.
+
+    Why: hls4ml implements spatial layers channels-last only; qonnx's transform leaves a
+    Transpose in front of an operator it cannot convert (e.g. AveragePool), and hls4ml then
+    fails with an opaque error. Naming the operator tells the user what to change.
+    """
+    graph_inputs = {i.name for i in graph.graph.input}
+    for node in graph.graph.node:
+        if node.op_type != "Transpose" or node.input[0] in graph_inputs:
+            continue
+        for consumer in graph.find_consumers(node.output[0]) or []:
+            if consumer.op_type in _SPATIAL_OPS:
+                raise UnsupportedModelError(
+                    f"{path}: operator {consumer.op_type} (node {consumer.name}) could not be converted to "
+                    "channels-last by qonnx, which hls4ml needs; replace it (e.g. MaxPool for AveragePool)"
+                )
+
+
 def _onnx_reference(onnx_bytes: bytes) -> Callable[[np.ndarray], np.ndarray]:
     import onnxruntime as ort
 
@@ -232,6 +251,7 @@ def load_model(path: str | Path, input_shape: tuple[int, ...] | None = None) -> 
             f"{source}: qonnx could not prepare the graph for hls4ml ({str(exc).splitlines()[0]})"
         ) from None
 
+    _check_channels_last(graph, source)
     out_name = graph.graph.output[0].name
     output_shape = tuple(int(d) for d in (graph.get_tensor_shape(out_name) or []))
     converted_ops = [node.op_type for node in graph.graph.node]

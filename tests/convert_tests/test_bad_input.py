@@ -149,3 +149,33 @@ def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
         and "missing.onnx" in proc.stderr
         and "Traceback" not in proc.stderr
     )
+
+
+def test_operator_left_channels_first_is_named(run_cli, tmp_path: Path) -> None:
+    """qonnx cannot move AveragePool to channels-last; the user is told which node, not hls4ml's error."""
+    import numpy as np
+    from onnx import numpy_helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    weight = numpy_helper.from_array(np.ones((2, 1, 3, 3), dtype=np.float32), "w")
+    nodes = [
+        helper.make_node(
+            "Conv",
+            ["x", "w"],
+            ["c"],
+            name="conv",
+            pads=[1, 1, 1, 1],
+            kernel_shape=[3, 3],
+            strides=[1, 1],
+            dilations=[1, 1],
+            group=1,
+        ),
+        helper.make_node("AveragePool", ["c"], ["y"], name="my_pool", kernel_shape=[2, 2], strides=[2, 2]),
+    ]
+    graph = helper.make_graph(nodes, "g", [x], [y], initializer=[weight])
+    path = tmp_path / "avgpool.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    _assert_one_line_error(
+        *run_cli("convert", path, "--board", "zcu104"), "operator AveragePool", "channels-last"
+    )
