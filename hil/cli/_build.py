@@ -1,1 +1,105 @@
-"""`hil build`: (to be filled in)."""
+"""`hil build MODEL --board B [--builder estimate|vivado]`: one build, answered from the ledger when done.
+
+Start-up matters here: a finished build must answer in well under 2 s as a whole process, so
+nothing heavy (hls4ml, torch, dask) is imported unless the build really runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from hil.cli._app import app
+from hil.cli._common import INVENTORY_OPTION, JSON_OPTION, console, print_json
+
+ARTIFACTS_OPTION = typer.Option(
+    None,
+    "--artifacts",
+    help="Artifact store (default: the inventory's farm.artifacts; ./bitstreams with the shipped inventory).",
+    file_okay=False,
+)
+
+
+def conversion_options(
+    precision: str, reuse: int, io_type: str, strategy: str, backend: str, input_shape: str | None
+) -> dict[str, Any]:
+    """The conversion options of `hil convert`, as a dict for ``make_job`` (validated there)."""
+    from hil.convert._options import parse_shape
+
+    return {
+        "precision": precision,
+        "reuse_factor": reuse,
+        "io_type": io_type,
+        "strategy": strategy,
+        "backend": backend,
+        "input_shape": parse_shape(input_shape),
+    }
+
+
+@app.command("build")
+def build_command(
+    model: Path = typer.Argument(..., help="Float ONNX, QONNX, TorchScript or torch.export file."),
+    board: str = typer.Option(..., "--board", "-b", help="Target board (see `hil boards`)."),
+    builder: str = typer.Option(
+        "estimate", "--builder", help="estimate (cost model) or vivado (real tools)."
+    ),
+    precision: str = typer.Option(
+        "ap_fixed<16,6>", help="Default fixed-point type (what quantizers don't fix)."
+    ),
+    reuse: int = typer.Option(1, "--reuse", help="Reuse factor (hls4ml corrects invalid values)."),
+    io_type: str = typer.Option("io_stream", "--io-type", help="io_stream or io_parallel."),
+    strategy: str = typer.Option("Latency", help="Latency or Resource."),
+    backend: str = typer.Option("Vitis", help="Vivado, Vitis or VivadoAccelerator."),
+    input_shape: str | None = typer.Option(
+        None, "--input-shape", help="Input shape in the model's layout, e.g. 1,3,32,32."
+    ),
+    timeout: float = typer.Option(6 * 3600.0, "--timeout", help="Build timeout in seconds."),
+    csim_n: int = typer.Option(16, "--csim-n", help="Test inputs (and C-sim outputs) in the board bundle."),
+    keep_failed: bool = typer.Option(False, "--keep-failed", help="Keep a failed build's tool projects."),
+    artifacts: Path | None = ARTIFACTS_OPTION,
+    inventory: Path | None = INVENTORY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> int:
+    """Build MODEL for BOARD (or return the finished build); exit 1 when the build failed."""
+    from hil.farm import artifacts_root, build_one, make_job, open_farm
+    from hil.inventory import load_inventory
+
+    inv = load_inventory(inventory)
+    target = inv.board(board)
+    job = make_job(
+        model, target, conversion_options(precision, reuse, io_type, strategy, backend, input_shape),
+        builder=builder, timeout_s=timeout, csim_n=csim_n, keep_failed=keep_failed,
+    )  # fmt: skip
+    ledger, store = open_farm(artifacts_root(inv, artifacts))
+    with ledger:
+        outcome = build_one(job, ledger, store)
+    if as_json:
+        print_json(outcome)
+    else:
+        _print(outcome, job.describe())
+    return 0 if outcome["state"] == "done" else 1
+
+
+def _print(outcome: dict[str, Any], label: str) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    label = escape(label)
+    verdict = "[green]done[/]" if outcome["state"] == "done" else f"[red]{outcome['state']}[/]"
+    hit = " (cache hit)" if outcome["cache_hit"] else ""
+    out.print(f"{label}: {verdict}{hit}, error code {outcome['error_code']}")
+    if outcome["metrics"]:
+        table = Table(title="metrics")
+        for column in ("metric", "value", "provenance"):
+            table.add_column(column)
+        for key, metric in outcome["metrics"].items():
+            value = metric.get("value")
+            table.add_row(key, "n/a" if value is None else f"{value:g}", metric.get("provenance", ""))
+        out.print(table)
+    if outcome["artifact"]:
+        out.print(f"artifact: {outcome['artifact']}")
+    if outcome["state"] != "done":
+        out.print(outcome["message"] or "")

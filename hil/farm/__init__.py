@@ -1,9 +1,21 @@
-"""The build farm: build jobs, builders, report parsers, ledger and executors.
+"""The build farm: build jobs, builders, report parsers, ledger, artifact store and executors.
 
-For now it holds the report parsers (``hil.farm.reports``), re-exported here because the
-builders and the cost model read their numbers through them.
+A build is a ``BuildJob`` keyed by ``job_key`` (design key + builder + tool versions). The
+SQLite ``Ledger`` and the content-addressed ``ArtifactStore`` are the source of truth; dask
+(``open_client``: a local cluster or a farm's scheduler) only runs the work (``FarmRunner``).
+Builders live in ``hil.farm.builders``; hil's zcu104 accelerator board in ``hil.farm.boards``;
+the report parsers (``hil.farm.reports``) are re-exported here.
 """
 
+from hil.farm._api import artifacts_root, build_one, open_farm
+from hil.farm._executor import open_client
+from hil.farm._export import build_records, export_records
+from hil.farm._job import BuildJob, job_key
+from hil.farm._jobsfile import JobsFile, expand_jobs, load_jobs_file
+from hil.farm._keys import make_job
+from hil.farm._ledger import JOB_STATES, Ledger, LedgerEntry
+from hil.farm._runner import FarmRunner, ProgressEvent, RunSummary
+from hil.farm._store import ArtifactStore
 from hil.farm.reports import (
     HlsModule,
     HlsReport,
@@ -21,6 +33,25 @@ from hil.farm.reports import (
 )
 
 __all__ = [
+    "BuildJob",
+    "job_key",
+    "make_job",
+    "Ledger",
+    "LedgerEntry",
+    "JOB_STATES",
+    "ArtifactStore",
+    "FarmRunner",
+    "ProgressEvent",
+    "RunSummary",
+    "JobsFile",
+    "load_jobs_file",
+    "expand_jobs",
+    "open_client",
+    "export_records",
+    "build_records",
+    "artifacts_root",
+    "open_farm",
+    "build_one",
     "HlsModule",
     "HlsReport",
     "SynthReport",

@@ -1,0 +1,72 @@
+"""The farm's library entry points: where the store and ledger live, one build, one run.
+
+Artifacts location (decided here, used by ``hil build`` and ``hil farm``): ``--artifacts DIR``
+when given; else the inventory's ``farm.artifacts`` resolved next to inventory.yaml; except
+when the inventory is the copy shipped inside the hil package, where ``./bitstreams`` (in the
+current folder) is used, so builds never land in site-packages. The ledger is
+``<artifacts>/ledger.sqlite``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from hil.farm._job import BuildJob
+from hil.farm._ledger import Ledger
+from hil.farm._store import ArtifactStore
+
+__all__ = ["artifacts_root", "open_farm", "build_one"]
+
+_log = logging.getLogger(__name__)
+
+
+def artifacts_root(inventory: Any, override: str | Path | None = None) -> Path:
+    """The artifact store folder (see the module docstring)."""
+    from hil.inventory import SHIPPED_INVENTORY
+
+    if override is not None:
+        return Path(override).expanduser().resolve()
+    source = getattr(inventory, "source", None)
+    if source is not None and Path(source).resolve() == SHIPPED_INVENTORY.resolve():
+        return (Path.cwd() / "bitstreams").resolve()
+    return Path(inventory.artifacts_dir).expanduser().resolve()
+
+
+def open_farm(root: Path) -> tuple[Ledger, ArtifactStore]:
+    """The ledger and store of an artifacts folder."""
+    return Ledger(root / "ledger.sqlite"), ArtifactStore(root)
+
+
+def build_one(job: BuildJob, ledger: Ledger, store: ArtifactStore) -> dict[str, Any]:
+    """Build one job in this process (``hil build``), or answer from the ledger when done.
+
+    Returns:
+        {"cache_hit": bool, "state": ..., "error_code", "message", "artifact", "metrics", ...}.
+    """
+    from hil.farm._runner import FarmRunner
+
+    runner = FarmRunner(ledger, store)
+    todo, _done = runner.pending([job])
+    if todo:
+        from hil.farm._execute import execute_job
+
+        ledger.mark_started(job.key, "local", time.time())
+        result = execute_job(job.model_dump_json())
+        runner.record(job, result)
+    entry = ledger.get(job.key)
+    assert entry is not None
+    return {
+        "cache_hit": not todo,
+        "key": job.key,
+        "state": entry.state,
+        "error_code": entry.error_code,
+        "message": entry.message,
+        "attempts": entry.attempts,
+        "seconds": entry.seconds,
+        "artifact": entry.artifact,
+        "metrics": (entry.result or {}).get("metrics", {}),
+        "log_tail": entry.log_tail if entry.state == "failed" else "",
+    }

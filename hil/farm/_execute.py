@@ -1,0 +1,198 @@
+"""Running one build on a worker: failure is a result, the timeout is enforced, JSON comes back.
+
+``execute_job`` is the function dask ships to workers. It announces the attempt (a dask event
+the coordinator records as an attempt in the ledger, which is how a retry after a lost worker is
+seen), runs the builder in a child process when the builder asks for isolation (hls4ml, g++ and
+the Vivado tools then cannot crash or hang the worker, and the timeout kills the whole process
+group), writes ``report.json`` and ``manifest.json`` (last), and returns a JSON-ready result plus
+the artifact folder packed as bytes. With a shared artifacts folder the worker commits the
+folder itself and returns no bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from hil.errors import CSimError, HilError, InputError
+from hil.farm._job import BuildJob
+from hil.farm._store import MANIFEST, REPORT, ArtifactStore, pack_folder
+from hil.records import SCHEMA_VERSION, ErrorCode, tool_versions
+
+__all__ = ["execute_job", "run_builder", "EVENT_TOPIC"]
+
+_log = logging.getLogger(__name__)
+
+#: dask event topic of "attempt started" messages.
+EVENT_TOPIC = "hil-farm"
+_RESULT = "result.json"
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+        return str(worker.name or worker.address)
+    except (ImportError, ValueError):
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _announce(key: str, worker: str) -> None:
+    with contextlib.suppress(ImportError, ValueError):
+        from distributed import get_worker
+
+        get_worker().log_event(
+            EVENT_TOPIC, {"event": "started", "key": key, "worker": worker, "t": time.time()}
+        )
+
+
+def _code_of(exc: BaseException, stage_code: ErrorCode) -> ErrorCode:
+    from hil.farm.builders import BuildFailure
+
+    if isinstance(exc, BuildFailure):
+        return exc.code
+    if isinstance(exc, CSimError):
+        return ErrorCode.CSIM
+    if isinstance(exc, InputError):
+        return ErrorCode.CONVERT
+    return stage_code
+
+
+def run_builder(job: BuildJob, workdir: Path, out: Path) -> dict[str, Any]:
+    """Run the job's builder in this process; always returns a result dict (never raises HilError)."""
+    from hil.farm.builders import Stage, get_builder
+
+    stage = Stage()
+    started = time.monotonic()
+    out.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {
+        "key": job.key,
+        "ok": False,
+        "error_code": ErrorCode.CONVERT.value,
+        "message": "",
+    }
+    output = None
+    builder = None
+    try:
+        builder = get_builder(job.builder)
+        output = builder.build(job, workdir, out, stage)
+        result.update(ok=True, error_code=ErrorCode.OK.value)
+    except (HilError, Exception) as exc:  # a failure is a result: record it, keep the batch going
+        code = _code_of(exc, stage.code)
+        result.update(error_code=code.value, message=str(exc) or type(exc).__name__)
+        if not isinstance(exc, HilError):
+            result["message"] += "\n" + "".join(traceback.format_exception(exc)[-6:])
+        _log.warning(
+            "build %s failed (%s): %s", job.key[:12], code.value, str(exc).splitlines()[0] if str(exc) else ""
+        )
+    seconds = round(time.monotonic() - started, 3)
+    versions = {**tool_versions(), **(builder.tool_versions() if builder is not None else {})}
+    report = {
+        "schema_version": SCHEMA_VERSION,
+        "design_key": job.key,
+        "provenance": output.provenance if output else None,
+        "metrics": output.metrics if output else {},
+        "layers": output.layers if output else [],
+        "candidate": output.candidate if output else {},
+        "details": output.report if output else {},
+    }
+    (out / REPORT).write_text(json.dumps(report, indent=2, sort_keys=True, default=str))
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "key": job.key,
+        "job": job.model_dump(),
+        "status": "done" if result["ok"] else "failed",
+        "error_code": result["error_code"],
+        "message": result["message"],
+        "tool_versions": versions,
+        "provenance": report["provenance"],
+        "stage_seconds": {**stage.seconds, "total": seconds},
+        "created_at": time.time(),
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
+    result.update(seconds=seconds, stage_seconds=manifest["stage_seconds"], tool_versions=versions)
+    return result
+
+
+def _run_isolated(job: BuildJob, workdir: Path, out: Path, log: Path) -> dict[str, Any]:
+    spec = workdir / "job.json"
+    spec.write_text(job.model_dump_json())
+    argv = [sys.executable, "-m", "hil.farm._child", str(spec), str(workdir), str(out)]
+    with open(log, "a", encoding="utf-8") as sink:
+        process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            status = process.wait(timeout=job.timeout_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return {"key": job.key, "ok": False, "error_code": ErrorCode.BUILD_TIMEOUT.value,
+                    "message": f"build exceeded its {job.timeout_s:g} s timeout; killed"}  # fmt: skip
+    result_file = workdir / _RESULT
+    if status != 0 or not result_file.is_file():
+        return {"key": job.key, "ok": False, "error_code": ErrorCode.CONVERT.value,
+                "message": f"build process exited with status {status} and no result"}  # fmt: skip
+    data: dict[str, Any] = json.loads(result_file.read_text())
+    return data
+
+
+def execute_job(job_json: str, shared_root: str | None = None) -> dict[str, Any]:
+    """Run one build (on a dask worker, or inline); returns the result with ``archive`` bytes.
+
+    Args:
+        job_json: the ``BuildJob`` as JSON (plain data crosses the wire, no pickled objects).
+        shared_root: an artifacts folder every host mounts; the worker then stores the build
+            itself and returns no archive.
+    """
+    from hil.farm.builders import get_builder
+
+    job = BuildJob.model_validate_json(job_json)
+    worker = _worker_name()
+    _announce(job.key, worker)
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix=f"hil-build-{job.key[:12]}-"))
+    out = workdir / "artifact"
+    log = workdir / "build.log"
+    try:
+        try:
+            isolate = get_builder(job.builder).isolate
+        except HilError as exc:
+            result = {"key": job.key, "ok": False, "error_code": ErrorCode.CONVERT.value, "message": str(exc)}
+            isolate = None
+        if isolate is True:
+            result = _run_isolated(job, workdir, out, log)
+        elif isolate is False:
+            result = run_builder(job, workdir, out)
+        tail = log.read_text(errors="replace")[-4000:] if log.is_file() else ""
+        if log.is_file() and out.is_dir():
+            shutil.copyfile(log, out / "build.log")
+        result.update(worker=worker, log_tail=tail, seconds=round(time.monotonic() - started, 3))
+        archive: bytes | None = None
+        keep = result["ok"] or job.keep_failed
+        if keep:
+            source = out if result["ok"] else workdir  # a failed build keeps its tool projects
+            if shared_root is not None:
+                store = ArtifactStore(shared_root)
+                staged = store.staging(job.key)
+                shutil.rmtree(staged)
+                shutil.copytree(source, staged)
+                result["artifact"] = str(store.commit(job.key, staged, failed=not result["ok"]))
+            else:
+                archive = pack_folder(source)
+        result["archive"] = archive
+        return result
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

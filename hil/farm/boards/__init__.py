@@ -1,0 +1,110 @@
+"""hil's accelerator board plug-ins for hls4ml's VivadoAccelerator backend (zcu104).
+
+Why patch in memory, at run time: hls4ml reads its board list from ``supported_boards.json``
+inside site-packages and its templates by paths relative to its own writer; editing
+site-packages would be lost on reinstall and is not allowed here. ``ensure_registered()``
+instead (1) wraps the ``json`` module the backend's config module reads the board list with,
+so the loaded list also holds hil's boards, and (2) makes the config's template-path methods
+return hil's files (written once under $HIL_CACHE_DIR) for those boards. Idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from hil.farm.boards._zcu104 import ZCU104
+
+__all__ = ["ACCELERATOR_BOARDS", "ensure_registered", "register_accelerator_boards"]
+
+_log = logging.getLogger(__name__)
+
+#: hil's board entries, by hls4ml board name.
+ACCELERATOR_BOARDS: dict[str, dict[str, Any]] = {"zcu104": ZCU104}
+
+_lock = threading.Lock()
+_done = False
+
+
+def _public(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if not k.startswith("_")}
+
+
+class _JsonWithBoards:
+    """Stands in for ``json`` inside hls4ml's config module: ``load`` adds hil's boards."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def load(self, *args: Any, **kwargs: Any) -> Any:
+        data = self._real.load(*args, **kwargs)
+        if isinstance(data, dict) and "pynq-z2" in data:  # the supported-boards table
+            for name, entry in ACCELERATOR_BOARDS.items():
+                data.setdefault(name, _public(entry))
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def _template_dir(name: str, entry: dict[str, Any]) -> Path:
+    from hil.convert import cache_root
+
+    digest = hashlib.sha256(json.dumps(entry["_tcl"], sort_keys=True).encode()).hexdigest()[:12]
+    folder = cache_root() / "accelerator_boards" / f"{name}-{digest}"
+    tcl_dir = folder / "tcl_scripts"
+    if not tcl_dir.is_dir():
+        tcl_dir.mkdir(parents=True, exist_ok=True)
+        for file_name, text in entry["_tcl"].items():
+            temporary = tcl_dir / f".{file_name}.tmp"
+            temporary.write_text(text)
+            temporary.replace(tcl_dir / file_name)
+    return folder
+
+
+def register_accelerator_boards() -> list[str]:
+    """Register hil's boards with hls4ml (once per process); returns their names."""
+    ensure_registered()
+    return sorted(ACCELERATOR_BOARDS)
+
+
+def ensure_registered() -> None:
+    """Patch hls4ml's VivadoAccelerator board list and template paths in memory (idempotent)."""
+    global _done
+    with _lock:
+        if _done:
+            return
+        import hls4ml.backends.vivado_accelerator.vivado_accelerator_config as module
+
+        module.json = _JsonWithBoards(json)  # type: ignore[assignment]
+        config_class = module.VivadoAcceleratorConfig
+        hls4ml_templates = Path(module.__file__).resolve().parents[2] / "templates" / "vivado_accelerator"
+        original_tcl = config_class.get_tcl_file_path
+        original_driver = config_class.get_driver_path
+
+        def get_tcl_file_path(self: Any) -> str:
+            entry = ACCELERATOR_BOARDS.get(self.board)
+            if entry is None:
+                return str(original_tcl(self))
+            script = entry["tcl_scripts"].get(self.interface)
+            if script is None:
+                raise ValueError(f"hil board {self.board}: no Tcl script for interface {self.interface!r}")
+            # absolute: hls4ml joins it to its writer folder, and os.path.join keeps an absolute path
+            return str(_template_dir(self.board, entry) / "tcl_scripts" / script)
+
+        def get_driver_path(self: Any) -> str:
+            entry = ACCELERATOR_BOARDS.get(self.board)
+            if entry is None:
+                return str(original_driver(self))
+            return str(
+                hls4ml_templates / entry["_driver_from"] / f"{self.driver}_drivers" / self.get_driver_file()
+            )
+
+        config_class.get_tcl_file_path = get_tcl_file_path
+        config_class.get_driver_path = get_driver_path
+        _done = True
+        _log.debug("registered accelerator boards %s with hls4ml", sorted(ACCELERATOR_BOARDS))

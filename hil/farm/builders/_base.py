@@ -1,0 +1,87 @@
+"""BaseBuilder: the one extension point of the farm (a new builder is a short file).
+
+A builder turns a ``BuildJob`` into an artifact folder: ``build()`` writes whatever it produces
+under ``out`` and returns its metrics; the farm (``hil.farm._execute``) wraps every call so that
+any failure becomes a result (an ``ErrorCode`` name, a message, the log tail), never a crash of
+the run, writes ``report.json`` and ``manifest.json``, and enforces the job's timeout.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from hil.errors import BuildError
+from hil.farm._job import BuildJob
+from hil.records import ErrorCode
+
+__all__ = ["BaseBuilder", "BuildFailure", "BuildOutput", "Stage"]
+
+_log = logging.getLogger(__name__)
+
+
+class BuildFailure(BuildError):
+    """A build failed for a known reason; ``code`` is what the ledger records."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Stage:
+    """The stage a build is in, so an unexpected exception is blamed on the right ErrorCode."""
+
+    code: ErrorCode = ErrorCode.CONVERT
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class BuildOutput:
+    """What a successful ``build()`` returns.
+
+    Attributes:
+        metrics: canonical metric key -> {"value": float | None, "provenance": str}.
+        layers: per-layer rows (``name``, ``spec`` as ``hil.cost.layer_to_dict``, ``metrics``).
+        candidate: the design description stored with exported records (``{"layers": [...]}``).
+        report: extra JSON kept in report.json (raw parsed reports, the estimate breakdown).
+        provenance: the highest fidelity the metrics reach (estimate, hls, synth, impl).
+    """
+
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    candidate: dict[str, Any] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+    provenance: str = "estimate"
+
+
+class BaseBuilder(abc.ABC):
+    """A way of building a design: the cost model, the real Vivado tools, or a stand-in.
+
+    Class attributes:
+        name: the name jobs and the CLI use.
+        resources: dask worker resources each job needs (``{"vivado": 1}``: one license).
+        isolate: run ``build()`` in a child process (true for anything that loads hls4ml or runs
+            tools: a crash or hang there must not take the dask worker down, and the timeout
+            must be able to kill the whole process group).
+    """
+
+    name: ClassVar[str]
+    resources: ClassVar[dict[str, float]] = {}
+    isolate: ClassVar[bool] = True
+
+    def tool_versions(self) -> dict[str, str]:
+        """Versions of the tools this builder uses beyond ``hil.records.tool_versions()``; in the key."""
+        return {}
+
+    @abc.abstractmethod
+    def build(self, job: BuildJob, workdir: Path, out: Path, stage: Stage) -> BuildOutput:
+        """Build ``job``; write artifacts under ``out`` (a fresh folder); use ``workdir`` for scratch.
+
+        Raises:
+            BuildFailure: a known failure, with its error code. Any other exception is recorded
+                with ``stage.code``.
+        """

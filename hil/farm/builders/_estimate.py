@@ -1,0 +1,89 @@
+"""The ``estimate`` builder: the analytic cost model on the converted design (provenance ``estimate``).
+
+Why it is a builder and not only a function: its results go through the same ledger, artifact
+store, board bundle and export as Vivado's, so a search can climb the fidelity ladder (estimate,
+then hls/synth/impl) with one code path, and the board can run an emulated design before any
+bitstream exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from hil.farm._job import BuildJob
+from hil.farm.builders._base import BaseBuilder, BuildFailure, BuildOutput, Stage
+from hil.farm.builders._design import layer_specs, prepare_design, write_board_bundle
+from hil.records import ErrorCode
+
+__all__ = ["EstimateBuilder"]
+
+_log = logging.getLogger(__name__)
+
+
+class EstimateBuilder(BaseBuilder):
+    """Converts, C-simulates and estimates; RESOURCE_OVERFLOW when the estimate exceeds the board."""
+
+    name = "estimate"
+
+    def tool_versions(self) -> dict[str, str]:
+        import hashlib
+
+        from hil.cost import default_params
+
+        params = default_params()
+        blob = repr(sorted(params.coefficients.items())).encode()
+        return {"cost_params": hashlib.sha256(blob).hexdigest()[:16]}
+
+    def build(self, job: BuildJob, workdir: Path, out: Path, stage: Stage) -> BuildOutput:
+        from hil.cost import estimate, fits, layer_to_dict
+
+        design = prepare_design(job, workdir, out, stage)
+        stage.code = ErrorCode.HLS
+        specs = layer_specs(design.hls_model)
+        est = estimate(list(specs.values()), clock_mhz=job.clock_mhz)
+        metrics: dict[str, dict[str, Any]] = {
+            k: {"value": float(v), "provenance": "estimate"} for k, v in est.totals.items()
+        }
+        layers = []
+        for le in est.layers:
+            spec = specs.get(le.name)
+            if spec is None:
+                continue
+            layers.append(
+                {
+                    "name": le.name,
+                    "spec": layer_to_dict(spec),
+                    "provenance": "estimate",
+                    "metrics": {
+                        "lut": le.lut, "ff": le.ff, "dsp": le.dsp, "bram_18k": le.bram_18k,
+                        "latency_cycles": le.latency_cycles, "ii_cycles": le.ii_cycles,
+                    },
+                }
+            )  # fmt: skip
+        write_board_bundle(
+            job,
+            design,
+            out,
+            ii_cycles=est.totals.get("ii_cycles", 0),
+            latency_cycles=est.totals.get("latency_cycles", 0),
+            provenance="estimate",
+        )
+        candidate = {"layers": [layer_to_dict(s) for s in specs.values()], "clock_mhz": job.clock_mhz}
+        output = BuildOutput(
+            metrics=metrics,
+            layers=layers,
+            candidate=candidate,
+            report={"estimate": est.to_dict(), "csim": design.csim_stats},
+            provenance="estimate",
+        )
+        if job.resources:
+            fit = fits(job.resources, est.totals)
+            if not fit.ok:
+                raise BuildFailure(
+                    ErrorCode.RESOURCE_OVERFLOW,
+                    f"estimate exceeds {job.board}: {', '.join(fit.over)} over "
+                    f"(binding {fit.binding} at {fit.utilisation[fit.binding]:.0%})",
+                )
+        return output

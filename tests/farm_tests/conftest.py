@@ -1,0 +1,131 @@
+"""Farm test fixtures: a tiny dense ONNX model, a fake Vivado tool chain, loopback dask processes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def dense_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Dense(8 -> 5) + ReLU, float ONNX: the same shape as the hls4ml test design in ../shared/reports."""
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 5), torch.nn.ReLU())
+    path = tmp_path_factory.mktemp("farm-models") / "dense8x5.onnx"
+    sink = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model, (torch.zeros(1, 8),), str(path), input_names=["x"], output_names=["y"],
+            dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, dynamo=False,
+        )  # fmt: skip
+    return path
+
+
+# A STAND-IN for the Xilinx tools, for tests only: CI has no Vivado. It does not synthesize
+# anything; it copies *recorded real reports* from ../shared/reports into the folders where
+# vivado_hls / vivado write them (hls4ml's build_prj.tcl layout), and fake .bit/.hwh files.
+_FAKE_TOOL = '''#!{python}
+# STAND-IN for {name} (hil farm tests): copies recorded real reports, builds nothing.
+import os, shutil, sys
+from pathlib import Path
+reports = Path(os.environ["HIL_FAKE_REPORTS"])
+cwd = Path.cwd()
+with open(cwd / "fake_tool_calls.log", "a") as log:
+    log.write("{name} " + " ".join(sys.argv[1:]) + "\\n")
+if os.environ.get("HIL_FAKE_FAIL") == "{name}":
+    print("ERROR: [HLS 200-70] stand-in failure requested by the test", flush=True)
+    sys.exit(1)
+if "{name}" in ("vivado_hls", "vitis-run"):
+    target = cwd / "myproject_prj" / "solution1" / "syn" / "report"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("myproject_csynth.rpt", "myproject_csynth.xml"):
+        if (reports / name).is_file():
+            shutil.copyfile(reports / name, target / name)
+    if (reports / "vivado_synth.rpt").is_file():
+        shutil.copyfile(reports / "vivado_synth.rpt", cwd / "vivado_synth.rpt")
+    print("INFO: [HLS 200-111] Finished (stand-in)", flush=True)
+else:  # vivado -mode batch -source design.tcl
+    (cwd / "design.bit").write_bytes(b"stand-in bitstream")
+    (cwd / "design.hwh").write_text("<stand-in hwh/>")
+    print("INFO: write_bitstream completed (stand-in)", flush=True)
+'''
+
+
+@pytest.fixture
+def fake_vivado(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Path]:
+    """Put stand-in vivado_hls / vitis-run / vivado first on PATH; call with the reports folder to copy."""
+    bin_dir = tmp_path / "fake-xilinx" / "2020.1" / "bin"
+    bin_dir.mkdir(parents=True)
+    for name in ("vivado_hls", "vitis-run", "vivado"):
+        script = bin_dir / name
+        script.write_text(_FAKE_TOOL.format(python=sys.executable, name=name))
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    def use(reports: Path) -> Path:
+        monkeypatch.setenv("HIL_FAKE_REPORTS", str(reports))
+        return bin_dir
+
+    return use
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str, interval_s: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+class Processes:
+    """Child processes started by a test, each in its own session; all killed at teardown."""
+
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, argv: list[str], log: Path, **kwargs: object) -> subprocess.Popen[bytes]:
+        handle = open(log, "wb")  # noqa: SIM115 (closed with the process at teardown)
+        proc = subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True, **kwargs)  # type: ignore[call-overload]
+        self.procs.append(proc)
+        return proc
+
+    def kill(self, proc: subprocess.Popen[bytes]) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+
+    def close(self) -> None:
+        for proc in self.procs:
+            self.kill(proc)
+
+
+@pytest.fixture
+def processes() -> Iterator[Processes]:
+    tracker = Processes()
+    try:
+        yield tracker
+    finally:
+        tracker.close()
