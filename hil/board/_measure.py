@@ -107,7 +107,7 @@ def _agent_argv(
         "--manifest-sha256",
         sha["manifest"],
         "--self-sha256",
-        sha["agent"],
+        sha["agent_sha"],
         "--deadline",
         repr(float(config.run_timeout_s)),
     ]
@@ -138,7 +138,7 @@ def _run(
             remote_bundle,
             config,
             manifest=sha256_file(bundle.path / "bundle.json"),
-            agent=sha256_file(agent),
+            agent_sha=sha256_file(agent),
         )
         if emulate:
             argv.append("--emulate")

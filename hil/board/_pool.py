@@ -105,7 +105,7 @@ class BoardPool:
         self.quarantine_after = quarantine_after
 
     def _file(self, board: str, suffix: str) -> Path:
-        stem = board if _SAFE.match(board) else hashlib.sha256(board.encode()).hexdigest()[:16]
+        stem = board if _SAFE.fullmatch(board) else hashlib.sha256(board.encode()).hexdigest()[:16]
         return self.lease_dir / f"{stem}{suffix}"
 
     def _log_event(self, board: str, event: str) -> None:

@@ -36,7 +36,7 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 def check_remote_name(name: str) -> str:
     """A file name that cannot escape its folder (no '/', no '..', no leading dot or dash)."""
-    if not SAFE_NAME.match(name) or name in {".", ".."}:
+    if not SAFE_NAME.fullmatch(name) or name in {".", ".."}:
         raise BoardFault(ErrorCode.DEPLOY, f"refusing to upload a file named {name!r} (unsafe name)")
     return name
 

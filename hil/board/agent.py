@@ -98,7 +98,7 @@ def verify_bundle(folder, manifest_sha256=None):
     if not isinstance(files, dict):
         raise AgentError("DEPLOY", "bundle.json has no files map", 3)
     for name, expected in sorted(files.items()):
-        if not _SAFE_NAME.match(name):
+        if not _SAFE_NAME.fullmatch(name):
             raise AgentError("DEPLOY", f"unsafe file name in bundle: {name!r}", 3)
         path = os.path.join(folder, name)
         if not os.path.isfile(path):
