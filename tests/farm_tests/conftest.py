@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -106,7 +105,7 @@ class Processes:
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def start(self, argv: list[str], log: Path, **kwargs: object) -> subprocess.Popen[bytes]:
-        handle = open(log, "wb")  # noqa: SIM115 (closed with the process at teardown)
+        handle = open(log, "wb")
         proc = subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True, **kwargs)  # type: ignore[call-overload]
         self.procs.append(proc)
         return proc
