@@ -30,13 +30,13 @@ COEFFICIENTS: dict[str, tuple[float, str]] = {
     "lut.input_bit": (2.0, "LUTs per bit of the kernel's input vector (input select/fan-out)"),
     "lut.lane_adder_bit": (
         8.0,
-        "LUTs per accumulator bit of a multiplier lane when rf < n_in "
+        "LUTs per effective bit (terms.lane_bits) of a multiplier lane when rf < n_in "
         "(several lanes add into one output per cycle: adder tree and index muxes in fabric)",
     ),
     "lut.output_tree_bit": (1.0, "LUTs per accumulator bit of an output, times log2(fan-in)"),
     "lut.latency_mac_bit": (
         8.0,
-        "Latency strategy: LUTs per accumulator bit of each multiply "
+        "Latency strategy: LUTs per effective bit (terms.lane_bits) of each multiply "
         "(constant multiplies in shift-add logic plus the adder tree)",
     ),
     "ff.layer": (300.0, "FFs of a layer's control logic"),

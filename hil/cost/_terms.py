@@ -61,6 +61,19 @@ def _rom_bram(lanes: int, rf: int, wb: int, n_mult: int, p: dict[str, float]) ->
     return blocks, rest * -(-rf // 64)
 
 
+def lane_bits(wb: int, ab: int, accb: int) -> float:
+    """Effective bit count of one multiplier lane's fabric logic, equal to ``accb`` at 16/16/16.
+
+    Why this shape: the calibration data are all 16-bit, so they fix the per-lane LUT cost at
+    16 bits (~270 LUTs) but cannot say how it scales. Physics splits it into an adder part,
+    about one LUT per accumulator bit, and an operand part (multiply in fabric, operand muxes)
+    that grows with weight bits x activation bits. ``(accb + wb*ab) / 17`` is exactly 16 at
+    16/16/16, so the fitted coefficients are unchanged there, while a 4-bit lane costs ~10x
+    less than a 16-bit one instead of ~1.3x (which a plain ``accb`` feature would claim).
+    """
+    return (accb + wb * ab) / 17.0
+
+
 def _mac_terms(s: LayerSpec, p: dict[str, float]) -> Terms:
     n_in, n_out = s.mult_size()
     n_mult = n_in * n_out
@@ -83,7 +96,7 @@ def _mac_terms(s: LayerSpec, p: dict[str, float]) -> Terms:
             ("ff.output_acc_bit", n_out * (wb + ab + fanin)),
         ]
         if split:
-            lut.append(("lut.lane_adder_bit", lanes * accb))
+            lut.append(("lut.lane_adder_bit", lanes * lane_bits(wb, ab, accb)))
             ff.append(("ff.lane_adder_bit", lanes * accb))
         dsp: list[Term] = [(None, lanes * dsp_per)]
         if not dsp_per:
@@ -110,7 +123,7 @@ def _mac_terms(s: LayerSpec, p: dict[str, float]) -> Terms:
         # Latency strategy: hls4ml does not correct rf here; the multiplier limit is ceil(n_mult/rf).
         rf = s.reuse_factor
         lanes = -(-n_mult // rf)
-        lut.append(("lut.latency_mac_bit", lanes * accb))
+        lut.append(("lut.latency_mac_bit", lanes * lane_bits(wb, ab, accb)))
         ff.append(("ff.latency_mac_bit", lanes * accb))
         dsp = [("dsp.latency_const_fraction", lanes * dsp_per)]
         if not dsp_per:

@@ -127,3 +127,18 @@ def test_shell_is_subtracted() -> None:
     lut = board.resources.lut * 0.9
     assert fits(board, {"lut": lut}).ok
     assert not fits(board, {"lut": lut}, shell={"lut": board.resources.lut * 0.2}).ok
+
+
+@pytest.mark.parametrize("strategy", [Strategy.LATENCY, Strategy.RESOURCE])
+def test_low_bit_lanes_cost_far_less_than_16_bit_ones(strategy: Strategy) -> None:
+    """The search lives at 2-8 bits: a 4-bit lane must cost several times less fabric than a 16-bit one
+    (operand logic grows with weight x activation bits), and 2-bit less than 4-bit."""
+
+    def lut(bits: int) -> float:
+        spec = LayerSpec(
+            LayerKind.DENSE, (64,), (32,), weight_bits=bits, act_bits=bits, result_bits=bits,
+            acc_bits=2 * bits + 6, reuse_factor=4, strategy=strategy,
+        )  # fmt: skip
+        return estimate_layer(spec).lut
+
+    assert lut(16) > 4 * lut(4) > 4 * lut(2) * 1.2
