@@ -7,7 +7,7 @@ returns one MeasureResult; ``build_for_measure`` makes the bundle ``hil measure`
 """
 
 from hil.board._base import AgentRun, BaseTarget, agent_file
-from hil.board._build import BUILDERS, build_for_measure
+from hil.board._build import BUILDERS, BuildFailure, build_for_measure
 from hil.board._fault import BOARD_FAULTS, BoardFault
 from hil.board._local import LocalTarget
 from hil.board._measure import MeasureConfig, check_board, make_target, measure_bundle
@@ -21,6 +21,7 @@ __all__ = [
     "agent_file",
     "BUILDERS",
     "build_for_measure",
+    "BuildFailure",
     "BOARD_FAULTS",
     "BoardFault",
     "LocalTarget",

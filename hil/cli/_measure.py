@@ -1,1 +1,124 @@
-"""`hil measure`: (to be filled in)."""
+"""`hil measure MODEL --board B`: convert -> build (farm, cached) -> deploy -> run -> one MeasureResult.
+
+Exit codes: 0 the design ran and its outputs matched the C-sim; 1 any failure recorded in the
+result (build, deploy, run timeout, wrong answer, unreachable board); 2 bad input, including a
+real board asked to run an ``estimate`` build (there is no bitstream to load).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from hil.cli._app import app
+from hil.cli._common import INVENTORY_OPTION, JSON_OPTION, console, print_json
+from hil.errors import InputError
+
+
+@app.command("measure")
+def measure_command(
+    model: Path = typer.Argument(..., help="Float ONNX, QONNX, TorchScript or torch.export file."),
+    board: str = typer.Option(..., "--board", "-b", help="Board to measure on (see `hil boards`)."),
+    precision: str = typer.Option("ap_fixed<16,6>", help="Default fixed-point type (what quantizers leave)."),
+    reuse: int = typer.Option(1, "--reuse", help="Reuse factor."),
+    io_type: str = typer.Option("io_stream", "--io-type", help="io_stream or io_parallel."),
+    strategy: str = typer.Option("Latency", help="Latency or Resource."),
+    backend: str = typer.Option("Vitis", help="Vivado, Vitis or VivadoAccelerator."),
+    input_shape: str | None = typer.Option(None, "--input-shape", help="Input shape, e.g. 1,3,32,32."),
+    builder: str | None = typer.Option(
+        None, "--builder", help="estimate or vivado (default: the inventory's farm.builder)."
+    ),
+    batch: int = typer.Option(64, "--batch", help="Images per DMA transfer."),
+    min_seconds: float = typer.Option(1.0, "--min-seconds", help="Timed window of work on a real board."),
+    check_inputs: int = typer.Option(16, "--check-inputs", help="Inputs checked on the board."),
+    emulate: bool = typer.Option(
+        False, "--emulate", help="Emulate even a board with a host (the agent runs there, over SSH)."
+    ),
+    connect_timeout: float = typer.Option(10.0, "--connect-timeout", help="Seconds for connect/SFTP."),
+    run_timeout: float = typer.Option(120.0, "--run-timeout", help="Seconds before the agent is killed."),
+    lease_timeout: float = typer.Option(600.0, "--lease-timeout", help="Seconds to wait for a busy board."),
+    records: Path | None = typer.Option(None, "--records", help="Append the result to this JSON-lines file."),
+    artifacts: Path | None = typer.Option(None, "--artifacts", help="Artifact store of the build farm."),
+    inventory: Path | None = INVENTORY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> int:
+    """Measure MODEL on BOARD; an emulated board (no host, or --emulate) says so in every metric."""
+    from hil.board import BuildFailure, MeasureConfig, build_for_measure, measure_bundle
+    from hil.convert import ConversionOptions, parse_shape
+    from hil.inventory import load_inventory
+    from hil.records import MeasureResult, append_results
+
+    inv = load_inventory(inventory)
+    target = inv.board(board)
+    chosen = builder or inv.farm.builder
+    if chosen not in ("estimate", "vivado"):
+        raise InputError(f"--builder must be estimate or vivado, got {chosen!r}")
+    emulated = emulate or target.emulated
+    if not emulated and chosen == "estimate":
+        raise InputError(
+            f"board {board} is a real board ({target.host}) and the estimate builder makes no bitstream "
+            "to load; use --builder vivado, or --emulate to run the emulation there"
+        )
+    options = ConversionOptions(
+        precision=precision,
+        reuse_factor=reuse,
+        io_type=io_type,  # type: ignore[arg-type]
+        strategy=strategy,  # type: ignore[arg-type]
+        backend=backend,  # type: ignore[arg-type]
+        input_shape=parse_shape(input_shape),
+    )
+    config = MeasureConfig(
+        batch=batch,
+        min_seconds=min_seconds,
+        emulate=emulated,
+        connect_timeout_s=connect_timeout,
+        run_timeout_s=run_timeout,
+        lease_timeout_s=lease_timeout,
+    )
+    candidate: dict[str, Any] = {"model": str(model), "options": options.as_dict(), "builder": chosen}
+    stages: dict[str, float] = {}
+    try:
+        bundle = build_for_measure(
+            model, target, options, chosen, inventory=inv, artifacts=artifacts, n_inputs=check_inputs,
+            stage_seconds=stages,
+        )  # fmt: skip
+    except BuildFailure as failure:
+        result = MeasureResult(
+            design_key="unknown",
+            board=target.name,
+            error_code=failure.code,
+            message=str(failure),
+            stage_seconds={k: round(v, 4) for k, v in stages.items()},
+            candidate=candidate,
+        )
+    else:
+        result = measure_bundle(target, bundle, config, candidate=candidate, stage_seconds=stages)
+    if records is not None:
+        append_results(records, [result])
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+    else:
+        _print(result)
+    return 0 if result.ok else 1
+
+
+def _print(result: Any) -> None:
+    from rich.table import Table
+
+    out = console()
+    colour = "green" if result.ok else "red"
+    out.print(f"[bold]{result.board}[/] {result.design_key[:12]}: [{colour}]{result.error_code.value}[/]")
+    out.print(result.message)
+    table = Table(title="metrics")
+    for column in ("metric", "value", "provenance"):
+        table.add_column(column)
+    for key, metric in result.metrics.items():
+        source = f" (from {metric.source.value})" if metric.source is not None else ""
+        value = "-" if metric.value is None else f"{metric.value:,.6g}"
+        table.add_row(key, value, f"{metric.provenance.value}{source}")
+    if result.metrics:
+        out.print(table)
+    stages = ", ".join(f"{k} {v:.3f}" for k, v in result.stage_seconds.items())
+    out.print(f"seconds per stage: {stages}")

@@ -129,7 +129,11 @@ def test_changed_host_key_is_refused_with_how_to_trust(
     started = time.monotonic()
     result = measure_bundle(board, bundle.path, config(emulate=True, connect_timeout_s=3.0))
     _fault(ErrorCode.BOARD_UNREACHABLE, result, time.monotonic() - started, 3.0)
-    assert "CHANGED" in result.message and "ssh-keyscan -p" in result.message and "ssh-keygen -R" in result.message
+    assert (
+        "CHANGED" in result.message
+        and "ssh-keyscan -p" in result.message
+        and "ssh-keygen -R" in result.message
+    )
     _released(pool)
 
 
@@ -235,7 +239,9 @@ def test_quarantine_after_consecutive_failures_and_check_clears_it(
 ) -> None:
     dead = make_board(**sshd.board_fields(port=free_port()))
     for _ in range(3):
-        assert measure_bundle(dead, bundle.path, config(emulate=True)).error_code is ErrorCode.BOARD_UNREACHABLE
+        assert (
+            measure_bundle(dead, bundle.path, config(emulate=True)).error_code is ErrorCode.BOARD_UNREACHABLE
+        )
     assert pool.health("loop").quarantined
     blocked = measure_bundle(dead, bundle.path, config(emulate=True))
     assert "quarantined after 3 consecutive failures" in blocked.message
