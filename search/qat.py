@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["QatCnnSpec", "build_qat_cnn", "train_classifier", "evaluate", "export_qonnx"]
+__all__ = ["QatCnnSpec", "build_float_cnn", "build_qat_cnn", "train_classifier", "evaluate", "export_qonnx"]
 
 _log = logging.getLogger(__name__)
 
@@ -127,6 +127,32 @@ def build_qat_cnn(spec: QatCnnSpec) -> Any:
             bias_quant=Int16Bias,
         )
     )
+    return nn.Sequential(*layers)
+
+
+def build_float_cnn(spec: QatCnnSpec) -> Any:
+    """The float twin of ``build_qat_cnn(spec)`` (bit widths ignored).
+
+    Why the same ``nn.Sequential`` layout (an Identity where the input quantizer sits, ReLU where
+    QuantReLU sits): its weights load into the quantized model by name (``strict=False``), so the
+    "separate" baseline can quantize the float network its first phase found and trained.
+    """
+    import torch.nn as nn
+
+    layers: list[nn.Module] = [nn.Identity()]
+    channels, height, width = spec.input_shape
+    for out_channels, kernel, pool in zip(spec.conv_channels, spec.kernel_sizes, spec.pool, strict=True):
+        layers += [nn.Conv2d(channels, out_channels, kernel, padding=kernel // 2), nn.ReLU()]
+        if pool:
+            layers.append(nn.MaxPool2d(2))
+            height, width = height // 2, width // 2
+        channels = out_channels
+    layers.append(nn.Flatten())
+    features = channels * height * width
+    for units in spec.dense_units:
+        layers += [nn.Linear(features, units), nn.ReLU()]
+        features = units
+    layers.append(nn.Linear(features, spec.n_classes))
     return nn.Sequential(*layers)
 
 

@@ -1,1 +1,168 @@
-"""`hil search`: (to be filled in)."""
+"""`hil search --board B ...`: the co-search of architecture x quantization x hardware.
+
+``search`` is imported inside the command: nothing else in hil depends on the search package.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from hil.cli._app import app
+from hil.cli._common import INVENTORY_OPTION, JSON_OPTION, console, print_json
+
+
+@app.command("search")
+def search_command(
+    board: str = typer.Option(..., "--board", "-b", help="Target board (see `hil boards`)."),
+    dataset: str = typer.Option("digits", help="digits (bundled, the default) or cifar10."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Folder with cifar-10-batches-py or the JPEG pack."
+    ),
+    luts: float | None = typer.Option(
+        None, "--luts", help="LUT budget of the network (default: 1/4 of the board's)."
+    ),
+    fps: float = typer.Option(0.0, "--fps", help="Minimum throughput, images/s (0: none)."),
+    trials: int | None = typer.Option(
+        None, "--trials", help="Candidates to train (pruned proposals are free)."
+    ),
+    epochs: int | None = typer.Option(None, "--epochs", help="Training epochs of every candidate."),
+    controller: str = typer.Option("rl", help="rl (LSTM + REINFORCE), tpe, nsga2 or random."),
+    strategy: str = typer.Option(
+        "joint", help="joint (co-search) or separate (architecture, then hardware)."
+    ),
+    fidelity: str = typer.Option("csim", help="Highest rung: estimate, csim, build or board."),
+    study: str | None = typer.Option(
+        None, "--study", help="Optuna storage URL (default sqlite:///OUT/study.db)."
+    ),
+    out: Path = typer.Option(
+        Path("hil-search"), "--out", help="Output folder (report, Pareto PNG, best design)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the data split, training and controller."),
+    inventory: Path | None = INVENTORY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> int:
+    """Search network, per-layer quantization and hardware together; resume by re-running the same command.
+
+    Exit code 0 with a design, 1 when no trained design fits the spec ("no valid design"), 2 on bad input.
+    """
+    from search.report import finalize
+    from search.runner import SearchConfig, run_search
+
+    config = SearchConfig(
+        board=board,
+        dataset=dataset,
+        data_dir=data_dir,
+        luts=luts,
+        fps=fps,
+        trials=trials,
+        epochs=epochs,
+        controller=controller,
+        strategy=strategy,
+        fidelity=fidelity,
+        study=study,
+        out=out,
+        seed=seed,
+        inventory=inventory,
+    )
+    config.resolved()  # bad input fails here, before the live display starts
+    with _LiveProgress(stderr=as_json) as live:
+        outcome = run_search(config, live.update)
+        live.update_stage("report")
+        summary = finalize(outcome)
+    if as_json:
+        print_json(summary)
+    else:
+        _print_summary(summary)
+    return 0 if summary["valid"] else 1
+
+
+class _LiveProgress:
+    """A rich progress bar: trial, trained/budget, best so far, feasible count, stage."""
+
+    def __init__(self, stderr: bool) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            TextColumn("[bold]{task.fields[phase]}[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(
+                "trial {task.fields[trial]} | best {task.fields[best]} | feasible {task.fields[feasible]} "
+                "| proposed {task.fields[proposed]} | {task.fields[stage]}"
+            ),
+            TimeElapsedColumn(),
+            console=Console(stderr=True) if stderr else console(),
+            transient=False,
+        )
+        self._task: Any = None
+
+    def __enter__(self) -> _LiveProgress:
+        self._progress.start()
+        self._task = self._progress.add_task(
+            "search", total=None, phase="search", trial="-", best="-", feasible=0, proposed=0, stage="start"
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def update(self, p: Any) -> None:
+        best = "-" if p.best_accuracy is None else f"{p.best_accuracy:.4f}"
+        self._progress.update(
+            self._task,
+            total=p.trials,
+            completed=p.trained,
+            phase=p.phase,
+            trial=p.trial,
+            best=best,
+            feasible=p.feasible,
+            proposed=p.proposed,
+            stage=p.stage,
+        )
+
+    def update_stage(self, stage: str) -> None:
+        self._progress.update(self._task, stage=stage)
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    out = console()
+    table = Table(title=f"top designs ({s['dataset']} on {s['board']}, {s['strategy']}, {s['controller']})")
+    for column in ("trial", "val acc", "acc from", "LUT", "img/s", "hw from", "feasible", "binding", "stage"):
+        table.add_column(column)
+    for r in s["top"]:
+        table.add_row(
+            str(r["trial"]),
+            f"{r['accuracy']:.4f}",
+            str(r["accuracy_provenance"]),
+            f"{r['lut'] or 0:,.0f}",
+            f"{r['throughput_fps'] or 0:,.0f}",
+            str(r["provenance"].get("lut", "")),
+            "yes" if r["feasible"] else "no",
+            r["binding"],
+            r["stage"],
+        )
+    out.print(table)
+    out.print(
+        f"{s['trials']} trained, {s['proposed']} proposed, {s['pruned']} pruned by the estimate, "
+        f"{s['feasible']} feasible; {s['wall_seconds']} s"
+    )
+    best = s["best"]
+    if best is None:
+        out.print(f"[red]{s['message']}[/] (LUT <= {s['lut_budget']:,.0f}, >= {s['fps_min']:,.0f} img/s)")
+    else:
+        out.print(
+            f"[green]best design[/]: trial {best['trial']}, test accuracy {best['test_accuracy']:.4f} "
+            f"({best['provenance']['test_accuracy']}), {best['lut']:,.0f} LUT, "
+            f"{best['throughput_fps']:,.0f} img/s ({best['provenance'].get('lut')})"
+        )
+        export = best["export"]
+        out.print(f"QONNX: {export.get('qonnx')}  hls4ml config: {export.get('config')}")
+    out.print(f"Pareto plot: {s['pareto_png']}  report: {Path(s['pareto_png']).with_name('report.md')}")
+    sys.stdout.flush()

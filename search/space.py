@@ -1,0 +1,429 @@
+"""The co-search space: architecture x per-layer quantization x per-layer hardware, declared once.
+
+Why one ordered list of named categorical decisions: every controller walks the same list through
+a ``chooser(name, choices)`` callback (Optuna's ``trial.suggest_categorical`` or the RL policy's
+sampling step), so a candidate is fully described by its Optuna params, a stored trial can be
+replayed, and a decision that does not exist for a shallower network is never asked. Why a pure
+candidate -> ``LayerSpec`` mapping: the cost model must prune thousands of candidates before any
+training, so the mapping mirrors what hls4ml builds from the brevitas QONNX export (same shapes,
+same ``auto`` accumulator widths) without importing torch or hls4ml.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from hil.cost import IOType, LayerKind, LayerSpec, Strategy, closest_reuse_factor
+from hil.errors import InputError
+
+__all__ = ["Architecture", "Candidate", "Chooser", "LayerHw", "SearchSpace", "default_space", "replay"]
+
+_log = logging.getLogger(__name__)
+
+#: ``chooser(name, choices) -> one of choices``: how a controller answers one decision.
+Chooser = Callable[[str, Sequence[Any]], Any]
+
+#: Bits of the signed input quantizer (fixed: the data, not the network, sets it).
+INPUT_BITS = 8
+#: Width of brevitas' Int16Bias: hls4ml sizes the accumulator to hold it.
+BIAS_BITS = 16
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """The network: conv blocks (conv, ReLU, optional 2x2 max-pool), an optional hidden dense layer."""
+
+    conv_channels: tuple[int, ...]
+    kernel_sizes: tuple[int, ...]
+    pool: tuple[bool, ...]
+    dense_units: tuple[int, ...] = ()
+
+    @property
+    def n_mac_layers(self) -> int:
+        """Layers with weights: conv blocks, hidden dense layers and the classifier."""
+        return len(self.conv_channels) + len(self.dense_units) + 1
+
+    def layer_names(self) -> list[str]:
+        """Names of the weight layers in order: conv0.., dense, out (the classifier)."""
+        return (
+            [f"conv{i}" for i in range(len(self.conv_channels))] + ["dense"] * len(self.dense_units) + ["out"]
+        )
+
+
+@dataclass(frozen=True)
+class LayerHw:
+    """Quantization and implementation of one weight layer.
+
+    Attributes:
+        weight_bits: weight quantizer width (16 = effectively unquantized).
+        act_bits: width of the ReLU after this layer; 0 for the classifier (it has none).
+        reuse_factor: requested hls4ml ReuseFactor; the hardware uses the closest valid one.
+        strategy: hls4ml strategy, "Latency" or "Resource".
+    """
+
+    weight_bits: int
+    act_bits: int
+    reuse_factor: int
+    strategy: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One point of the space. ``hw`` is empty for a float architecture (the separate baseline's phase 1)."""
+
+    arch: Architecture
+    hw: tuple[LayerHw, ...] = ()
+    io_type: str = "io_stream"
+    clock_mhz: float = 200.0
+
+    @property
+    def quantized(self) -> bool:
+        """True when the candidate carries quantization and hardware decisions."""
+        return bool(self.hw)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (stored with every trial and in reports)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Candidate:
+        """Inverse of ``to_dict``."""
+        arch = Architecture(**{k: tuple(v) for k, v in raw["arch"].items()})
+        hw = tuple(LayerHw(**layer) for layer in raw.get("hw", ()))
+        return cls(
+            arch=arch,
+            hw=hw,
+            io_type=raw.get("io_type", "io_stream"),
+            clock_mhz=float(raw.get("clock_mhz", 200.0)),
+        )
+
+    def qat_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``search.qat.QatCnnSpec`` (without shapes)."""
+        kwargs: dict[str, Any] = {
+            "conv_channels": self.arch.conv_channels,
+            "kernel_sizes": self.arch.kernel_sizes,
+            "pool": self.arch.pool,
+            "dense_units": self.arch.dense_units,
+            "input_bits": INPUT_BITS,
+        }
+        if self.hw:
+            kwargs["weight_bits"] = tuple(h.weight_bits for h in self.hw)
+            kwargs["act_bits"] = tuple(h.act_bits for h in self.hw[:-1])
+        return kwargs
+
+    def effective_reuse(self, input_shape: tuple[int, int, int], n_classes: int) -> list[int]:
+        """The valid reuse factor hls4ml uses for each weight layer (closest to the request)."""
+        return [
+            closest_reuse_factor(n_in, n_out, h.reuse_factor)
+            for (n_in, n_out), h in zip(_mult_sizes(self.arch, input_shape, n_classes), self.hw, strict=True)
+        ]
+
+    def layer_specs(self, input_shape: tuple[int, int, int], n_classes: int) -> list[LayerSpec]:
+        """The cost model's layers of this design, as hls4ml builds them from the QONNX export.
+
+        Pure and import-free (microseconds). Widths follow hls4ml's QONNX handling: conv/dense
+        results are the ``auto`` accumulator, max(w + a + ceil(log2 n_in), 16-bit bias) + 1; a
+        ReLU narrows to its quantizer's width. ZeroPadding is omitted (the cost model prices it 0).
+        """
+        if not self.hw:
+            raise InputError("a float architecture has no hardware layers; quantize it first")
+        io = IOType(self.io_type)
+        c, h, w = input_shape
+        common: dict[str, Any] = {"io_type": io}
+        specs = [
+            LayerSpec(LayerKind.RESHAPE, (c, h, w), (h, w, c), name="input_transpose", **common),
+            LayerSpec(
+                LayerKind.ACTIVATION,
+                (h, w, c),
+                (h, w, c),
+                result_bits=INPUT_BITS,
+                acc_bits=INPUT_BITS,
+                name="input_quant",
+                **common,
+            ),
+        ]
+        bits = INPUT_BITS
+        arch, reuse = self.arch, self.effective_reuse(input_shape, n_classes)
+        for i, (ch, k, pool) in enumerate(zip(arch.conv_channels, arch.kernel_sizes, arch.pool, strict=True)):
+            hw, pad = self.hw[i], k // 2
+            acc = _acc_bits(hw.weight_bits, bits, k * k * c)
+            specs += [
+                LayerSpec(
+                    LayerKind.CONV2D,
+                    (h + 2 * pad, w + 2 * pad, c),
+                    (h, w, ch),
+                    (k, k),
+                    hw.weight_bits,
+                    bits,
+                    acc,
+                    acc,
+                    reuse[i],
+                    Strategy(hw.strategy.lower()),
+                    name=f"conv{i}",
+                    **common,
+                ),
+                LayerSpec(
+                    LayerKind.ACTIVATION,
+                    (h, w, ch),
+                    (h, w, ch),
+                    act_bits=acc,
+                    result_bits=hw.act_bits,
+                    acc_bits=hw.act_bits,
+                    activation="relu",
+                    name=f"relu{i}",
+                    **common,
+                ),
+            ]
+            bits, c = hw.act_bits, ch
+            if pool:
+                specs.append(
+                    LayerSpec(
+                        LayerKind.POOLING2D,
+                        (h, w, c),
+                        (h // 2, w // 2, c),
+                        (2, 2),
+                        act_bits=bits,
+                        result_bits=bits,
+                        acc_bits=bits,
+                        activation="max",
+                        name=f"pool{i}",
+                        **common,
+                    )
+                )
+                h, w = h // 2, w // 2
+        features = h * w * c
+        specs.append(
+            LayerSpec(
+                LayerKind.RESHAPE,
+                (h, w, c),
+                (features,),
+                act_bits=bits,
+                result_bits=bits,
+                acc_bits=bits,
+                name="flatten",
+                **common,
+            )
+        )
+        outs = (*arch.dense_units, n_classes)
+        for j, units in enumerate(outs):
+            index = len(arch.conv_channels) + j
+            hw = self.hw[index]
+            acc = _acc_bits(hw.weight_bits, bits, features)
+            specs.append(
+                LayerSpec(
+                    LayerKind.DENSE,
+                    (features,),
+                    (units,),
+                    (),
+                    hw.weight_bits,
+                    bits,
+                    acc,
+                    acc,
+                    reuse[index],
+                    Strategy(hw.strategy.lower()),
+                    name=f"dense{j}",
+                    **common,
+                )
+            )
+            if j < len(outs) - 1:
+                specs.append(
+                    LayerSpec(
+                        LayerKind.ACTIVATION,
+                        (units,),
+                        (units,),
+                        act_bits=acc,
+                        result_bits=hw.act_bits,
+                        acc_bits=hw.act_bits,
+                        activation="relu",
+                        name=f"relu_dense{j}",
+                        **common,
+                    )
+                )
+                bits = hw.act_bits
+            features = units
+        return specs
+
+
+def _acc_bits(weight_bits: int, act_bits: int, n_in: int) -> int:
+    return min(64, max(weight_bits + act_bits + math.ceil(math.log2(max(n_in, 1))), BIAS_BITS) + 1)
+
+
+def _mult_sizes(
+    arch: Architecture, input_shape: tuple[int, int, int], n_classes: int
+) -> list[tuple[int, int]]:
+    """(n_in, n_out) of each weight layer's dense kernel."""
+    c, h, w = input_shape
+    sizes = []
+    for ch, k, pool in zip(arch.conv_channels, arch.kernel_sizes, arch.pool, strict=True):
+        sizes.append((k * k * c, ch))
+        c = ch
+        if pool:
+            h, w = h // 2, w // 2
+    features = h * w * c
+    for units in (*arch.dense_units, n_classes):
+        sizes.append((features, units))
+        features = units
+    return sizes
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """The choices of every decision. Serializable (``to_dict``) and stored with the study.
+
+    Attributes:
+        conv_blocks: how many conv blocks the network may have.
+        channels: output channels of a conv block.
+        kernels: conv kernel sizes (same padding).
+        pool: whether a conv block ends in a 2x2 max-pool (forced off once the map is 1x1).
+        dense_units: width of the hidden dense layer; 0 means none.
+        weight_bits: weight widths; 16 stands for "unquantized".
+        act_bits: ReLU output widths; 16 stands for "unquantized".
+        reuse_factors: requested reuse factors (snapped to the closest valid one per layer).
+        strategies: hls4ml strategies.
+        io_types: hls4ml top-level interfaces.
+        clocks_mhz: design clocks.
+    """
+
+    conv_blocks: tuple[int, ...] = (1, 2, 3)
+    channels: tuple[int, ...] = (4, 8, 16, 32)
+    kernels: tuple[int, ...] = (3, 5)
+    pool: tuple[bool, ...] = (True, False)
+    dense_units: tuple[int, ...] = (0, 16, 32)
+    weight_bits: tuple[int, ...] = (2, 3, 4, 5, 6, 8, 16)
+    act_bits: tuple[int, ...] = (2, 3, 4, 5, 6, 8, 16)
+    reuse_factors: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+    strategies: tuple[str, ...] = ("Latency", "Resource")
+    io_types: tuple[str, ...] = ("io_stream",)
+    clocks_mhz: tuple[float, ...] = (100.0, 150.0, 200.0)
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        for name in (
+            "conv_blocks",
+            "channels",
+            "kernels",
+            "pool",
+            "dense_units",
+            "weight_bits",
+            "act_bits",
+            "reuse_factors",
+            "strategies",
+            "io_types",
+            "clocks_mhz",
+        ):
+            if not getattr(self, name):
+                raise InputError(f"search space: {name} needs at least one choice")
+        if min(self.conv_blocks) < 1 or min(self.channels) < 1 or min(self.reuse_factors) < 1:
+            raise InputError("search space: conv_blocks, channels and reuse_factors must be >= 1")
+        for bits in (*self.weight_bits, *self.act_bits):
+            if not 2 <= bits <= 16:
+                raise InputError(f"search space: bit widths must be 2..16, got {bits}")
+        if bad := set(self.strategies) - {"Latency", "Resource"}:
+            raise InputError(f"search space: unknown strategies {sorted(bad)}")
+        if bad := set(self.io_types) - {"io_stream", "io_parallel"}:
+            raise InputError(f"search space: unknown io_types {sorted(bad)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {k: list(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> SearchSpace:
+        """Inverse of ``to_dict``."""
+        return cls(**{k: tuple(v) for k, v in raw.items()})
+
+    def all_decisions(self) -> list[tuple[str, tuple[Any, ...]]]:
+        """Every decision a candidate of the deepest network can ask, in asking order (RL slots)."""
+        out: list[tuple[str, tuple[Any, ...]]] = [("conv_blocks", self.conv_blocks)]
+        for i in range(max(self.conv_blocks)):
+            out += [
+                (f"conv{i}_channels", self.channels),
+                (f"conv{i}_kernel", self.kernels),
+                (f"conv{i}_pool", self.pool),
+            ]
+        out.append(("dense_units", self.dense_units))
+        for name in [f"conv{i}" for i in range(max(self.conv_blocks))] + ["dense", "out"]:
+            out += [(f"{name}_wbits", self.weight_bits)]
+            if name != "out":
+                out += [(f"{name}_abits", self.act_bits)]
+            out += [(f"{name}_reuse", self.reuse_factors), (f"{name}_strategy", self.strategies)]
+        out += [("io_type", self.io_types), ("clock_mhz", self.clocks_mhz)]
+        return out
+
+    def sample_architecture(self, choose: Chooser, input_shape: tuple[int, int, int]) -> Architecture:
+        """Ask the architecture decisions (only those the chosen depth needs)."""
+        n = int(choose("conv_blocks", self.conv_blocks))
+        channels, kernels, pools = [], [], []
+        side = min(input_shape[1:])
+        for i in range(n):
+            channels.append(int(choose(f"conv{i}_channels", self.channels)))
+            kernels.append(int(choose(f"conv{i}_kernel", self.kernels)))
+            pool = bool(choose(f"conv{i}_pool", self.pool))
+            pool = pool and side >= 2  # a 1x1 map cannot be pooled: the decision is moot, not invalid
+            side = side // 2 if pool else side
+            pools.append(pool)
+        units = int(choose("dense_units", self.dense_units))
+        return Architecture(tuple(channels), tuple(kernels), tuple(pools), (units,) if units else ())
+
+    def sample_hardware(self, choose: Chooser, arch: Architecture) -> Candidate:
+        """Ask the per-layer quantization/hardware decisions of ``arch``, then io_type and clock."""
+        hw = []
+        for name in arch.layer_names():
+            wbits = int(choose(f"{name}_wbits", self.weight_bits))
+            abits = int(choose(f"{name}_abits", self.act_bits)) if name != "out" else 0
+            reuse = int(choose(f"{name}_reuse", self.reuse_factors))
+            strategy = str(choose(f"{name}_strategy", self.strategies))
+            hw.append(LayerHw(wbits, abits, reuse, strategy))
+        io_type = str(choose("io_type", self.io_types))
+        clock = float(choose("clock_mhz", self.clocks_mhz))
+        return Candidate(arch, tuple(hw), io_type, clock)
+
+    def sample(
+        self,
+        choose: Chooser,
+        input_shape: tuple[int, int, int],
+        *,
+        arch: Architecture | None = None,
+        hardware: bool = True,
+    ) -> Candidate:
+        """A candidate: architecture (unless fixed) then, when ``hardware``, its quantization/hardware."""
+        arch = arch if arch is not None else self.sample_architecture(choose, input_shape)
+        return self.sample_hardware(choose, arch) if hardware else Candidate(arch)
+
+
+def replay(params: dict[str, Any]) -> Chooser:
+    """A chooser that answers from stored Optuna params (to rebuild a candidate from a trial)."""
+
+    def choose(name: str, choices: Sequence[Any]) -> Any:
+        if name not in params:
+            raise KeyError(name)
+        return params[name]
+
+    return choose
+
+
+def default_space(dataset: str, board_clock_mhz: float) -> SearchSpace:
+    """The space for a dataset, with clocks no faster than the board's.
+
+    Why io_stream only by default: io_type stays a decision of the space, but hls4ml 1.3 failed here
+    to convert a brevitas conv QONNX export with io_parallel ("list index out of range"), and an
+    io_parallel conv compiles in ~1 minute and ~1 GB (DESIGN.md); a failed conversion would only cost
+    trials. Pass a SearchSpace with ``io_types=("io_stream", "io_parallel")`` to search it anyway.
+    """
+    clocks = tuple(c for c in (100.0, 150.0, 200.0, 250.0) if c <= board_clock_mhz) or (
+        float(board_clock_mhz),
+    )
+    if dataset == "cifar10":
+        return SearchSpace(
+            conv_blocks=(2, 3, 4),
+            channels=(8, 16, 32, 64),
+            kernels=(3, 5),
+            dense_units=(0, 32, 64),
+            clocks_mhz=clocks,
+            io_types=("io_stream",),
+        )
+    return SearchSpace(clocks_mhz=clocks)
