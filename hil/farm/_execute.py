@@ -45,7 +45,7 @@ def _worker_name() -> str:
         from distributed import get_worker
 
         worker = get_worker()
-        return str(worker.name or worker.address)
+        return str(worker.address if worker.name in (None, "") else worker.name)
     except (ImportError, ValueError):
         return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -55,7 +55,7 @@ def _announce(key: str, worker: str) -> None:
         from distributed import get_worker
 
         get_worker().log_event(
-            EVENT_TOPIC, {"event": "started", "key": key, "worker": worker, "t": time.time()}
+            EVENT_TOPIC, {"event": "started", "key": key, "hil_worker": worker, "t": time.time()}
         )
 
 

@@ -204,8 +204,8 @@ class FarmRunner:
                 return
             key = event.get("key") if isinstance(event, dict) else None
             if key in by_key and event.get("event") == "started":
-                attempt = self.ledger.mark_started(key, event.get("worker"), event.get("t"))
+                # dask overwrites a "worker" field with the address; hil's name travels apart
+                worker = event.get("hil_worker") or event.get("worker")
+                attempt = self.ledger.mark_started(key, worker, event.get("t"))
                 if attempt:
-                    notify(
-                        ProgressEvent("started", by_key[key], f"attempt {attempt} on {event.get('worker')}")
-                    )
+                    notify(ProgressEvent("started", by_key[key], f"attempt {attempt} on {worker}"))

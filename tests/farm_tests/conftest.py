@@ -38,7 +38,7 @@ def dense_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # A STAND-IN for the Xilinx tools, for tests only: CI has no Vivado. It does not synthesize
 # anything; it copies *recorded real reports* from ../shared/reports into the folders where
 # vivado_hls / vivado write them (hls4ml's build_prj.tcl layout), and fake .bit/.hwh files.
-_FAKE_TOOL = '''#!{python}
+_FAKE_TOOL = """#!{python}
 # STAND-IN for {name} (hil farm tests): copies recorded real reports, builds nothing.
 import os, shutil, sys
 from pathlib import Path
@@ -62,7 +62,7 @@ else:  # vivado -mode batch -source design.tcl
     (cwd / "design.bit").write_bytes(b"stand-in bitstream")
     (cwd / "design.hwh").write_text("<stand-in hwh/>")
     print("INFO: write_bitstream completed (stand-in)", flush=True)
-'''
+"""
 
 
 @pytest.fixture
@@ -106,7 +106,9 @@ class Processes:
 
     def start(self, argv: list[str], log: Path, **kwargs: object) -> subprocess.Popen[bytes]:
         handle = open(log, "wb")
-        proc = subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True, **kwargs)  # type: ignore[call-overload]
+        proc = subprocess.Popen(
+            argv, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True, **kwargs
+        )  # type: ignore[call-overload]
         self.procs.append(proc)
         return proc
 

@@ -73,7 +73,9 @@ def test_bad_input_is_a_usage_error(run_cli, tmp_path: Path, dense_onnx: Path) -
     assert code == 2 and "no such model file" in err
     code, _, err = run_cli("build", dense_onnx, "--board", "nope", "--artifacts", tmp_path)
     assert code == 2 and "unknown board" in err
-    code, _, err = run_cli("build", dense_onnx, "--board", "zcu104", "--precision", "fixed<", "--artifacts", tmp_path)
+    code, _, err = run_cli(
+        "build", dense_onnx, "--board", "zcu104", "--precision", "fixed<", "--artifacts", tmp_path
+    )
     assert code == 2 and "invalid precision" in err
 
 
@@ -93,7 +95,9 @@ def test_failed_build_is_a_result_in_the_ledger(tmp_path: Path, dense_onnx: Path
 
 
 @pytest.mark.parametrize("board", ["zcu104"])
-def test_zcu104_accelerator_plugin_writes_zynq_us_dma_design(board: str, dense_onnx: Path, tmp_path: Path) -> None:
+def test_zcu104_accelerator_plugin_writes_zynq_us_dma_design(
+    board: str, dense_onnx: Path, tmp_path: Path
+) -> None:
     """hil's zcu104 board files: registered at run time, Tcl names the part, a Zynq US+ PS and an AXI DMA."""
     import contextlib
     import io

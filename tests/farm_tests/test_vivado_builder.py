@@ -100,7 +100,9 @@ def test_tool_failure_is_recorded_with_log_tail(fake_vivado, dense_onnx, tmp_pat
     fake_vivado(require_shared("reports/vivado2020.1_hls4ml_test"))
     monkeypatch.setenv("HIL_FAKE_FAIL", "vivado_hls")
     board = load_inventory().board("pynq-z2")
-    job = make_job(dense_onnx, board, {"backend": "Vivado"}, builder="vivado", timeout_s=120, keep_failed=True)
+    job = make_job(
+        dense_onnx, board, {"backend": "Vivado"}, builder="vivado", timeout_s=120, keep_failed=True
+    )
     ledger, store = _farm(tmp_path)
     with ledger:
         outcome = build_one(job, ledger, store)
