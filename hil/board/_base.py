@@ -47,7 +47,7 @@ class BaseTarget(abc.ABC):
         """Open the connection (a no-op for local targets). Raises BoardFault."""
 
     @abc.abstractmethod
-    def deploy(self, bundle_dir: Path, agent: Path) -> tuple[str, str]:
+    def deploy(self, bundle_dir: Path | None, agent: Path) -> tuple[str, str]:
         """Place the agent and the bundle on the target; returns (agent path, bundle dir) there."""
 
     @abc.abstractmethod

@@ -107,7 +107,7 @@ class SshTarget(BaseTarget):
         started = time.perf_counter()
         try:
             client.connect(
-                board.host,  # type: ignore[arg-type]
+                board.host,
                 port=board.port,
                 username=board.user,
                 key_filename=str(board.key_file) if board.key_file is not None else None,

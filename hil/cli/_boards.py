@@ -29,7 +29,7 @@ def boards_command(
     inv = load_inventory(inventory)
     if check:
         return _check(inv, timeout, as_json)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, board in inv.boards.items():
         rows.append(
             {
