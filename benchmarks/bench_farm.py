@@ -1,0 +1,63 @@
+"""Farm throughput: jobs/hour with 1, 2 and 4 local dask workers for a fixed sleep builder.
+
+The ``sleep`` builder takes ``--sleep-s`` per job and builds nothing, so the numbers measure the
+farm's own overhead (scheduling, ledger, artifact store) against the ideal ``workers * 3600 /
+sleep_s``. Prints a table and writes JSON (``--json FILE``).
+
+    python benchmarks/bench_farm.py [--jobs 16] [--sleep-s 1.0] [--workers 1 2 4] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+
+def run(n_workers: int, n_jobs: int, sleep_s: float) -> dict[str, float]:
+    from hil.farm import ArtifactStore, FarmRunner, Ledger, make_job, open_client
+    from hil.inventory import load_inventory
+
+    board = load_inventory().board("zcu104")
+    with tempfile.TemporaryDirectory(prefix="bench-farm-") as tmp:
+        model = Path(tmp) / "model.bin"
+        model.write_bytes(b"bench")
+        jobs = [
+            make_job(model, board, {}, builder="sleep", builder_params={"sleep_s": sleep_s, "n": i})
+            for i in range(n_jobs)
+        ]
+        root = Path(tmp) / "bs"
+        with open_client(None, workers=n_workers) as client, Ledger(root / "ledger.sqlite") as ledger:
+            client.wait_for_workers(n_workers, timeout=60)
+            started = time.perf_counter()
+            summary = FarmRunner(ledger, ArtifactStore(root)).run(client, jobs)
+            seconds = time.perf_counter() - started
+        assert len(summary.done) == n_jobs, summary.to_dict()
+    ideal = n_workers * 3600.0 / sleep_s
+    rate = n_jobs * 3600.0 / seconds
+    return {"workers": n_workers, "jobs": n_jobs, "seconds": round(seconds, 3),
+            "jobs_per_hour": round(rate), "ideal_jobs_per_hour": round(ideal),
+            "efficiency": round(rate / ideal, 3)}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=16)
+    parser.add_argument("--sleep-s", type=float, default=1.0)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    rows = [run(n, args.jobs, args.sleep_s) for n in args.workers]
+    print(f"sleep builder, {args.jobs} jobs of {args.sleep_s:g} s, local dask workers (1 thread each)")
+    print(f"{'workers':>7} {'seconds':>8} {'jobs/hour':>10} {'ideal':>8} {'efficiency':>10}")
+    for r in rows:
+        print(f"{r['workers']:>7} {r['seconds']:>8.2f} {r['jobs_per_hour']:>10} "
+              f"{r['ideal_jobs_per_hour']:>8} {r['efficiency']:>10.2f}")  # fmt: skip
+    if args.json:
+        args.json.write_text(json.dumps({"sleep_s": args.sleep_s, "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
