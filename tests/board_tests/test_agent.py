@@ -40,6 +40,12 @@ def test_agent_source_is_standalone_and_never_evals() -> None:
     assert source.count("allow_pickle=False") >= 2
 
 
+def test_agent_parses_as_python_38() -> None:
+    import ast
+
+    ast.parse(Path(AGENT).read_text(), feature_version=(3, 8))  # no 3.9+ syntax (runs without ruff too)
+
+
 def test_agent_lints_for_python_38() -> None:
     ruff = shutil.which("ruff")
     if ruff is None:
