@@ -36,11 +36,13 @@ _SOFTMAX_TABLES = "ap_fixed<18,8,AP_RND,AP_SAT>"
 
 
 def accelerator_boards() -> list[str]:
-    """Boards hls4ml's VivadoAccelerator backend has board files for (plus any registered plug-ins)."""
+    """Boards hls4ml's VivadoAccelerator backend has board files for, plus hil's own (zcu104)."""
     from importlib import resources
 
+    from hil.convert.accelerator_boards import register_accelerator_boards
+
     table = resources.files("hls4ml.backends.vivado_accelerator").joinpath("supported_boards.json")
-    return sorted(json.loads(table.read_text()))
+    return sorted(set(json.loads(table.read_text())) | set(register_accelerator_boards()))
 
 
 def _softmax_feeders(graph: Any) -> set[str]:
@@ -153,6 +155,11 @@ def convert_model(
                 f"Supported boards: {', '.join(supported)} (or use --backend Vitis)"
             )
         kwargs["board"] = board
+    else:
+        # A portable C-sim library has its weights compiled in; the default reads them from txt
+        # files by absolute path at run time (2.5x faster to compile, but the library then only
+        # runs beside its project folder). hls4ml's VivadoAccelerator backend has no such knob.
+        kwargs["write_weights_txt"] = not options.portable_csim
     sink = io.StringIO()
     try:
         config = build_hls_config(model, options)

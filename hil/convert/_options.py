@@ -66,6 +66,9 @@ class ConversionOptions:
         softmax_implementation: hls4ml Softmax implementation; 'stable' with a 4096-entry table
             is used because the default table implementation gave wrong argmax at some
             precisions here.
+        portable_csim: compile the weights into the C-sim library so it runs on another host
+            (a board's emulation, a farm worker); ~2.5x slower to compile than reading them
+            from txt files by absolute path, which ties the library to its project folder.
     """
 
     precision: str = "ap_fixed<16,6>"
@@ -76,6 +79,7 @@ class ConversionOptions:
     input_shape: tuple[int, ...] | None = None
     softmax_implementation: str = "stable"
     softmax_table_size: int = 4096
+    portable_csim: bool = False
 
     def __post_init__(self) -> None:
         parse_precision(self.precision)

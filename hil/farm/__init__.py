@@ -3,7 +3,7 @@
 A build is a ``BuildJob`` keyed by ``job_key`` (design key + builder + tool versions). The
 SQLite ``Ledger`` and the content-addressed ``ArtifactStore`` are the source of truth; dask
 (``open_client``: a local cluster or a farm's scheduler) only runs the work (``FarmRunner``).
-Builders live in ``hil.farm.builders``; hil's zcu104 accelerator board in ``hil.farm.boards``;
+Builders live in ``hil.farm.builders``; hil's zcu104 accelerator board in ``hil.convert.accelerator_boards``;
 the report parsers (``hil.farm.reports``) are re-exported here.
 """
 

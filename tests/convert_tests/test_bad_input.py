@@ -110,29 +110,23 @@ def test_accelerator_backend_needs_board_files(run_cli, tmp_path: Path) -> None:
     path = _onnx(tmp_path / "relu.onnx", "Relu", ["N", 8])
     _assert_one_line_error(
         *run_cli(
-            "convert", path, "--board", "zcu104", "--backend", "VivadoAccelerator", "--out", tmp_path / "p"
+            "convert", path, "--board", "kv260", "--backend", "VivadoAccelerator", "--out", tmp_path / "p"
         ),
-        "board 'zcu104' has none",
+        "board 'kv260' has none",
         "pynq-z2",
         "zcu102",
+        "zcu104",  # hil's own board files, registered as an hls4ml plug-in at run time
     )
 
 
-def test_accelerator_backend_converts_for_pynq_z2(run_cli, tmp_path: Path) -> None:
+@pytest.mark.parametrize("board", ["pynq-z2", "zcu104"])
+def test_accelerator_backend_converts(run_cli, tmp_path: Path, board: str) -> None:
     path = _onnx(tmp_path / "relu.onnx", "Relu", ["N", 8])
-    code, _out, err = run_cli(
-        "convert",
-        path,
-        "--board",
-        "pynq-z2",
-        "--backend",
-        "VivadoAccelerator",
-        "--out",
-        tmp_path / "p",
-        "--json",
-    )
+    out_dir = tmp_path / "p"
+    args = ("convert", path, "--board", board, "--backend", "VivadoAccelerator", "--out", out_dir, "--json")
+    code, _out, err = run_cli(*args)
     assert code == 0, err
-    assert (tmp_path / "p" / "myproject_axi.cpp").exists() or any((tmp_path / "p").rglob("*axi*"))
+    assert any(out_dir.rglob("myproject_axi.cpp"))
 
 
 def test_console_script_prints_no_traceback(tmp_path: Path) -> None:

@@ -105,7 +105,7 @@ def test_zcu104_accelerator_plugin_writes_zynq_us_dma_design(
     import hls4ml
 
     from hil.convert import ConversionOptions, build_hls_config
-    from hil.farm.boards import ensure_registered, register_accelerator_boards
+    from hil.convert.accelerator_boards import ensure_registered, register_accelerator_boards
     from hil.ingest import load_model
 
     assert board in register_accelerator_boards()

@@ -58,6 +58,8 @@ def _options(job: BuildJob) -> Any:
     raw = dict(job.options)
     if raw.get("input_shape"):
         raw["input_shape"] = tuple(int(d) for d in raw["input_shape"])
+    # The bundle's csim.so travels to boards and other hosts: weights must be compiled in.
+    raw["portable_csim"] = True
     return ConversionOptions(**raw)
 
 
@@ -69,7 +71,7 @@ def prepare_design(job: BuildJob, workdir: Path, out: Path, stage: Stage) -> Des
     """
     from hil.convert import compare_outputs, compile_cached, convert, csim_inputs
     from hil.convert._csim import cache_root
-    from hil.farm.boards import ensure_registered  # registers hil's zcu104 accelerator board
+    from hil.convert.accelerator_boards import ensure_registered  # registers hil's zcu104 accelerator board
 
     ensure_registered()
     stage.code = ErrorCode.CONVERT

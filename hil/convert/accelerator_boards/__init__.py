@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from hil.farm.boards._zcu104 import ZCU104
+from hil.convert.accelerator_boards._zcu104 import ZCU104
 
 __all__ = ["ACCELERATOR_BOARDS", "ensure_registered", "register_accelerator_boards"]
 
