@@ -83,11 +83,16 @@ def check_cmd(
     max_mape: float = _MAX_MAPE,
     as_json: bool = JSON_OPTION,
     plot: Path | None = _PLOT,
+    include_estimates: bool = typer.Option(
+        False,
+        "--include-estimates",
+        help="Also read records holding cost-model estimates (a plumbing self-check, not accuracy).",
+    ),
 ) -> int:
     """Predict every measured row and report MAPE, median APE and Kendall tau per metric."""
     from hil.cost import check, default_params, load_params, read_cost_data
 
-    rows = read_cost_data(data)
+    rows = read_cost_data(data, include_estimates=include_estimates)
     report = check(rows, load_params(params) if params else default_params())
     return _finish(report, "cost model check", max_mape, as_json, plot)
 

@@ -142,12 +142,13 @@ def _read_csv(path: Path) -> list[CostRow]:
     return rows
 
 
-def _read_jsonl(path: Path) -> list[CostRow]:
+def _read_jsonl(path: Path, include_estimates: bool = False) -> list[CostRow]:
     rows: list[CostRow] = []
     try:
         records = list(iter_results(path))
     except RecordError as exc:
         raise InputError(str(exc)) from None
+    accepted = _HW_PROVENANCE | ({Provenance.ESTIMATE} if include_estimates else set())
     for number, rec in enumerate(records, start=1):
         where = f"{path}: record {number}"
         if not rec.ok:
@@ -174,7 +175,7 @@ def _read_jsonl(path: Path) -> list[CostRow]:
             ("latency_cycles", "latency"),
         ):
             m = rec.metrics.get(key)
-            if m is not None and m.value is not None and m.provenance in _HW_PROVENANCE:
+            if m is not None and m.value is not None and m.provenance in accepted:
                 truth[metric] = float(m.value)
         if not truth:
             _log.info("%s: skipped (no hls/synth/impl hardware metric)", where)
@@ -182,7 +183,12 @@ def _read_jsonl(path: Path) -> list[CostRow]:
         group = "|".join(f"{s.kind.value}{s.in_shape}{s.out_shape}{s.kernel}" for s in layers)
         rows.append(CostRow(f"{path.name}:record {number}", group, layers, True, truth))
     if not rows:
-        raise InputError(f"{path}: no usable records (need error_code OK and hls/synth/impl metrics)")
+        hint = (
+            ""
+            if include_estimates
+            else "; to check estimate records against the model, add --include-estimates"
+        )
+        raise InputError(f"{path}: no usable records (need error_code OK and hls/synth/impl metrics){hint}")
     return rows
 
 
@@ -190,8 +196,14 @@ def _bad(message: str) -> LayerSpec:
     raise InputError(message)
 
 
-def read_cost_data(paths: Iterable[str | os.PathLike[str]]) -> list[CostRow]:
+def read_cost_data(
+    paths: Iterable[str | os.PathLike[str]], *, include_estimates: bool = False
+) -> list[CostRow]:
     """Read measured rows from CSV (N-TORC layout) and JSON-lines (hil records) files.
+
+    Records carry real hardware figures (hls/synth/impl) by default. ``include_estimates`` also
+    takes cost-model estimates (provenance estimate): checking those against the model is a
+    self-consistency check of the record plumbing (export -> check), never an accuracy claim.
 
     Raises:
         InputError: a file is missing, empty, lacks a column or holds a non-number; the message
@@ -203,7 +215,7 @@ def read_cost_data(paths: Iterable[str | os.PathLike[str]]) -> list[CostRow]:
         if not path.is_file():
             raise InputError(f"{path}: no such file")
         if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-            rows.extend(_read_jsonl(path))
+            rows.extend(_read_jsonl(path, include_estimates))
         else:
             rows.extend(_read_csv(path))
     if not rows:

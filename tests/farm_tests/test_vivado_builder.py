@@ -146,3 +146,25 @@ def test_export_feeds_costmodel_check(run_cli, fake_vivado, dense_onnx: Path, tm
     assert code == 0, err
     check = json.loads(stdout)
     assert check["rows"] >= 2  # the vivado network record and its per-layer rows
+
+
+def test_estimate_only_export_round_trips_through_check(run_cli, dense_onnx: Path, tmp_path: Path) -> None:
+    """Estimate builds alone -> export -> check --include-estimates: the exported layer specs reproduce
+    the builder's own estimate exactly (a plumbing check), and without the flag the check refuses."""
+    inventory = load_inventory()
+    ledger, store = _farm(tmp_path)
+    with ledger:
+        for reuse in (1, 2, 4):
+            job = make_job(dense_onnx, inventory.board("zcu104"), {"reuse_factor": reuse})
+            assert build_one(job, ledger, store)["state"] == "done"
+    out = tmp_path / "estimates.jsonl"
+    code, _stdout, err = run_cli("farm", "export", "--jsonl", out, "--artifacts", tmp_path / "bs")
+    assert code == 0, err
+    code, _stdout, err = run_cli("costmodel", "check", "--data", out)
+    assert code == 2 and "--include-estimates" in err
+    code, stdout, err = run_cli("costmodel", "check", "--data", out, "--include-estimates", "--json")
+    assert code == 0, err
+    report = json.loads(stdout)
+    assert report["rows"] >= 3
+    for metric in ("lut", "ff", "dsp"):
+        assert report["metrics"][metric]["mape"] < 1e-6, (metric, report["metrics"][metric])
