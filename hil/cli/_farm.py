@@ -33,7 +33,8 @@ def run_command(
     shared_artifacts: bool = typer.Option(
         False,
         "--shared-artifacts",
-        help="Workers write straight into the artifacts folder (mounted on every host).",
+        help="Workers write straight into the artifacts folder (mounted on every host); "
+        "default: the inventory's farm.shared_artifacts.",
     ),
     artifacts: Path | None = ARTIFACTS_OPTION,
     inventory: Path | None = INVENTORY_OPTION,
@@ -49,7 +50,7 @@ def run_command(
     address = scheduler or inv.farm.scheduler
     ledger, store = open_farm(artifacts_root(inv, artifacts))
     with ledger:
-        runner = FarmRunner(ledger, store, shared_artifacts=shared_artifacts)
+        runner = FarmRunner(ledger, store, shared_artifacts=shared_artifacts or inv.farm.shared_artifacts)
         todo, _ = runner.pending(jobs)
         if not todo:
             summary = runner.run(None, jobs)

@@ -93,6 +93,9 @@ class Farm(BaseModel):
     scheduler: str | None = None
     artifacts: Path = Path("bitstreams")
     builder: Literal["estimate", "vivado"] = "estimate"
+    #: True when every build host mounts ``artifacts`` (NFS, ...): workers then write builds there
+    #: directly instead of sending them back to the coordinator.
+    shared_artifacts: bool = False
 
     @field_validator("scheduler")
     @classmethod
