@@ -75,7 +75,7 @@ class SearchConfig:
     csim_n: int = 1000
     batch_size: int | None = None
     lr: float | None = None
-    max_proposals_factor: int = 25
+    max_proposals_factor: int = 200
     inventory: Path | None = None
 
     def resolved(self) -> SearchConfig:

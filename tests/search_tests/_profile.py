@@ -1,0 +1,27 @@
+"""The tiny search profile the search tests share (seconds per search on 2 cores)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from search.runner import SearchConfig
+
+
+def tiny(out: Path, **overrides: Any) -> SearchConfig:
+    """digits, 300 training images, 1 epoch, 3 trained candidates, estimate fidelity."""
+    base: dict[str, Any] = {
+        "board": "zcu104",
+        "dataset": "digits",
+        "luts": 20000,
+        "fps": 100000,
+        "trials": 3,
+        "epochs": 1,
+        "controller": "random",
+        "fidelity": "estimate",
+        "out": out,
+        "subset": 300,
+        "max_proposals_factor": 100,
+    }
+    base.update(overrides)
+    return SearchConfig(**base)

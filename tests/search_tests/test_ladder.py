@@ -1,0 +1,109 @@
+"""The evaluation ladder: constraints, pruning without training, reward, fidelity of metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hil.errors import InputError
+from hil.inventory import load_inventory
+from search.datasets import load_dataset
+from search.ladder import Evaluation, Ladder, Measured, Target, TrainSettings, best_metric, should_climb
+from search.space import Architecture, Candidate, LayerHw
+
+BOARD = load_inventory().board("zcu104")
+
+
+def _big() -> Candidate:
+    arch = Architecture((32, 32, 32), (5, 5, 5), (False, False, False), (32,))
+    return Candidate(arch, tuple(LayerHw(16, 16, 1, "Latency") for _ in range(5)), "io_stream", 200.0)
+
+
+def _small() -> Candidate:
+    arch = Architecture((4,), (3,), (True,), ())
+    return Candidate(
+        arch, (LayerHw(4, 4, 36, "Resource"), LayerHw(4, 0, 160, "Resource")), "io_stream", 200.0
+    )
+
+
+def test_constraints_are_resource_minus_budget() -> None:
+    target = Target(BOARD, 20_000, 1_000)
+    values = {"lut": 25_000.0, "throughput_fps": 400.0, "ff": 1_000.0, "dsp": 2_000.0, "bram_18k": 3.0}
+    res = BOARD.resources.as_dict()
+    assert target.constraints(values) == [
+        5_000.0,
+        600.0,
+        1_000.0 - res["ff"],
+        2_000.0 - res["dsp"],
+        3.0 - res["bram_18k"],
+        0.0 - res["uram"],
+    ]
+    ok, binding = target.check(values)
+    assert not ok and binding == "lut"
+    assert target.check({"lut": 100.0, "throughput_fps": 2_000.0})[0]
+    with pytest.raises(InputError):
+        Target(BOARD, 0)
+
+
+def test_pruned_candidates_are_never_trained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = load_dataset("digits", subset=100)
+    ladder = Ladder(data, Target(BOARD, 20_000, 100_000), TrainSettings(epochs=1), artifacts=tmp_path)
+
+    def boom(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a pruned candidate was trained")
+
+    monkeypatch.setattr(ladder, "_train", boom)
+    ev = ladder.evaluate(_big(), 0)
+    assert ev.stage == "pruned" and not ev.feasible and ev.epochs == 0 and ev.model_path is None
+    assert ev.reward == 0.0
+    assert ev.constraints[0] == ev.value("lut") - 20_000 > 0
+    assert ev.hardware["lut"].provenance == "estimate"
+    assert not list(tmp_path.iterdir())
+
+
+def test_feasible_candidate_trains_and_reward_is_its_accuracy(tmp_path: Path) -> None:
+    data = load_dataset("digits", subset=200)
+    ladder = Ladder(
+        data, Target(BOARD, 20_000, 100_000), TrainSettings(epochs=1), fidelity="estimate", artifacts=tmp_path
+    )
+    ev = ladder.evaluate(_small(), 7)
+    assert ev.feasible and ev.stage == "trained" and ev.epochs == 1
+    assert ev.reward == ev.accuracy == ev.torch_val_accuracy
+    assert Path(str(ev.model_path)).is_file()
+    again = Evaluation.from_attrs(ev.to_attrs())
+    assert again.candidate == ev.candidate and again.values() == ev.values() and again.reward == ev.reward
+
+
+def test_reward_is_zero_when_infeasible_whatever_the_accuracy() -> None:
+    ev = Evaluation(_small(), accuracy=0.97, feasible=False)
+    assert ev.reward == 0.0
+    ev.feasible = True
+    assert ev.reward == 0.97
+    assert Evaluation(Candidate(_small().arch), accuracy=0.9).reward == 0.9  # float phase: accuracy alone
+
+
+def test_a_measured_number_replaces_the_estimate_in_feasibility() -> None:
+    target = Target(BOARD, 20_000, 0)
+    ev = Evaluation(_small())
+    ev.merge({"lut": Measured(15_000, "estimate"), "throughput_fps": Measured(1e6, "estimate")}, target)
+    assert ev.feasible
+    ev.merge({"lut": Measured(21_000, "synth")}, target)
+    assert not ev.feasible and ev.hardware["lut"].provenance == "synth" and ev.reward == 0.0
+    ev.merge({"lut": Measured(100, "estimate")}, target)  # a lower-fidelity figure does not come back
+    assert ev.value("lut") == 21_000
+
+
+def test_an_emulated_number_never_outranks_its_source() -> None:
+    hls = Measured(1_000.0, "hls")
+    emulated = Measured(900.0, "emulated", source="hls")
+    assert best_metric(hls, emulated) is hls
+    assert best_metric(Measured(5.0, "estimate"), emulated) is emulated
+    assert best_metric(emulated, Measured(1_100.0, "board")).provenance == "board"
+
+
+def test_should_climb_keeps_the_best_k() -> None:
+    assert should_climb(0.5, [], 3)
+    assert should_climb(0.9, [0.95, 0.8, 0.7], 2)
+    assert not should_climb(0.6, [0.95, 0.8, 0.7], 2)
+    assert not should_climb(0.99, [], 0)
