@@ -130,3 +130,10 @@ def test_hil_boards_json_and_table(run_cli, tmp_path: Path) -> None:
     assert (
         err.count("\n") == 1 and err.startswith("hil: error: ") and "board 'bad', field resources.lut" in err
     )
+
+
+def test_farm_shared_artifacts_flag(tmp_path: Path) -> None:
+    board = {"b": _board(lut=10, ff=10, dsp=0, bram36=1)}
+    assert load_inventory(_write(tmp_path, {"boards": board})).farm.shared_artifacts is False
+    shared = load_inventory(_write(tmp_path, {"boards": board, "farm": {"shared_artifacts": True}}))
+    assert shared.farm.shared_artifacts is True
