@@ -322,7 +322,9 @@ def _run_phase(
             plan.name, trial.number, trained, plan.trials, len(evs), len(feasible), best, "estimate"
         )
 
-        def on_stage(stage: str, snap: Progress = snapshot) -> None:
+        def on_stage(stage: str, snap: Progress = snapshot, running: optuna.trial.Trial = trial) -> None:
+            if stage != "estimate":  # visible in the study (optuna-dashboard) while the trial runs
+                running.set_user_attr("stage", stage)
             hook(replace(snap, stage=stage))
 
         ladder.artifacts = artifacts

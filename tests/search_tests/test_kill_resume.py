@@ -56,9 +56,10 @@ def test_kill_during_training_then_resume(tmp_path: Path, run_cli) -> None:  # t
         while time.time() < deadline and proc.poll() is None:
             trials = _trials(db) if db.exists() else []
             trained = [t for t in trials if t.state.name == "COMPLETE" and t.user_attrs.get("epochs")]
-            running = [t for t in trials if t.state.name == "RUNNING" and t.params]
-            if trained and running:
-                time.sleep(0.5)  # well inside the next candidate's 12 epochs
+            training = [
+                t for t in trials if t.state.name == "RUNNING" and t.user_attrs.get("stage") == "train"
+            ]
+            if trained and training:
                 os.kill(proc.pid, signal.SIGKILL)
                 killed = True
                 break

@@ -29,11 +29,11 @@ def test_only_decisions_of_existing_layers_are_asked() -> None:
 
     cand = space.sample(choose, SHAPE)
     assert cand.arch.n_mac_layers == 2
-    assert not any(name.startswith(("conv1", "conv2", "dense_")) for name in asked)
+    assert not any(name.startswith(("conv1", "conv2")) for name in asked)
+    assert not any(name.startswith("dense_") and name != "dense_units" for name in asked)
     assert {"conv0_wbits", "conv0_abits", "out_wbits", "out_reuse", "io_type", "clock_mhz"} <= set(asked)
     assert "out_abits" not in asked  # the classifier has no ReLU
-    assert [n for n, _ in space.all_decisions()][: len(asked)] != []  # every asked name is an RL slot
-    assert set(asked) <= {n for n, _ in space.all_decisions()}
+    assert set(asked) <= {n for n, _ in space.all_decisions()}  # every asked name is an RL slot
 
 
 def test_replay_rebuilds_the_same_candidate_and_dict_round_trip() -> None:
