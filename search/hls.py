@@ -1,10 +1,9 @@
 """A candidate's QONNX export -> hls4ml design with per-layer reuse/strategy -> bit-accurate C-sim.
 
-Why not ``hil.convert.convert``: its options set one reuse factor and strategy for the whole model,
-and the co-search chooses them per layer. This module builds hil's own hls4ml configuration
-(``build_hls_config``, same precision policy), overrides the weight layers, and hands the model to
-hil's cached C simulation, with the per-layer settings hashed into the design key so two designs
-never share a compiled library.
+The co-search chooses reuse factor and strategy per layer; ``hil.convert`` takes them as
+``ConversionOptions.layer_overrides``, so a candidate is converted exactly as ``hil convert`` and
+the build farm convert it (same precision policy, same design key), and its compiled C-sim
+library is shared with them through the cache.
 """
 
 from __future__ import annotations
@@ -20,14 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from hil.convert import ConversionOptions, CSimResult, build_hls_config, csim_inputs, run_csim
-from hil.errors import ConversionError
+from hil.convert import ConversionOptions, CSimResult, build_hls_config, convert_model, csim_inputs, run_csim
 from hil.ingest import IngestedModel, load_model
 from hil.inventory import Board
 from hil.records import design_key
 from search.space import Candidate
 
-__all__ = ["HlsDesign", "convert_candidate", "csim_candidate", "write_design"]
+__all__ = ["HlsDesign", "candidate_options", "convert_candidate", "csim_candidate", "write_design"]
 
 _log = logging.getLogger(__name__)
 _BACKEND = "Vitis"
@@ -42,18 +40,30 @@ class HlsDesign:
     config: dict[str, Any]
     key: str
     board: Board
+    options: ConversionOptions
 
 
-def _layer_overrides(candidate: Candidate, reuse: list[int]) -> dict[str, dict[str, Any]]:
-    """hls4ml layer names (the QONNX export's Conv_i / MatMul_j, in order) -> ReuseFactor, Strategy."""
+def candidate_options(
+    candidate: Candidate, input_shape: tuple[int, int, int], n_classes: int
+) -> ConversionOptions:
+    """The conversion options of a candidate: its io_type and per-layer reuse factor and strategy.
+
+    hls4ml names the QONNX export's weight layers Conv_i then MatMul_j, in order.
+    """
     n_conv = len(candidate.arch.conv_channels)
     names = [f"Conv_{i}" for i in range(n_conv)] + [
         f"MatMul_{j}" for j in range(candidate.arch.n_mac_layers - n_conv)
     ]
-    return {
-        name: {"ReuseFactor": rf, "Strategy": hw.strategy}
-        for name, rf, hw in zip(names, reuse, candidate.hw, strict=True)
-    }
+    reuse = candidate.effective_reuse(input_shape, n_classes)
+    overrides = tuple(
+        (name, rf, hw.strategy) for name, rf, hw in zip(names, reuse, candidate.hw, strict=True)
+    )
+    return ConversionOptions(
+        io_type=candidate.io_type,  # type: ignore[arg-type]
+        strategy="Latency",
+        backend=_BACKEND,
+        layer_overrides=overrides,
+    )
 
 
 def convert_candidate(
@@ -65,41 +75,14 @@ def convert_candidate(
     n_classes: int,
 ) -> HlsDesign:
     """Convert a candidate's QONNX file with its per-layer settings (not compiled yet)."""
-    import hls4ml
-
     model = load_model(qonnx_path)
-    options = ConversionOptions(io_type=candidate.io_type, strategy="Latency", backend=_BACKEND)  # type: ignore[arg-type]
-    config = build_hls_config(model, options)
-    overrides = _layer_overrides(candidate, candidate.effective_reuse(input_shape, n_classes))
-    for name, settings in overrides.items():
-        if name not in config["LayerName"]:
-            raise ConversionError(f"{qonnx_path}: expected a layer {name} in the QONNX export")
-        config["LayerName"][name].update(settings)
+    options = candidate_options(candidate, input_shape, n_classes)
     target = board.model_copy(update={"clock_mhz": candidate.clock_mhz})
-    key = design_key(
-        model.model_bytes,
-        {**options.as_dict(), "layers": overrides},
-        part=target.part,
-        clock_mhz=target.clock_mhz,
+    key = design_key(model.model_bytes, options.as_dict(), part=target.part, clock_mhz=target.clock_mhz)
+    hls_model = convert_model(
+        model, options, part=target.part, clock_mhz=target.clock_mhz, output_dir=Path(output_dir).resolve()
     )
-    sink = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(sink), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            hls_model = hls4ml.converters.convert_from_onnx_model(
-                model.graph,
-                output_dir=str(Path(output_dir).resolve()),
-                project_name="myproject",
-                io_type=candidate.io_type,
-                backend=_BACKEND,
-                hls_config=config,
-                part=target.part,
-                clock_period=round(1000.0 / target.clock_mhz, 3),
-            )
-    except Exception as exc:  # hls4ml raises bare Exception for most failures
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ConversionError(f"{qonnx_path}: hls4ml could not convert the candidate ({first})") from None
-    return HlsDesign(model, hls_model, config, key, target)
+    return HlsDesign(model, hls_model, build_hls_config(model, options), key, target, options)
 
 
 def csim_candidate(design: HlsDesign, x: np.ndarray, y: np.ndarray) -> CSimResult:
@@ -122,6 +105,7 @@ def write_design(design: HlsDesign, folder: Path) -> dict[str, Path]:
                 "part": design.board.part,
                 "clock_mhz": design.board.clock_mhz,
                 "backend": _BACKEND,
+                "conversion_options": design.options.as_dict(),
                 "HLSConfig": design.config,
             },
             indent=2,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hil.convert._options import ConversionOptions
-from hil.errors import ConversionError, InputError
+from hil.errors import ConversionError, HilError, InputError
 from hil.ingest import IngestedModel, ModelFormat
 
 __all__ = ["accelerator_boards", "build_hls_config", "convert_model", "input_precision", "summarize"]
@@ -126,6 +126,11 @@ def build_hls_config(model: IngestedModel, options: ConversionOptions) -> dict[s
             for key, value in list(precision.items()):
                 if key != "accum" and value == "auto":
                     precision[key] = options.precision
+    for name, reuse, strategy in options.layer_overrides:
+        if name not in config["LayerName"]:
+            known = ", ".join(n for n in config["LayerName"] if n.split("_")[0] in ("Conv", "MatMul", "Gemm"))
+            raise InputError(f"layer override {name}: no such layer in {model.path} (weight layers: {known})")
+        config["LayerName"][name].update({"ReuseFactor": reuse, "Strategy": strategy})
     return config
 
 
@@ -176,6 +181,8 @@ def convert_model(
                 clock_period=round(1000.0 / clock_mhz, 3),
                 **kwargs,
             )
+    except HilError:
+        raise
     except Exception as exc:  # hls4ml raises bare Exception for most failures
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConversionError(f"{model.path}: hls4ml could not convert the model ({first})") from None

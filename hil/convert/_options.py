@@ -66,6 +66,9 @@ class ConversionOptions:
         softmax_implementation: hls4ml Softmax implementation; 'stable' with a 4096-entry table
             is used because the default table implementation gave wrong argmax at some
             precisions here.
+        layer_overrides: per-layer (hls4ml/ONNX layer name, reuse factor, strategy) that replace
+            the model-wide ``reuse_factor``/``strategy`` for those layers: a co-search picks
+            them per layer. Names are the cleaned graph's node names (Conv_0, MatMul_1, ...).
         portable_csim: compile the weights into the C-sim library so it runs on another host
             (a board's emulation, a farm worker); ~2.5x slower to compile than reading them
             from txt files by absolute path, which ties the library to its project folder.
@@ -79,6 +82,7 @@ class ConversionOptions:
     input_shape: tuple[int, ...] | None = None
     softmax_implementation: str = "stable"
     softmax_table_size: int = 4096
+    layer_overrides: tuple[tuple[str, int, str], ...] = ()
     portable_csim: bool = False
 
     def __post_init__(self) -> None:
@@ -91,6 +95,14 @@ class ConversionOptions:
             raise InputError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
         if self.backend not in BACKENDS:
             raise InputError(f"--backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        overrides = tuple((str(n), int(r), str(s)) for n, r, s in self.layer_overrides)
+        object.__setattr__(self, "layer_overrides", overrides)  # lists from JSON -> hashable tuples
+        for name, reuse, strategy in overrides:
+            if reuse < 1 or strategy not in STRATEGIES:
+                raise InputError(
+                    f"layer override {name}: reuse factor must be >= 1 and strategy one of "
+                    f"{', '.join(STRATEGIES)}, got {reuse}, {strategy!r}"
+                )
         if self.input_shape is not None and (not self.input_shape or any(d < 1 for d in self.input_shape)):
             raise InputError(f"--input-shape must be positive integers, got {self.input_shape}")
 
@@ -98,6 +110,7 @@ class ConversionOptions:
         """JSON-ready form, hashed into the design key."""
         data = asdict(self)
         data["input_shape"] = list(self.input_shape) if self.input_shape else None
+        data["layer_overrides"] = [list(entry) for entry in self.layer_overrides]
         return data
 
 

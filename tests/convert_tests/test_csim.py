@@ -141,3 +141,29 @@ def test_qat_cnn_raw_float_inputs_are_rounded_once(cifar_cnn: TrainedModel, tmp_
     assert not np.array_equal(q.snap(raw), raw), "test images should be off the grid"
     csim = run_csim(result.hls_model, result.key, raw, result.model.reference)
     assert csim.bit_identical_fraction == 1.0 and csim.max_abs_error == 0.0
+
+
+def test_layer_overrides_set_reuse_and_strategy_per_layer(
+    digits_models: dict[str, TrainedModel], tmp_path: Path
+) -> None:
+    from hil.convert import ConversionOptions, convert
+    from hil.errors import InputError
+    from hil.inventory import load_inventory
+
+    board = load_inventory().board("zcu104")
+    model = digits_models["conv_ep"].path
+    options = ConversionOptions(layer_overrides=(("Conv_1", 8, "Resource"),))
+    result = convert(model, board, options, output_dir=tmp_path / "p")
+    layers = {layer["name"]: layer for layer in result.summary()["layers"]}
+    conv0, conv1 = layers["Conv2D_Conv_0"], layers["Conv2D_Conv_1"]
+    assert conv1["reuse_factor"] == 8 and conv1["strategy"].lower() == "resource"
+    assert conv0["reuse_factor"] == 1
+    plain = convert(model, board, ConversionOptions(), output_dir=tmp_path / "q")
+    assert plain.key != result.key
+    with pytest.raises(InputError, match="layer override Conv_9: no such layer"):
+        convert(
+            model,
+            board,
+            ConversionOptions(layer_overrides=(("Conv_9", 2, "Resource"),)),
+            output_dir=tmp_path / "r",
+        )
