@@ -13,6 +13,17 @@ import typer
 
 from hil.cli._app import app
 from hil.cli._common import INVENTORY_OPTION, JSON_OPTION, console, print_json
+from hil.cli._conversion import (
+    BACKEND_OPTION,
+    BOARD_OPTION,
+    INPUT_SHAPE_OPTION,
+    IO_TYPE_OPTION,
+    MODEL_ARGUMENT,
+    PRECISION_OPTION,
+    REUSE_OPTION,
+    STRATEGY_OPTION,
+    conversion_options,
+)
 
 ARTIFACTS_OPTION = typer.Option(
     None,
@@ -22,38 +33,18 @@ ARTIFACTS_OPTION = typer.Option(
 )
 
 
-def conversion_options(
-    precision: str, reuse: int, io_type: str, strategy: str, backend: str, input_shape: str | None
-) -> dict[str, Any]:
-    """The conversion options of `hil convert`, as a dict for ``make_job`` (validated there)."""
-    from hil.convert._options import parse_shape
-
-    return {
-        "precision": precision,
-        "reuse_factor": reuse,
-        "io_type": io_type,
-        "strategy": strategy,
-        "backend": backend,
-        "input_shape": parse_shape(input_shape),
-    }
-
-
 @app.command("build")
 def build_command(
-    model: Path = typer.Argument(..., help="Float ONNX, QONNX, TorchScript or torch.export file."),
-    board: str = typer.Option(..., "--board", "-b", help="Target board (see `hil boards`)."),
+    model: Path = MODEL_ARGUMENT,
+    board: str = BOARD_OPTION,
+    precision: str = PRECISION_OPTION,
+    reuse: int = REUSE_OPTION,
+    io_type: str = IO_TYPE_OPTION,
+    strategy: str = STRATEGY_OPTION,
+    backend: str = BACKEND_OPTION,
+    input_shape: str | None = INPUT_SHAPE_OPTION,
     builder: str = typer.Option(
         "estimate", "--builder", help="estimate (cost model) or vivado (real tools)."
-    ),
-    precision: str = typer.Option(
-        "ap_fixed<16,6>", help="Default fixed-point type (what quantizers don't fix)."
-    ),
-    reuse: int = typer.Option(1, "--reuse", help="Reuse factor (hls4ml corrects invalid values)."),
-    io_type: str = typer.Option("io_stream", "--io-type", help="io_stream or io_parallel."),
-    strategy: str = typer.Option("Latency", help="Latency or Resource."),
-    backend: str = typer.Option("Vitis", help="Vivado, Vitis or VivadoAccelerator."),
-    input_shape: str | None = typer.Option(
-        None, "--input-shape", help="Input shape in the model's layout, e.g. 1,3,32,32."
     ),
     timeout: float = typer.Option(6 * 3600.0, "--timeout", help="Build timeout in seconds."),
     csim_n: int = typer.Option(16, "--csim-n", help="Test inputs (and C-sim outputs) in the board bundle."),
@@ -68,10 +59,16 @@ def build_command(
 
     inv = load_inventory(inventory)
     target = inv.board(board)
+    options = conversion_options(precision, reuse, io_type, strategy, backend, input_shape)
     job = make_job(
-        model, target, conversion_options(precision, reuse, io_type, strategy, backend, input_shape),
-        builder=builder, timeout_s=timeout, csim_n=csim_n, keep_failed=keep_failed,
-    )  # fmt: skip
+        model,
+        target,
+        options.as_dict(),
+        builder=builder,
+        timeout_s=timeout,
+        csim_n=csim_n,
+        keep_failed=keep_failed,
+    )
     ledger, store = open_farm(artifacts_root(inv, artifacts))
     with ledger:
         outcome = build_one(job, ledger, store)

@@ -9,6 +9,17 @@ import typer
 
 from hil.cli._app import app
 from hil.cli._common import INVENTORY_OPTION, JSON_OPTION, console, print_json
+from hil.cli._conversion import (
+    BACKEND_OPTION,
+    BOARD_OPTION,
+    INPUT_SHAPE_OPTION,
+    IO_TYPE_OPTION,
+    MODEL_ARGUMENT,
+    PRECISION_OPTION,
+    REUSE_OPTION,
+    STRATEGY_OPTION,
+    conversion_options,
+)
 from hil.errors import InputError
 
 
@@ -27,20 +38,14 @@ def _load_array(path: Path | None, what: str) -> object:
 
 @app.command("convert")
 def convert_command(
-    model: Path = typer.Argument(
-        ..., help="Float ONNX, QONNX (e.g. brevitas), TorchScript or torch.export file."
-    ),
-    board: str = typer.Option(..., "--board", "-b", help="Target board (see `hil boards`)."),
-    precision: str = typer.Option(
-        "ap_fixed<16,6>", help="Default fixed-point type (what quantizers don't fix)."
-    ),
-    reuse: int = typer.Option(1, "--reuse", help="Reuse factor (hls4ml corrects invalid values)."),
-    io_type: str = typer.Option("io_stream", "--io-type", help="io_stream or io_parallel."),
-    strategy: str = typer.Option("Latency", help="Latency or Resource."),
-    backend: str = typer.Option("Vitis", help="Vivado, Vitis or VivadoAccelerator."),
-    input_shape: str | None = typer.Option(
-        None, "--input-shape", help="Input shape in the model's layout, e.g. 1,3,32,32."
-    ),
+    model: Path = MODEL_ARGUMENT,
+    board: str = BOARD_OPTION,
+    precision: str = PRECISION_OPTION,
+    reuse: int = REUSE_OPTION,
+    io_type: str = IO_TYPE_OPTION,
+    strategy: str = STRATEGY_OPTION,
+    backend: str = BACKEND_OPTION,
+    input_shape: str | None = INPUT_SHAPE_OPTION,
     out: Path | None = typer.Option(
         None, "--out", help="Folder of the hls4ml project (default hil-out/<model>-<key>)."
     ),
@@ -57,18 +62,11 @@ def convert_command(
     as_json: bool = JSON_OPTION,
 ) -> int:
     """Convert MODEL to an hls4ml project for BOARD; with --csim, check it bit-accurately."""
-    from hil.convert import ConversionOptions, convert, parse_shape
+    from hil.convert import convert
     from hil.inventory import load_inventory
 
     target = load_inventory(inventory).board(board)
-    options = ConversionOptions(
-        precision=precision,
-        reuse_factor=reuse,
-        io_type=io_type,  # type: ignore[arg-type]
-        strategy=strategy,  # type: ignore[arg-type]
-        backend=backend,  # type: ignore[arg-type]
-        input_shape=parse_shape(input_shape),
-    )
+    options = conversion_options(precision, reuse, io_type, strategy, backend, input_shape)
     if min_agreement is not None and not 0.0 <= min_agreement <= 1.0:
         raise InputError(f"--min-agreement must be a fraction in [0, 1], got {min_agreement}")
     if min_agreement is not None and csim <= 0:

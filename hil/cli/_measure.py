@@ -14,19 +14,30 @@ import typer
 
 from hil.cli._app import app
 from hil.cli._common import INVENTORY_OPTION, JSON_OPTION, console, print_json
+from hil.cli._conversion import (
+    BACKEND_OPTION,
+    BOARD_OPTION,
+    INPUT_SHAPE_OPTION,
+    IO_TYPE_OPTION,
+    MODEL_ARGUMENT,
+    PRECISION_OPTION,
+    REUSE_OPTION,
+    STRATEGY_OPTION,
+    conversion_options,
+)
 from hil.errors import InputError
 
 
 @app.command("measure")
 def measure_command(
-    model: Path = typer.Argument(..., help="Float ONNX, QONNX, TorchScript or torch.export file."),
-    board: str = typer.Option(..., "--board", "-b", help="Board to measure on (see `hil boards`)."),
-    precision: str = typer.Option("ap_fixed<16,6>", help="Default fixed-point type (what quantizers leave)."),
-    reuse: int = typer.Option(1, "--reuse", help="Reuse factor."),
-    io_type: str = typer.Option("io_stream", "--io-type", help="io_stream or io_parallel."),
-    strategy: str = typer.Option("Latency", help="Latency or Resource."),
-    backend: str = typer.Option("Vitis", help="Vivado, Vitis or VivadoAccelerator."),
-    input_shape: str | None = typer.Option(None, "--input-shape", help="Input shape, e.g. 1,3,32,32."),
+    model: Path = MODEL_ARGUMENT,
+    board: str = BOARD_OPTION,
+    precision: str = PRECISION_OPTION,
+    reuse: int = REUSE_OPTION,
+    io_type: str = IO_TYPE_OPTION,
+    strategy: str = STRATEGY_OPTION,
+    backend: str = BACKEND_OPTION,
+    input_shape: str | None = INPUT_SHAPE_OPTION,
     builder: str | None = typer.Option(
         None, "--builder", help="estimate or vivado (default: the inventory's farm.builder)."
     ),
@@ -46,7 +57,6 @@ def measure_command(
 ) -> int:
     """Measure MODEL on BOARD; an emulated board (no host, or --emulate) says so in every metric."""
     from hil.board import BuildFailure, MeasureConfig, build_for_measure, measure_bundle
-    from hil.convert import ConversionOptions, parse_shape
     from hil.inventory import load_inventory
     from hil.records import MeasureResult, append_results
 
@@ -61,14 +71,7 @@ def measure_command(
             f"board {board} is a real board ({target.host}) and the estimate builder makes no bitstream "
             "to load; use --builder vivado, or --emulate to run the emulation there"
         )
-    options = ConversionOptions(
-        precision=precision,
-        reuse_factor=reuse,
-        io_type=io_type,  # type: ignore[arg-type]
-        strategy=strategy,  # type: ignore[arg-type]
-        backend=backend,  # type: ignore[arg-type]
-        input_shape=parse_shape(input_shape),
-    )
+    options = conversion_options(precision, reuse, io_type, strategy, backend, input_shape)
     config = MeasureConfig(
         batch=batch,
         min_seconds=min_seconds,
