@@ -158,6 +158,16 @@ class CSimDesign:
         return outputs
 
 
+def _elements(shape):
+    """Values per image of a bundle shape [1, ...] (0 when absent)."""
+    if not shape:
+        return 0
+    count = 1
+    for dim in shape[1:]:
+        count *= int(dim)
+    return count
+
+
 def run_emulated(folder, manifest, inputs, expected, args):
     """Outputs from the C simulation; timing modelled from the bundle's II/latency at its clock."""
     started = time.perf_counter()
@@ -173,6 +183,10 @@ def run_emulated(folder, manifest, inputs, expected, args):
         raise AgentError("DEPLOY", "bundle timing has no positive ii_cycles/clock_mhz to emulate", 3)
     period_s = 1e-6 / clock_mhz
     batch = args.batch
+    # hls4ml's VivadoAccelerator wrapper streams one 32-bit value per cycle over AXI-stream, so an
+    # image cannot enter (or leave) faster than its element count, whatever the core's II.
+    interface = max(_elements(manifest.get("input_shape")), _elements(manifest.get("output_shape")))
+    ii = max(ii, float(interface))
     # A stream design takes a new image every II cycles; a batch ends one latency after its last image.
     batch_s = (latency + (batch - 1) * ii) * period_s
     image_s = max(latency, ii) * period_s
@@ -181,6 +195,7 @@ def run_emulated(folder, manifest, inputs, expected, args):
         "timing_provenance": timing.get("provenance"),
         "clock_mhz": clock_mhz,
         "throughput_fps": batch / batch_s,
+        "ii_cycles_effective": ii,
         "images": 0,
         "window_seconds": 0.0,
         "latency_ms": {

@@ -123,3 +123,17 @@ def test_real_path_detects_wrong_outputs(venv_python: str, library: Path, tmp_pa
     code, payload = _agent(venv_python, "--bundle", str(wrong.path), "--batch", "4", "--min-seconds", "0.05")
     assert code == 0 and payload["n_bit_exact"] == 0 and payload["n_checked"] == 8
     assert np.isfinite(payload["max_abs_error"]) and payload["max_abs_error"] > 0
+
+
+def test_emulated_throughput_is_bounded_by_the_axi_stream_interface(library: Path, tmp_path: Path) -> None:
+    """A core with II 1 still receives one 32-bit value per cycle: 64 input values = 64 cycles/image."""
+    from hil.bundle import BundleTiming
+    from tests.board_tests._bundles import make_bundle
+
+    fast = make_bundle(
+        tmp_path / "fast", library, timing=BundleTiming(ii_cycles=1, latency_cycles=20, provenance="estimate")
+    )
+    code, payload = _agent(sys.executable, "--bundle", str(fast.path), "--emulate", "--batch", "16")
+    assert code == 0, payload
+    assert payload["ii_cycles_effective"] == 64  # 1x8x8 inputs, 10 outputs
+    assert payload["throughput_fps"] == pytest.approx(16 / ((20 + 15 * 64) / 200e6))
