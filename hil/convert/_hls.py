@@ -60,6 +60,23 @@ def _softmax_feeders(graph: Any) -> set[str]:
     return names
 
 
+def saturating(precision: str) -> str:
+    """The same fixed-point type with saturation, unless the user chose an overflow mode.
+
+    Why for the logits feeding a Softmax: with hls4ml's default wrap-around, a logit just above
+    the type's range wraps to a large negative value and the Softmax picks another class with
+    full confidence (seen here: a 99 %-sure digit flipped at ap_fixed<16,6>); saturation keeps
+    the order of large logits up to the type's maximum.
+    """
+    text = precision.strip()
+    if not text.startswith(("ap_fixed", "ap_ufixed", "fixed", "ufixed")) or "SAT" in text or "WRAP" in text:
+        return precision
+    body = text[: text.rindex(">")]
+    if body.count(",") == 1:  # ap_fixed<W,I>
+        return f"{body},AP_TRN,AP_SAT>"
+    return f"{body},AP_SAT>"  # ap_fixed<W,I,Q>
+
+
 def input_precision(model: IngestedModel) -> str | None:
     """An input type that rounds raw floats exactly as the model's input quantizer does.
 
@@ -126,6 +143,8 @@ def build_hls_config(model: IngestedModel, options: ConversionOptions) -> dict[s
             for key, value in list(precision.items()):
                 if key != "accum" and value == "auto":
                     precision[key] = options.precision
+            if name in feeders and precision.get("result") == options.precision:
+                precision["result"] = saturating(options.precision)
     for name, reuse, strategy in options.layer_overrides:
         if name not in config["LayerName"]:
             known = ", ".join(n for n in config["LayerName"] if n.split("_")[0] in ("Conv", "MatMul", "Gemm"))
