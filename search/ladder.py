@@ -27,9 +27,11 @@ from search.space import Candidate
 
 __all__ = [
     "FIDELITIES",
+    "HARDWARE_RUNGS",
     "Evaluation",
     "Ladder",
     "Measured",
+    "Rung",
     "Target",
     "TrainSettings",
     "best_metric",
@@ -40,6 +42,12 @@ _log = logging.getLogger(__name__)
 
 #: Rungs a search may climb to, lowest first.
 FIDELITIES: tuple[str, ...] = ("estimate", "csim", "build", "board")
+#: The rungs a hardware adapter climbs, in order (``--fidelity board`` climbs both).
+HARDWARE_RUNGS: tuple[str, ...] = ("build", "board")
+#: Failure codes that are a verdict on the design itself (it does not fit, close timing or compute
+#: the right answer): the candidate becomes infeasible and earns reward 0. Any other failure (a
+#: missing tool, an unreachable board) only marks the rung failed; the lower rungs' numbers stand.
+_VERDICTS = ("RESOURCE_OVERFLOW", "TIMING", "WRONG_ANSWER")
 #: Hardware metrics that enter feasibility.
 _HW_KEYS = (
     "lut",
@@ -70,6 +78,48 @@ class Measured:
 
     def to_dict(self) -> dict[str, Any]:
         return {"value": self.value, "provenance": self.provenance, "source": self.source}
+
+
+@dataclass
+class Rung:
+    """One hardware rung's outcome for one candidate (``build`` or ``board``); a failure is a result.
+
+    ``metrics`` are folded into the candidate's hardware figures only when ``ok``; ``artifact`` is
+    the farm's artifact folder (build) or the bundle measured (board), ``key`` the build key.
+    """
+
+    name: str
+    ok: bool
+    error_code: str = "OK"
+    message: str = ""
+    metrics: dict[str, Measured] = field(default_factory=dict)
+    artifact: str | None = None
+    key: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def verdict(self) -> bool:
+        """True when the failure condemns the design (reward 0), not the infrastructure."""
+        return not self.ok and self.error_code in _VERDICTS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "error_code": self.error_code,
+            "message": self.message,
+            "metrics": {k: m.to_dict() for k, m in self.metrics.items()},
+            "artifact": self.artifact,
+            "key": self.key,
+            "seconds": round(self.seconds, 3),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Rung:
+        return cls(
+            **{k: v for k, v in d.items() if k != "metrics"},
+            metrics={k: Measured(**v) for k, v in (d.get("metrics") or {}).items()},
+        )
 
 
 def best_metric(current: Measured | None, new: Measured) -> Measured:
@@ -143,6 +193,7 @@ class Evaluation:
     epochs: int = 0
     model_path: str | None = None
     csim: dict[str, Any] | None = None
+    rungs: dict[str, dict[str, Any]] = field(default_factory=dict)
     error: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -197,6 +248,7 @@ class Evaluation:
             "epochs": self.epochs,
             "model_path": self.model_path,
             "csim": self.csim,
+            "rungs": self.rungs,
             "error": self.error,
             "seconds": self.seconds,
             "reward": self.reward,
@@ -218,6 +270,7 @@ class Evaluation:
             "epochs",
             "model_path",
             "csim",
+            "rungs",
             "error",
             "seconds",
         ):
@@ -250,12 +303,20 @@ class Ladder:
         csim_n: int = 1000,
         artifacts: Path,
         hardware: Any = None,
+        farm_root: Path | None = None,
     ) -> None:
+        """``artifacts``: the trials' folder; ``hardware``: the adapter of the build/board rungs
+        (``search.adapters``); ``farm_root``: the build farm's artifact store those rungs use
+        (default ``<artifacts>/farm``, so a search's builds stay under its own output folder).
+        """
         if fidelity not in FIDELITIES:
             raise InputError(f"--fidelity must be one of {', '.join(FIDELITIES)}, got {fidelity!r}")
         self.data, self.target, self.settings = data, target, settings
         self.fidelity, self.top_k, self.csim_n = fidelity, top_k, csim_n
         self.artifacts, self.hardware = artifacts, hardware
+        self.farm_root = Path(farm_root) if farm_root is not None else Path(artifacts) / "farm"
+        if hardware is not None and fidelity in HARDWARE_RUNGS:
+            hardware.check(target.board, fidelity)  # e.g. a real board with no bitstream: exit 2 now
 
     def estimate(self, candidate: Candidate, phase: str = "joint") -> Evaluation:
         """The cost-model rung alone (microseconds): metrics with provenance ``estimate``, feasibility."""
@@ -299,16 +360,47 @@ class Ladder:
             return ev
         hook("csim")
         self._csim(ev, model, folder)
-        if self.fidelity in ("build", "board") and self.hardware is not None and ev.feasible:
-            hook(self.fidelity)
-            try:
-                ev.merge(
-                    self.hardware.measure(folder, candidate, self.target.board, self.fidelity), self.target
-                )
-                ev.stage = self.fidelity
-            except HilError as exc:
-                ev.error = f"{self.fidelity}: {exc}"
+        if self.fidelity in HARDWARE_RUNGS and self.hardware is not None and ev.csim is not None:
+            self._hardware(ev, folder, trial_number, hook)
         return ev
+
+    def _hardware(self, ev: Evaluation, folder: Path, trial_number: int, hook: StageHook) -> None:
+        """Climb the build (and board) rung while the candidate stays feasible; failures are results."""
+        previous: Rung | None = None
+        for name in HARDWARE_RUNGS[: HARDWARE_RUNGS.index(self.fidelity) + 1]:
+            if not ev.feasible or (previous is not None and not previous.ok):
+                break
+            hook(name)
+            started = time.perf_counter()
+            try:
+                if name == "build":
+                    rung = self.hardware.build(
+                        folder / "model.onnx",
+                        ev.candidate,
+                        self.target.board,
+                        self.data.input_shape,
+                        self.data.n_classes,
+                        root=self.farm_root,
+                    )
+                else:
+                    assert previous is not None
+                    rung = self.hardware.board(previous, ev.candidate, self.target.board)
+            except HilError as exc:  # an adapter's own failure is this rung's failure, not the search's
+                rung = Rung(name, ok=False, error_code=getattr(exc, "code", "ERROR"), message=str(exc))
+                rung.error_code = getattr(rung.error_code, "value", str(rung.error_code))
+            ev.seconds[name] = time.perf_counter() - started
+            rung.seconds = rung.seconds or ev.seconds[name]
+            ev.rungs[name] = rung.to_dict()
+            if rung.ok:
+                ev.merge(rung.metrics, self.target)
+                ev.stage = name
+            else:
+                ev.error = f"{name} failed ({rung.error_code}): {rung.message}"
+                ev.stage = f"{name} failed"
+                _log.warning("trial %d: %s", trial_number, ev.error)
+                if rung.verdict:  # the design itself is wrong or does not fit: reward 0
+                    ev.feasible, ev.binding = False, rung.error_code.lower()
+            previous = rung
 
     def _train(self, ev: Evaluation, folder: Path, init_state: str | None) -> Any:
         import torch

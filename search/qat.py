@@ -225,6 +225,10 @@ def export_qonnx(model: Any, input_shape: tuple[int, ...], path: str | Path) -> 
     import torch
     from brevitas.export import export_qonnx as brevitas_export
 
+    # torch's exporter logs through handlers bound to the real stderr (redirect_stderr misses them):
+    # "torchvision is not installed. Skipping torchvision::nms" and the like, once per candidate.
+    for name in ("torch.onnx", "torch.export", "torch._export"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     model.eval()

@@ -21,7 +21,7 @@ from search.space import Candidate
         (["--board", "zcu104", "--luts", "-5"], "--luts"),
         (["--board", "zcu104", "--study", "nosuch://x"], "--study"),
         (["--board", "zcu104", "--strategy", "both"], "--strategy"),
-        (["--board", "zcu104", "--fidelity", "board"], "not available yet"),
+        (["--board", "zcu104", "--fidelity", "bitstream"], "--fidelity"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(run_cli, tmp_path: Path, args: list[str], needle: str) -> None:  # type: ignore[no-untyped-def]

@@ -108,7 +108,6 @@ def test_bad_config_is_an_input_error(tmp_path: Path) -> None:
         {"strategy": "x"},
         {"fidelity": "x"},
         {"study": "nope"},
-        {"fidelity": "build"},
     ):
         with pytest.raises(InputError):
             SearchConfig(**{"board": "zcu104", "out": tmp_path, **kwargs}).resolved()  # type: ignore[arg-type]
