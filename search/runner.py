@@ -98,7 +98,7 @@ class SearchConfig:
         if self.controller not in CONTROLLERS:
             raise InputError(f"--controller must be one of {', '.join(CONTROLLERS)}, got {self.controller!r}")
         plan_phases(self.strategy, self.trials or trials)
-        hardware_adapter(self.fidelity)  # an unavailable rung fails before any work
+        hardware_adapter(self.fidelity, inventory=self.inventory)  # an unavailable rung fails before any work
         return replace(
             self,
             luts=float(luts),
@@ -363,7 +363,7 @@ def run_search(config: SearchConfig, on_progress: ProgressHook | None = None) ->
     """Run (or resume) a search; returns every phase's trials. Reporting is ``search.report``'s job."""
     started = time.perf_counter()
     cfg = config.resolved()
-    hardware = hardware_adapter(cfg.fidelity)
+    hardware = hardware_adapter(cfg.fidelity, inventory=cfg.inventory)
     board = load_inventory(cfg.inventory).board(cfg.board)
     target = Target(board, float(cfg.luts or 0), cfg.fps)
     data = load_dataset(cfg.dataset, data_dir=cfg.data_dir, seed=cfg.seed, subset=cfg.subset)
