@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from hil.convert import ConversionOptions, CSimResult, build_hls_config, convert_model, csim_inputs, run_csim
+from hil.convert import ConversionOptions, CSimResult, convert_model, csim_inputs, run_csim
 from hil.ingest import IngestedModel, load_model
 from hil.inventory import Board
 from hil.records import design_key
@@ -82,7 +82,8 @@ def convert_candidate(
     hls_model = convert_model(
         model, options, part=target.part, clock_mhz=target.clock_mhz, output_dir=Path(output_dir).resolve()
     )
-    return HlsDesign(model, hls_model, build_hls_config(model, options), key, target, options)
+    # the configuration hls4ml was given (no second config_from_onnx_model pass)
+    return HlsDesign(model, hls_model, hls_model.config.config["HLSConfig"], key, target, options)
 
 
 def csim_candidate(design: HlsDesign, x: np.ndarray, y: np.ndarray) -> CSimResult:

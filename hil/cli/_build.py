@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from hil.cli._app import app
-from hil.cli._common import INVENTORY_OPTION, JSON_OPTION, console, print_json
+from hil.cli._common import ARTIFACTS_OPTION, INVENTORY_OPTION, JSON_OPTION, console, print_json
 from hil.cli._conversion import (
     BACKEND_OPTION,
     BOARD_OPTION,
@@ -23,13 +23,6 @@ from hil.cli._conversion import (
     REUSE_OPTION,
     STRATEGY_OPTION,
     conversion_options,
-)
-
-ARTIFACTS_OPTION = typer.Option(
-    None,
-    "--artifacts",
-    help="Artifact store (default: the inventory's farm.artifacts; ./bitstreams with the shipped inventory).",
-    file_okay=False,
 )
 
 

@@ -9,13 +9,19 @@ from typing import Any
 
 import typer
 
-__all__ = ["INVENTORY_OPTION", "JSON_OPTION", "print_json", "console"]
+__all__ = ["ARTIFACTS_OPTION", "INVENTORY_OPTION", "JSON_OPTION", "print_json", "console"]
 
 INVENTORY_OPTION = typer.Option(
     None,
     "--inventory",
     help="inventory.yaml to use (default: ./inventory.yaml, else the copy shipped with hil).",
     dir_okay=False,
+)
+ARTIFACTS_OPTION = typer.Option(
+    None,
+    "--artifacts",
+    help="Artifact store (default: the inventory's farm.artifacts; ./bitstreams with the shipped inventory).",
+    file_okay=False,
 )
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object for scripts instead of tables.")
 

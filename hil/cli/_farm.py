@@ -12,8 +12,7 @@ from typing import Any
 import typer
 
 from hil.cli._app import app
-from hil.cli._build import ARTIFACTS_OPTION
-from hil.cli._common import INVENTORY_OPTION, JSON_OPTION, console, print_json
+from hil.cli._common import ARTIFACTS_OPTION, INVENTORY_OPTION, JSON_OPTION, console, print_json
 
 farm_app = typer.Typer(
     help="Run build jobs on a dask farm; show and export the ledger.", no_args_is_help=True

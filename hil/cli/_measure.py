@@ -13,7 +13,7 @@ from typing import Any
 import typer
 
 from hil.cli._app import app
-from hil.cli._common import INVENTORY_OPTION, JSON_OPTION, console, print_json
+from hil.cli._common import ARTIFACTS_OPTION, INVENTORY_OPTION, JSON_OPTION, console, print_json
 from hil.cli._conversion import (
     BACKEND_OPTION,
     BOARD_OPTION,
@@ -51,7 +51,7 @@ def measure_command(
     run_timeout: float = typer.Option(120.0, "--run-timeout", help="Seconds before the agent is killed."),
     lease_timeout: float = typer.Option(600.0, "--lease-timeout", help="Seconds to wait for a busy board."),
     records: Path | None = typer.Option(None, "--records", help="Append the result to this JSON-lines file."),
-    artifacts: Path | None = typer.Option(None, "--artifacts", help="Artifact store of the build farm."),
+    artifacts: Path | None = ARTIFACTS_OPTION,
     inventory: Path | None = INVENTORY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> int:

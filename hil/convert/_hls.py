@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from hil.convert._options import ConversionOptions
+from hil.convert._options import FIXED_PRECISION, ConversionOptions
 from hil.errors import ConversionError, HilError, InputError
 from hil.ingest import IngestedModel, ModelFormat
 
@@ -68,13 +68,11 @@ def saturating(precision: str) -> str:
     full confidence (seen here: a 99 %-sure digit flipped at ap_fixed<16,6>); saturation keeps
     the order of large logits up to the type's maximum.
     """
-    text = precision.strip()
-    if not text.startswith(("ap_fixed", "ap_ufixed", "fixed", "ufixed")) or "SAT" in text or "WRAP" in text:
+    match = FIXED_PRECISION.match(precision.strip())
+    if match is None or match["o"]:  # not a fixed type, or the user chose an overflow mode
         return precision
-    body = text[: text.rindex(">")]
-    if body.count(",") == 1:  # ap_fixed<W,I>
-        return f"{body},AP_TRN,AP_SAT>"
-    return f"{body},AP_SAT>"  # ap_fixed<W,I,Q>
+    quantization = match["q"] or "AP_TRN"
+    return f"ap_{match['sign']}fixed<{match['width']},{match['int']},{quantization},AP_SAT>"
 
 
 def input_precision(model: IngestedModel) -> str | None:

@@ -19,7 +19,7 @@ IO_TYPES = ("io_stream", "io_parallel")
 STRATEGIES = ("Latency", "Resource")
 BACKENDS = ("Vivado", "Vitis", "VivadoAccelerator")
 
-_FIXED = re.compile(
+FIXED_PRECISION = re.compile(
     r"^(?:ap_)?(?P<sign>u?)fixed<\s*(?P<width>\d+)\s*,\s*(?P<int>-?\d+)\s*"
     r"(?:,\s*(?P<q>AP_(?:RND|RND_ZERO|RND_MIN_INF|RND_INF|RND_CONV|TRN|TRN_ZERO))\s*)?"
     r"(?:,\s*(?P<o>AP_(?:SAT|SAT_ZERO|SAT_SYM|WRAP|WRAP_SM))\s*)?>$"
@@ -34,7 +34,7 @@ def parse_precision(text: str) -> tuple[bool, int, int]:
     optional). Raises InputError naming the string otherwise.
     """
     cleaned = text.strip()
-    match = _FIXED.match(cleaned)
+    match = FIXED_PRECISION.match(cleaned)
     if match:
         width, integer = int(match["width"]), int(match["int"])
     else:

@@ -156,16 +156,20 @@ def _check_channels_last(graph: Any, path: Path) -> None:
 
 
 def _onnx_reference(onnx_bytes: bytes) -> Callable[[np.ndarray], np.ndarray]:
-    import onnxruntime as ort
-
-    ort.set_default_logger_severity(3)
-    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    batch_dim = session.get_inputs()[0].shape[0]
+    """onnxruntime on the original model; the session is made on first use (convert/build without
+    C-sim never pays for it)."""
+    sessions: list[Any] = []
 
     def reference(x: np.ndarray) -> np.ndarray:
+        if not sessions:
+            import onnxruntime as ort
+
+            ort.set_default_logger_severity(3)
+            sessions.append(ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"]))
+        session = sessions[0]
+        name = session.get_inputs()[0].name
         x = np.ascontiguousarray(x, dtype=np.float32)
-        if batch_dim == 1:  # a model exported with a fixed batch of 1
+        if session.get_inputs()[0].shape[0] == 1:  # a model exported with a fixed batch of 1
             return np.concatenate([session.run(None, {name: x[i : i + 1]})[0] for i in range(len(x))])
         return np.asarray(session.run(None, {name: x})[0])
 
