@@ -6,8 +6,10 @@ blocks), II, latency and throughput, per layer and in total, from a light layer 
 """
 
 from hil.cost._calibrate import calibrate
-from hil.cost._check import CHECK_METRICS, CheckReport, MetricReport, check, cross_validate, predict_row
+from hil.cost._check import CHECK_METRICS, CV_MODES, CheckReport, MetricReport, check, cross_validate, predict_row
 from hil.cost._data import CostRow, read_cost_data
+from hil.cost._precision import Precision, parse_precision
+from hil.cost._target import DeviceFamily, HlsTool, Target, target_for
 from hil.cost._estimate import CALIBRATED, EXTRAPOLATED, Estimate, LayerEstimate, estimate, estimate_layer
 from hil.cost._fits import FitReport, fits
 from hil.cost._hls import spec_from_hls_model
@@ -46,4 +48,11 @@ __all__ = [
     "CheckReport",
     "MetricReport",
     "CHECK_METRICS",
+    "CV_MODES",
+    "Precision",
+    "parse_precision",
+    "Target",
+    "HlsTool",
+    "DeviceFamily",
+    "target_for",
 ]

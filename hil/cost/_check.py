@@ -1,31 +1,56 @@
-"""Regression check and leave-one-shape-out cross-validation of the cost model.
+"""Regression check and cross-validation of the cost model against real results.
 
-Why leave one *shape* out: every CSV row is already one configuration (shape x reuse x sequence
-length), and rows of one shape differ only in reuse factor and length, so leaving out single rows
-would let the model see the held-out shape and flatter it. MAPE counts only rows whose true value
-is > 0 (a zero would divide by zero); the number left out is reported.
+What a check compares: every row's whole-design figures (or a single layer's, for N-TORC rows), and
+besides, every layer that has its own figures in its design's report. It reports, per metric, the
+mean and median absolute percentage error and Kendall's tau (does the model rank designs right), the
+same per source family, how often ``fits`` on the design's own part agrees with the real report, and
+which rows lie outside the calibration data's domain (extrapolated).
+
+Why two cross-validations: leaving one *shape* (layer stack) out asks how well the model predicts a
+new network of a family it has seen (N-TORC rows of one shape differ only in reuse and length; the
+designs of one stack only in clock), leaving one *family* out how well it predicts a source it has
+never seen. MAPE counts only rows whose true value is > 0 (a zero would divide by zero); the number
+left out is reported.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hil.cost._calibrate import calibrate
+from hil.cost._calibrate import calibrate, layer_rows
 from hil.cost._data import CostRow
 from hil.cost._estimate import estimate, estimate_layer
+from hil.cost._fits import fits
 from hil.cost._params import CostParams
+from hil.errors import InputError
 
-__all__ = ["CHECK_METRICS", "CheckReport", "MetricReport", "check", "cross_validate", "predict_row"]
+__all__ = [
+    "CHECK_METRICS",
+    "CV_MODES",
+    "CheckReport",
+    "MetricReport",
+    "check",
+    "cross_validate",
+    "predict_row",
+]
 
 _log = logging.getLogger(__name__)
 
 #: Metrics that a check thresholds; ``latency`` is the worst case (latency_max).
 CHECK_METRICS: tuple[str, ...] = ("lut", "ff", "dsp", "bram_18k", "latency")
-_BESIDE = ("latency_min",)
+_BESIDE = ("latency_min", "ii")
+_DESIGN_KEYS = ("lut", "ff", "dsp", "bram_18k", "latency")
+#: How a cross-validation groups rows.
+CV_MODES: dict[str, Callable[[CostRow], str]] = {
+    "shape": lambda row: row.group,
+    "family": lambda row: row.family,
+}
+
+Pair = tuple[str, float, float]
 
 
 @dataclass(frozen=True)
@@ -52,13 +77,33 @@ class MetricReport:
 
 
 @dataclass(frozen=True)
+class FitsAgreement:
+    """``fits`` on each design's own part, against the real report."""
+
+    n: int
+    agree: int
+    unknown_part: int
+    disagree: list[str]
+
+    @property
+    def fraction(self) -> float | None:
+        return self.agree / self.n if self.n else None
+
+
+@dataclass(frozen=True)
 class CheckReport:
     """A check (or cross-validation) over ``rows`` measured designs."""
 
     rows: int
     metrics: dict[str, MetricReport]
     beside: dict[str, MetricReport]
-    pairs: dict[str, list[tuple[str, float, float]]] = field(repr=False, default_factory=dict)
+    pairs: dict[str, list[Pair]] = field(repr=False, default_factory=dict)
+    layers: dict[str, MetricReport] = field(default_factory=dict)
+    by_family: dict[str, dict[str, MetricReport]] = field(default_factory=dict)
+    fits: FitsAgreement | None = None
+    designs: list[dict[str, Any]] = field(default_factory=list)
+    extrapolated: list[str] = field(default_factory=list)
+    title: str = "cost model check"
 
     def over(self, max_mape: float) -> list[str]:
         """Metrics whose MAPE exceeds ``max_mape``."""
@@ -69,13 +114,31 @@ class CheckReport:
             "rows": self.rows,
             "metrics": {m: r.to_dict() for m, r in self.metrics.items()},
             "latency_min": self.beside["latency_min"].to_dict() if "latency_min" in self.beside else None,
+            "ii": self.beside["ii"].to_dict() if "ii" in self.beside else None,
+            "layers": {m: r.to_dict() for m, r in self.layers.items()},
+            "by_family": {
+                fam: {m: r.to_dict() for m, r in reports.items()} for fam, reports in self.by_family.items()
+            },
+            "fits_agreement": self.fits.fraction if self.fits else None,
+            "fits": (
+                {
+                    "n": self.fits.n,
+                    "agree": self.fits.agree,
+                    "unknown_part": self.fits.unknown_part,
+                    "disagree": self.fits.disagree,
+                }
+                if self.fits
+                else None
+            ),
+            "extrapolated": self.extrapolated,
+            "designs": self.designs,
         }
 
 
 def predict_row(row: CostRow, params: CostParams) -> dict[str, float]:
     """The estimate of a measured row, in the row's metric names."""
     if not row.include_io and len(row.layers) == 1:
-        le = estimate_layer(row.layers[0], params)
+        le = estimate_layer(row.layers[0], params, target=row.target, in_beats=row.in_beats)
         return {
             "lut": le.lut,
             "ff": le.ff,
@@ -83,8 +146,10 @@ def predict_row(row: CostRow, params: CostParams) -> dict[str, float]:
             "bram_18k": le.bram_18k,
             "latency": le.latency_cycles,
             "latency_min": le.latency_min_cycles,
+            "ii": le.ii_cycles,
+            "uram": 0.0,
         }
-    est = estimate(row.layers, params=params, include_io=row.include_io)
+    est = estimate(row.layers, params=params, include_io=row.include_io, target=row.target)
     t = est.totals
     return {
         "lut": t["lut"],
@@ -92,11 +157,19 @@ def predict_row(row: CostRow, params: CostParams) -> dict[str, float]:
         "dsp": t["dsp"],
         "bram_18k": t["bram_18k"],
         "latency": t["latency_cycles"],
-        "latency_min": float(sum(le.latency_min_cycles for le in est.layers)),
+        "latency_min": est.latency_min_cycles,
+        "ii": t["ii_cycles"],
+        "uram": t["uram"],
     }
 
 
-def _metric_report(metric: str, pairs: list[tuple[str, float, float]], n_worst: int) -> MetricReport:
+def _is_extrapolated(row: CostRow, params: CostParams) -> bool:
+    from hil.cost._estimate import domain_key
+
+    return any(not params.in_domain(domain_key(s)) for s in row.layers)
+
+
+def _metric_report(metric: str, pairs: list[Pair], n_worst: int) -> MetricReport:
     from scipy.stats import kendalltau
 
     used = [(src, t, p) for src, t, p in pairs if t > 0]
@@ -121,49 +194,132 @@ def _metric_report(metric: str, pairs: list[tuple[str, float, float]], n_worst: 
     )
 
 
-def _report(pairs: dict[str, list[tuple[str, float, float]]], n_rows: int, n_worst: int) -> CheckReport:
-    return CheckReport(
-        rows=n_rows,
-        metrics={m: _metric_report(m, pairs[m], n_worst) for m in CHECK_METRICS if pairs[m]},
-        beside={m: _metric_report(m, pairs[m], n_worst) for m in _BESIDE if pairs[m]},
-        pairs=pairs,
-    )
+def _reports(pairs: dict[str, list[Pair]], metrics: Sequence[str], n_worst: int) -> dict[str, MetricReport]:
+    return {m: _metric_report(m, pairs[m], n_worst) for m in metrics if pairs.get(m)}
 
 
-def _collect(
-    rows: Sequence[CostRow], predictions: Sequence[dict[str, float]]
-) -> dict[str, list[tuple[str, float, float]]]:
-    pairs: dict[str, list[tuple[str, float, float]]] = {m: [] for m in (*CHECK_METRICS, *_BESIDE)}
+def _collect(rows: Sequence[CostRow], predictions: Sequence[dict[str, float]]) -> dict[str, list[Pair]]:
+    pairs: dict[str, list[Pair]] = {m: [] for m in (*CHECK_METRICS, *_BESIDE)}
     for row, pred in zip(rows, predictions, strict=True):
         for metric in pairs:
             if metric in row.truth:
-                pairs[metric].append((row.source, row.truth[metric], pred[metric]))
+                pairs[metric].append((row.name, row.truth[metric], pred[metric]))
+    return pairs
+
+
+def _fits_agreement(rows: Sequence[CostRow], predictions: Sequence[dict[str, float]]) -> FitsAgreement | None:
+    n = agree = unknown = 0
+    disagree: list[str] = []
+    for row, pred in zip(rows, predictions, strict=True):
+        if not row.include_io:
+            continue
+        if not row.part_resources:
+            unknown += 1
+            continue
+        truth = {k: row.truth.get(k, 0.0) for k in ("lut", "ff", "dsp", "bram_18k", "uram")}
+        if not all(k in row.truth for k in ("lut", "ff", "dsp", "bram_18k")):
+            continue
+        real, model = fits(row.part_resources, truth).ok, fits(row.part_resources, pred).ok
+        n += 1
+        if real == model:
+            agree += 1
+        else:
+            disagree.append(f"{row.name} (real {'fits' if real else 'over'}, model {'fits' if model else 'over'})")
+    if not n and not unknown:
+        return None
+    return FitsAgreement(n=n, agree=agree, unknown_part=unknown, disagree=disagree)
+
+
+def _designs(
+    rows: Sequence[CostRow], predictions: Sequence[dict[str, float]], params_of: Callable[[CostRow], CostParams]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    designs, extrapolated = [], []
+    for row, pred in zip(rows, predictions, strict=True):
+        flag = _is_extrapolated(row, params_of(row))
+        if flag:
+            extrapolated.append(row.name)
+        designs.append(
+            {
+                "id": row.name,
+                "family": row.family,
+                "truth": {k: row.truth.get(k) for k in _DESIGN_KEYS},
+                "predicted": {k: pred.get(k) for k in _DESIGN_KEYS},
+                "extrapolated": flag,
+            }
+        )
+    return designs, extrapolated
+
+
+def _report(
+    rows: Sequence[CostRow],
+    predictions: Sequence[dict[str, float]],
+    layer_pairs: dict[str, list[Pair]],
+    params_of: Callable[[CostRow], CostParams],
+    n_worst: int,
+    title: str,
+) -> CheckReport:
+    pairs = _collect(rows, predictions)
+    families: dict[str, dict[str, MetricReport]] = {}
+    for family in sorted({r.family for r in rows}):
+        chosen = [(r, p) for r, p in zip(rows, predictions, strict=True) if r.family == family]
+        fam_pairs = _collect([r for r, _ in chosen], [p for _, p in chosen])
+        families[family] = _reports(fam_pairs, CHECK_METRICS, n_worst)
+    designs, extrapolated = _designs(rows, predictions, params_of)
+    return CheckReport(
+        rows=len(rows),
+        metrics=_reports(pairs, CHECK_METRICS, n_worst),
+        beside=_reports(pairs, _BESIDE, n_worst),
+        pairs=pairs,
+        layers=_reports(layer_pairs, CHECK_METRICS, n_worst),
+        by_family=families,
+        fits=_fits_agreement(rows, predictions),
+        designs=designs,
+        extrapolated=extrapolated,
+        title=title,
+    )
+
+
+def _layer_pairs(rows: Sequence[CostRow], params_of: Callable[[CostRow], CostParams]) -> dict[str, list[Pair]]:
+    pairs: dict[str, list[Pair]] = {m: [] for m in CHECK_METRICS}
+    for row in rows:
+        params = params_of(row)
+        for layer_row in layer_rows(row):
+            pred = predict_row(layer_row, params)
+            for metric in pairs:
+                if metric in layer_row.truth:
+                    pairs[metric].append((layer_row.name, layer_row.truth[metric], pred[metric]))
     return pairs
 
 
 def check(rows: Sequence[CostRow], params: CostParams, *, n_worst: int = 3) -> CheckReport:
-    """Predict every row with ``params`` and report errors per metric."""
+    """Predict every row (and every layer with its own figures) with ``params`` and report errors."""
     predictions = [predict_row(r, params) for r in rows]
-    return _report(_collect(rows, predictions), len(rows), n_worst)
+    layer_pairs = _layer_pairs(rows, lambda _row: params)
+    return _report(rows, predictions, layer_pairs, lambda _row: params, n_worst, "cost model check")
 
 
 def cross_validate(
-    rows: Sequence[CostRow], *, prior: CostParams | None = None, n_worst: int = 3
+    rows: Sequence[CostRow], *, by: str = "shape", prior: CostParams | None = None, n_worst: int = 3
 ) -> CheckReport:
-    """Leave-one-shape-out: refit without each shape group and predict that group."""
-    groups = sorted({r.group for r in rows})
-    predictions: dict[int, dict[str, float]] = {}
-    for group in groups:
-        train = [r for r in rows if r.group != group]
-        test = [i for i, r in enumerate(rows) if r.group == group]
-        if not train:
-            raise_single = f"cross-validation needs at least two layer shapes; only {group!r} given"
-            from hil.errors import InputError
+    """Refit without each group (a layer stack, or a whole family) and predict that group.
 
-            raise InputError(raise_single)
-        params = calibrate(train, prior=prior)
-        for i in test:
-            predictions[i] = predict_row(rows[i], params)
-        _log.info("cv: held out %s (%d rows)", group, len(test))
-    ordered = [predictions[i] for i in range(len(rows))]
-    return _report(_collect(rows, ordered), len(rows), n_worst)
+    Args:
+        rows: measured rows.
+        by: ``shape`` (leave one layer stack out) or ``family`` (leave one source family out).
+        prior: the fit's prior (default: the physics priors).
+    """
+    if by not in CV_MODES:
+        raise InputError(f"cross-validation by {by!r}: expected one of {', '.join(CV_MODES)}")
+    key = CV_MODES[by]
+    groups = sorted({key(r) for r in rows})
+    if len(groups) < 2:
+        raise InputError(f"cross-validation by {by} needs at least two groups; only {groups[0]!r} given")
+    fitted: dict[str, CostParams] = {}
+    for group in groups:
+        train = [r for r in rows if key(r) != group]
+        fitted[group] = calibrate(train, prior=prior)
+        _log.info("cv by %s: held out %s", by, group)
+    predictions = [predict_row(r, fitted[key(r)]) for r in rows]
+    layer_pairs = _layer_pairs(rows, lambda row: fitted[key(row)])
+    title = f"leave-one-{by}-out cross-validation"
+    return _report(rows, predictions, layer_pairs, lambda row: fitted[key(row)], n_worst, title)

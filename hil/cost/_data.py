@@ -1,4 +1,4 @@
-"""Measured rows the cost model is calibrated and checked on: N-TORC CSV files and hil records.
+"""Measured rows the cost model is calibrated and checked on: N-TORC CSVs, design descriptions, records.
 
 Why one row type for both: ``calibrate``, ``check`` and ``cv`` treat a per-layer CSV row and a
 whole-network record alike (a list of layer specs and the measured numbers), so records that later
@@ -14,6 +14,10 @@ JSON-lines layout: hil ``MeasureResult`` records with error_code OK whose lut/ff
 latency_cycles metrics have provenance hls, synth or impl; the design goes in ``candidate``:
     {"layers": [LayerSpec as a dict (hil.cost.layer_to_dict), ...], "clock_mhz": 200.0}
 Records are whole networks, so their truth is compared with the estimate including FIFOs.
+
+Design-description JSON lines (``../shared/costdata/lowbit``, ``format_version`` 1; see
+``_design_format``): whole designs with per-layer truth where the project had it, their part, clock
+and tools. A ``.jsonl`` file is read as one or the other by its first object.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hil.cost._design_format import LayerTruth, confidence_weight, is_design_file, read_designs
 from hil.cost._spec import LayerKind, LayerSpec, Strategy, layer_from_dict
+from hil.cost._target import HlsTool, Target, target_for
 from hil.errors import InputError, RecordError
 from hil.records import Provenance, iter_results
 
-__all__ = ["CostRow", "read_cost_data"]
+__all__ = ["CostRow", "LayerTruth", "read_cost_data"]
 
 _log = logging.getLogger(__name__)
 
@@ -45,17 +51,29 @@ _SHAPE_COLUMNS = {"dense": ("n_in", "n_out", "rf_eff"), "conv1d": ("n_chan", "n_
 _HW_PROVENANCE = frozenset({Provenance.HLS, Provenance.SYNTH, Provenance.IMPL})
 
 
+#: N-TORC: Vivado HLS 2019.1, xczu7ev (ZCU104), 250 MHz (DESIGN.md).
+NTORC_TARGET = Target(hls=HlsTool.VIVADO, clock_ns=4.0)
+
+
 @dataclass(frozen=True)
 class CostRow:
-    """One measured design.
+    """One measured design (or one layer measured alone).
 
     Attributes:
         source: where it came from, ``file:row N``.
-        group: the layer shape, for leave-one-shape-out cross-validation (all reuse factors and
-            sequence lengths of one shape share a group).
+        group: the layer stack, for leave-one-shape-out cross-validation (all reuse factors and
+            sequence lengths of one N-TORC shape, all clocks of one design stack, share a group).
         layers: the design as layer specs.
         include_io: whether the truth includes FIFOs/I-O (whole networks) or one layer alone.
-        truth: measured values by metric (lut, ff, dsp, bram_18k, latency, latency_min).
+        truth: measured values by metric (lut, ff, dsp, bram_18k, latency, latency_min, ii, uram).
+        family: the source family (by_family reports, leave-one-family-out).
+        target: tool, device family and clock the design was synthesized with.
+        part: the FPGA part, when known.
+        part_resources: the part's resources (for ``fits`` agreement), when known.
+        layer_truth: per-layer figures of a whole design, where its report has them.
+        weight: calibration weight (confidence, duplicates).
+        design_id: the design's id (design files), else the source.
+        in_beats: for a layer measured inside a design: the stream beats it reads (see ``estimate``).
     """
 
     source: str
@@ -63,6 +81,19 @@ class CostRow:
     layers: tuple[LayerSpec, ...]
     include_io: bool
     truth: dict[str, float]
+    family: str = ""
+    target: Target = NTORC_TARGET
+    part: str | None = None
+    part_resources: dict[str, float] | None = None
+    layer_truth: tuple[LayerTruth, ...] = ()
+    weight: float = 1.0
+    design_id: str = ""
+    in_beats: int = 0
+
+    @property
+    def name(self) -> str:
+        """The design id, or the source for rows without one."""
+        return self.design_id or self.source
 
 
 def _number(text: str | None, path: Path, row: int, column: str) -> float:
@@ -136,7 +167,17 @@ def _read_csv(path: Path) -> list[CostRow]:
                 group = f"conv1d:{chan}x{filt}k{k}"
             truth = {m: num[c] for m, c in _MEASURED.items()}
             truth["dsp"] = num[dsp_col]
-            rows.append(CostRow(f"{path.name}:row {number}", group, (spec,), False, truth))
+            rows.append(
+                CostRow(
+                    f"{path.name}:row {number}",
+                    group,
+                    (spec,),
+                    False,
+                    truth,
+                    family=path.stem,
+                    part="xczu7ev-ffvc1156-2-e",
+                )
+            )
     if not rows:
         raise InputError(f"{path}: no data rows (only a header)")
     return rows
@@ -180,8 +221,22 @@ def _read_jsonl(path: Path, include_estimates: bool = False) -> list[CostRow]:
         if not truth:
             _log.info("%s: skipped (no hls/synth/impl hardware metric)", where)
             continue
-        group = "|".join(f"{s.kind.value}{s.in_shape}{s.out_shape}{s.kernel}" for s in layers)
-        rows.append(CostRow(f"{path.name}:record {number}", group, layers, True, truth))
+        clock = cand.get("clock_mhz") if isinstance(cand.get("clock_mhz"), (int, float)) else None
+        rows.append(
+            CostRow(
+                f"{path.name}:record {number}",
+                stack_group(layers),
+                layers,
+                True,
+                truth,
+                family=str(cand.get("family") or path.stem),
+                target=target_for(
+                    part=cand.get("part"), hls=cand.get("hls"), backend=cand.get("backend"), clock_mhz=clock
+                ),
+                part=cand.get("part"),
+                design_id=rec.design_key or "",
+            )
+        )
     if not rows:
         hint = (
             ""
@@ -194,6 +249,33 @@ def _read_jsonl(path: Path, include_estimates: bool = False) -> list[CostRow]:
 
 def _bad(message: str) -> LayerSpec:
     raise InputError(message)
+
+
+def stack_group(layers: tuple[LayerSpec, ...]) -> str:
+    """A design's layer stack (classes, shapes, kernels): designs differing only in clock share it."""
+    return "|".join(f"{s.kind.value}{list(s.in_shape)}{list(s.out_shape)}{list(s.kernel)}" for s in layers)
+
+
+def _read_designs(path: Path) -> list[CostRow]:
+    rows = []
+    for design in read_designs(path):
+        rows.append(
+            CostRow(
+                source=f"{path.name}:line {design.line}",
+                group=f"{design.family}:{stack_group(design.layers)}",
+                layers=design.layers,
+                include_io=True,
+                truth=design.truth,
+                family=design.family,
+                target=design.target,
+                part=design.part,
+                part_resources=design.part_resources,
+                layer_truth=design.layer_truth,
+                weight=confidence_weight(design.confidence),
+                design_id=design.design_id,
+            )
+        )
+    return rows
 
 
 def read_cost_data(
@@ -215,7 +297,7 @@ def read_cost_data(
         if not path.is_file():
             raise InputError(f"{path}: no such file")
         if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-            rows.extend(_read_jsonl(path, include_estimates))
+            rows.extend(_read_designs(path) if is_design_file(path) else _read_jsonl(path, include_estimates))
         else:
             rows.extend(_read_csv(path))
     if not rows:

@@ -1,17 +1,18 @@
-"""Whole-network estimate: sum of layer terms, stream FIFOs, throughput, provenance.
+"""Whole-network estimate: layers, the streams between them, the dataflow schedule, provenance.
 
-Why these numbers predict the HLS (csynth) report: that is what the calibration data are, so
-each metric is stamped ``estimate`` and the estimate says it ``predicts`` ``hls``; post-synthesis
-LUT counts are usually lower than csynth's. The LUT budget of a search counts the network IP only;
-the platform shell (DMA, interconnect) is not in these numbers (see ``fits``'s ``shell`` argument).
+Why these numbers predict the HLS (csynth) report: that is what the calibration data are, so each
+metric is stamped ``estimate`` and the estimate says it ``predicts`` ``hls``; post-synthesis LUT
+counts are usually lower than csynth's (about half on the SVHN tutorial CNN). The LUT budget of a
+search counts the network IP only; the platform shell (DMA, interconnect) is not in these numbers
+(see ``fits``'s ``shell`` argument).
 
-Throughput: in io_stream every layer is a dataflow process connected by FIFOs, so a new image
-enters every ``max(layer II)`` cycles and ``throughput_fps = clock / max II``. io_parallel with
-the Resource strategy is also a DATAFLOW of layers, but layers exchange whole tensors (ping-pong
-buffers) instead of pixels, so the same formula holds while the latency becomes the plain sum of
-layer latencies; with the Latency strategy the top function is one pipeline whose II is that of
-its slowest stage, which is again ``max(layer II)``. The reported latency is the sum of layer
-latencies in both cases, an upper bound for io_stream, where layers overlap.
+The schedule. io_stream: every layer is a dataflow process connected by FIFOs, so a new image enters
+every ``max(layer II)`` cycles and ``throughput_fps = clock / II``; the layers overlap, so the network
+latency is the slowest layer's plus about a cycle per stage downstream of it (csynth: 225,290 =
+225,281 + 9 on a Vitis design with 9 stages after its first convolution; 1,044 = 1,027 + 17 on the
+SVHN CNN, 15 stages after its first), not the sum. io_parallel: the top
+function is one pipeline; its latency is the sum of the layers' and its II the slowest layer's.
+Which layer sets the II, and why (reuse, line buffer, stream width), is reported.
 """
 
 from __future__ import annotations
@@ -19,26 +20,40 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from hil.cost._memory import fifo_cost
 from hil.cost._params import CostParams, default_params
-from hil.cost._spec import MAC_KINDS, IOType, LayerKind, LayerSpec, Strategy
-from hil.cost._terms import METRICS, fifo_terms, layer_terms
+from hil.cost._spec import MAC_KINDS, ROUTING_KINDS, IOType, LayerKind, LayerSpec, Strategy
+from hil.cost._target import Target
+from hil.cost._term import METRICS, Term
+from hil.cost._terms import layer_terms
 from hil.records import Metric, Provenance
 
-__all__ = ["CALIBRATED", "EXTRAPOLATED", "Estimate", "LayerEstimate", "estimate", "estimate_layer"]
+__all__ = [
+    "CALIBRATED",
+    "EXTRAPOLATED",
+    "Estimate",
+    "LayerEstimate",
+    "domain_key",
+    "estimate",
+    "estimate_layer",
+    "io_terms",
+    "network_stages",
+]
 
 _log = logging.getLogger(__name__)
 
 CALIBRATED = "calibrated"
 EXTRAPOLATED = "extrapolated"
-_ROUTING = frozenset({LayerKind.FLATTEN, LayerKind.RESHAPE})
+_FLAG_METRICS = ("lut", "ff", "dsp", "bram_18k", "latency")
 
 
 @dataclass(frozen=True, slots=True)
 class LayerEstimate:
-    """One layer's estimate. ``terms`` says, per metric, whether it is calibrated or extrapolated."""
+    """One layer's estimate. ``terms`` says, per metric, whether it is calibrated or extrapolated;
+    ``explain`` (when asked for) lists every priced piece as (metric, what, value)."""
 
     name: str
     kind: str
@@ -51,11 +66,18 @@ class LayerEstimate:
     ii_cycles: float
     reuse_factor: int
     terms: dict[str, str]
+    ii_reason: str = ""
+    explain: tuple[tuple[str, str, float], ...] = ()
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A network's estimate: per layer, the stream FIFOs/I-O, and totals in canonical metric keys."""
+    """A network's estimate: per layer, the stream FIFOs/I-O, and totals in canonical metric keys.
+
+    Attributes:
+        ii_layer: the layer that sets the network's II; ``ii_reason`` says why.
+        extrapolated: layers whose kind/strategy/io_type/precision range the calibration data lack.
+    """
 
     layers: tuple[LayerEstimate, ...]
     io: LayerEstimate
@@ -64,11 +86,15 @@ class Estimate:
     provenance: Provenance = Provenance.ESTIMATE
     predicts: Provenance = Provenance.HLS
     notes: list[str] = field(default_factory=list)
+    ii_layer: str = ""
+    ii_reason: str = ""
+    extrapolated: tuple[str, ...] = ()
+    latency_min_cycles: float = 0.0
 
     @property
     def calibrated(self) -> bool:
-        """True when every term of every layer was fitted on data of its kind."""
-        return all(v == CALIBRATED for le in (*self.layers, self.io) for v in le.terms.values())
+        """True when every layer lies inside the calibration data's domain."""
+        return not self.extrapolated
 
     def metrics(self) -> dict[str, Metric]:
         """Totals as record metrics (provenance ``estimate``)."""
@@ -82,50 +108,129 @@ class Estimate:
             "clock_mhz": self.clock_mhz,
             "totals": self.totals,
             "calibrated": self.calibrated,
+            "extrapolated": list(self.extrapolated),
+            "ii_layer": self.ii_layer,
+            "ii_reason": self.ii_reason,
+            "latency_min_cycles": self.latency_min_cycles,
             "layers": [_layer_dict(le) for le in (*self.layers, self.io)],
             "notes": self.notes,
         }
 
 
 def _layer_dict(le: LayerEstimate) -> dict[str, Any]:
-    return {name: getattr(le, name) for name in LayerEstimate.__slots__}  # type: ignore[attr-defined]
+    out = {name: getattr(le, name) for name in LayerEstimate.__slots__}  # type: ignore[attr-defined]
+    out["explain"] = [list(item) for item in le.explain]
+    return out
+
+
+def _bucket(bits: int) -> str:
+    return "2-4b" if bits <= 4 else "5-8b" if bits <= 8 else "9-16b" if bits <= 16 else ">16b"
+
+
+def domain_key(s: LayerSpec) -> str:
+    """What kind of layer this is for calibration: class, strategy, io_type and precision range.
+
+    A layer is ``calibrated`` when the parameters were fitted on layers with the same key.
+    """
+    io = s.io_type.value
+    if s.kind in MAC_KINDS:
+        constant = s.strategy is Strategy.LATENCY or s.reuse_factor == 1
+        strategy = "latency" if constant else "resource"
+        return f"{s.kind.value}/{strategy}/{io}/{_bucket(max(s.weight_bits, s.act_bits))}"
+    if s.kind is LayerKind.ACTIVATION:
+        act = s.activation.lower()
+        return f"activation:{act}/{io}/{_bucket(max(s.act_bits, s.result_bits))}"
+    if s.kind in (LayerKind.POOLING1D, LayerKind.POOLING2D):
+        return f"{s.kind.value}:{s.activation.lower()}/{io}/{_bucket(s.act_bits)}"
+    return f"{s.kind.value}/{io}"
 
 
 def _flags(s: LayerSpec, params: CostParams) -> dict[str, str]:
-    if s.kind not in MAC_KINDS:
-        return dict.fromkeys(("lut", "ff", "dsp", "bram_18k", "latency"), EXTRAPOLATED)
-    bits_ok = all(b in params.calibrated_bits for b in (s.weight_bits, s.act_bits, s.result_bits, s.acc_bits))
-    kind_ok = s.kind.value in params.calibrated_kinds
-    stream = s.io_type is IOType.IO_STREAM
-    latency_rf = s.strategy is Strategy.LATENCY and s.reuse_factor > 1
-    base = CALIBRATED if (bits_ok and kind_ok and not latency_rf) else EXTRAPOLATED
-    fabric = base if stream else EXTRAPOLATED
-    return {"lut": fabric, "ff": fabric, "dsp": base, "bram_18k": base, "latency": fabric}
+    if s.kind in ROUTING_KINDS:
+        return dict.fromkeys(_FLAG_METRICS, CALIBRATED)
+    flag = CALIBRATED if params.in_domain(domain_key(s)) else EXTRAPOLATED
+    return dict.fromkeys(_FLAG_METRICS, flag)
 
 
-def estimate_layer(s: LayerSpec, params: CostParams | None = None) -> LayerEstimate:
+def estimate_layer(
+    s: LayerSpec,
+    params: CostParams | None = None,
+    *,
+    target: Target | None = None,
+    in_beats: int = 0,
+    explain: bool = False,
+) -> LayerEstimate:
     """Estimate one layer alone (no FIFOs): what an hls4ml per-layer csynth report shows."""
-    p = (params or default_params()).coefficients
-    terms, rf = layer_terms(s, p)
-    v = [0.0] * len(METRICS)
-    for i, lst in enumerate(terms):
-        total = 0.0
-        for name, x in lst:
-            total += x if name is None else p[name] * x
-        v[i] = total
+    params = params or default_params()
+    target = target or _DEFAULT_TARGET
+    p = params.coefficients
+    lt = layer_terms(s, p, target, in_beats)
+    values = dict.fromkeys(METRICS, 0.0)
+    for term in lt.terms:
+        values[term.metric] += term.x if term.coef is None else p[term.coef] * term.x
     return LayerEstimate(
         name=s.name,
         kind=s.kind.value,
-        lut=round(v[0]),
-        ff=round(v[1]),
-        dsp=float(math.ceil(v[2] - 1e-9)),
-        bram_18k=float(math.ceil(v[3] - 1e-9)),
-        latency_cycles=round(v[4]),
-        latency_min_cycles=round(v[5]),
-        ii_cycles=max(1, round(v[6])) if terms[6] else 0,
-        reuse_factor=rf,
-        terms=_flags(s, params or default_params()),
+        lut=round(values["lut"]),
+        ff=round(values["ff"]),
+        dsp=float(math.ceil(values["dsp"] - 1e-9)),
+        bram_18k=float(math.ceil(values["bram_18k"] - 1e-9)),
+        latency_cycles=round(values["latency"]),
+        latency_min_cycles=round(values["latency_min"]),
+        ii_cycles=max(1, round(values["ii"])) if values["ii"] else 0,
+        reuse_factor=lt.reuse_factor,
+        terms=_flags(s, params),
+        ii_reason=lt.ii_reason,
+        explain=_explain(lt.terms, p) if explain else (),
     )
+
+
+def _explain(terms: list[Term], p: dict[str, float]) -> tuple[tuple[str, str, float], ...]:
+    return tuple(
+        (t.metric, t.label if t.coef is None else f"{t.label} [{t.coef}]", t.x if t.coef is None else p[t.coef] * t.x)
+        for t in terms
+    )
+
+
+_DEFAULT_TARGET = Target()
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One dataflow process of the network: a layer with its input beats (routing layers are no stage)."""
+
+    spec: LayerSpec
+    in_beats: int
+
+
+def network_stages(layers: Sequence[LayerSpec]) -> list[Stage]:
+    """The layers that become HLS functions, in order, with what each one reads.
+
+    hls4ml inserts a ZeroPadding stage before an io_stream convolution with ``same`` padding; a
+    Flatten/Reshape moves no data, so a Dense after it reads the previous layer's stream one pixel
+    per beat.
+    """
+    stages: list[Stage] = []
+    beats = 1
+    for s in layers:
+        if s.kind in ROUTING_KINDS:
+            continue
+        if s.io_type is IOType.IO_STREAM and s.padding == "same" and s.kind in (LayerKind.CONV1D, LayerKind.CONV2D):
+            pad = LayerSpec(
+                LayerKind.ZEROPADDING,
+                s.in_shape,
+                s.padded_shape,
+                act_bits=s.act_bits,
+                result_bits=s.act_bits,
+                acc_bits=s.act_bits,
+                io_type=s.io_type,
+                name=f"{s.name}_pad",
+            )
+            stages.append(Stage(pad, beats))
+            s = replace(s, in_shape=s.padded_shape, padding="valid")
+        stages.append(Stage(s, beats if s.kind is LayerKind.DENSE else 0))
+        beats = s.out_pixels
+    return stages
 
 
 def estimate(
@@ -134,41 +239,36 @@ def estimate(
     clock_mhz: float | None = None,
     params: CostParams | None = None,
     include_io: bool = True,
+    target: Target | None = None,
+    explain: bool = False,
 ) -> Estimate:
     """Estimate a network given as layer specs, in hls4ml order.
 
     Args:
         layers: the network, input to output.
-        clock_mhz: the design clock; needed for ``throughput_fps``.
+        clock_mhz: the design clock; needed for ``throughput_fps`` (default: the target's clock).
         params: coefficients (default: the shipped ones).
         include_io: add the FIFOs between layers (io_stream) or intermediate arrays (io_parallel).
+        target: HLS tool, device family, clock target (default: Vitis HLS, UltraScale+, ``clock_mhz``).
+        explain: keep every priced piece per layer (slower; for reports and ``explain`` output).
 
     Returns:
-        An Estimate whose ``totals`` use the canonical keys lut, ff, dsp, bram_18k, uram,
-        ii_cycles, latency_cycles and, with a clock, clock_mhz and throughput_fps.
+        An Estimate whose ``totals`` use the canonical record keys lut, ff, dsp, bram_18k, uram,
+        ii_cycles, latency_cycles and, with a clock, clock_mhz and throughput_fps (best-case latency
+        is ``latency_min_cycles``).
     """
     params = params or default_params()
-    per_layer = [estimate_layer(s, params) for s in layers]
-    io_lut = io_ff = io_bram = 0.0
-    if include_io:
-        for s in layers[:-1]:
-            if s.kind not in _ROUTING:
-                lut, ff, bram = fifo_terms(s.out_shape, s.result_bits, s.io_type, params.coefficients)
-                io_lut, io_ff, io_bram = io_lut + lut, io_ff + ff, io_bram + bram
-    io = LayerEstimate(
-        "fifos_and_io",
-        "io",
-        round(io_lut),
-        round(io_ff),
-        0.0,
-        io_bram,
-        0,
-        0,
-        0,
-        0,
-        dict.fromkeys(("lut", "ff", "bram_18k"), EXTRAPOLATED),
-    )
-    ii = max((le.ii_cycles for le in per_layer), default=0)
+    if target is None:
+        target = Target(clock_ns=1000.0 / clock_mhz) if clock_mhz else _DEFAULT_TARGET
+    p = params.coefficients
+    stages = network_stages(layers)
+    per_layer = [estimate_layer(st.spec, params, target=target, in_beats=st.in_beats, explain=explain) for st in stages]
+    built = [bool(le.lut or le.ff or le.dsp or le.ii_cycles) for le in per_layer]
+    functions = [le for le, b in zip(per_layer, built, strict=True) if b]
+    io = _io_estimate(io_terms(stages, built, target, include_io), p)
+    stream = bool(stages) and stages[-1].spec.io_type is IOType.IO_STREAM
+    slowest = max(functions, key=lambda le: le.ii_cycles, default=None)
+    ii = (slowest.ii_cycles if slowest else 0) + (1 if stream and slowest else 0)
     totals: dict[str, float] = {
         "lut": float(sum(le.lut for le in per_layer) + io.lut),
         "ff": float(sum(le.ff for le in per_layer) + io.ff),
@@ -176,10 +276,86 @@ def estimate(
         "bram_18k": float(sum(le.bram_18k for le in per_layer) + io.bram_18k),
         "uram": 0.0,
         "ii_cycles": float(ii),
-        "latency_cycles": float(sum(le.latency_cycles for le in per_layer)),
+        "latency_cycles": float(_schedule([le.latency_cycles for le in functions], stream, p["latency.stage"])),
     }
-    if clock_mhz is not None:
-        totals["clock_mhz"] = float(clock_mhz)
+    latency_min = float(_schedule([le.latency_min_cycles for le in functions], stream, p["latency_min.stage"]))
+    clock = clock_mhz if clock_mhz is not None else (target.clock_mhz if target is not _DEFAULT_TARGET else None)
+    if clock is not None:
+        totals["clock_mhz"] = float(clock)
         if ii > 0:
-            totals["throughput_fps"] = clock_mhz * 1e6 / ii
-    return Estimate(layers=tuple(per_layer), io=io, totals=totals, clock_mhz=clock_mhz)
+            totals["throughput_fps"] = clock * 1e6 / ii
+    extrapolated = tuple(le.name or le.kind for le in per_layer if EXTRAPOLATED in le.terms.values())
+    return Estimate(
+        layers=tuple(per_layer),
+        io=io,
+        totals=totals,
+        clock_mhz=clock,
+        latency_min_cycles=latency_min,
+        ii_layer=(slowest.name or slowest.kind) if slowest else "",
+        ii_reason=slowest.ii_reason if slowest else "",
+        extrapolated=extrapolated,
+    )
+
+
+def _schedule(latencies: list[float], stream: bool, per_stage: float) -> float:
+    if not latencies:
+        return 0.0
+    if stream:
+        slowest = max(range(len(latencies)), key=latencies.__getitem__)
+        return round(latencies[slowest] + per_stage * (len(latencies) - 1 - slowest))
+    return float(sum(latencies))
+
+
+def io_terms(stages: Sequence[Stage], built: Sequence[bool], target: Target, include_io: bool) -> list[Term]:
+    """Terms of what lies between the layers: stream FIFOs (io_stream) or arrays (io_parallel), top glue.
+
+    Args:
+        stages: the network's stages (``network_stages``).
+        built: per stage, whether it became a function (a no-op cast builds nothing, and has no FIFO).
+        target: the HLS tool decides FIFO layout and binding.
+        include_io: False for a layer measured alone.
+    """
+    terms: list[Term] = []
+    if not include_io or not stages:
+        return terms
+    n_fifos = 0
+    for stage, is_built in zip(stages[:-1], built[:-1], strict=True):
+        spec = stage.spec
+        if not is_built:
+            continue
+        if spec.io_type is IOType.IO_PARALLEL:
+            continue  # a fully partitioned array between inlined layers: wires, priced with the layers
+        fifo = fifo_cost(spec.out_shape[-1], spec.result_bits, spec.out_pixels, target.hls)
+        label = f"{spec.name} output FIFO {fifo.depth}x{fifo.width_bits}b"
+        if fifo.bram_18k:
+            terms.append(Term("bram_18k", label, None, fifo.bram_18k))
+        if fifo.srl_luts:
+            terms.append(Term("lut", label + " (SRL)", None, fifo.srl_luts))
+        n_fifos += fifo.fifos
+    terms += [
+        Term("lut", "FIFO control", "lut.fifo", n_fifos),
+        Term("ff", "FIFO control", "ff.fifo", n_fifos),
+        Term("lut", "top-level glue", "lut.design", 1.0),
+        Term("ff", "top-level glue", "ff.design", 1.0),
+    ]
+    return terms
+
+
+def _io_estimate(terms: list[Term], p: dict[str, float]) -> LayerEstimate:
+    values = {"lut": 0.0, "ff": 0.0, "bram_18k": 0.0}
+    for t in terms:
+        values[t.metric] += t.x if t.coef is None else p[t.coef] * t.x
+    return LayerEstimate(
+        "fifos_and_io",
+        "io",
+        round(values["lut"]),
+        round(values["ff"]),
+        0.0,
+        values["bram_18k"],
+        0,
+        0,
+        0,
+        0,
+        dict.fromkeys(("lut", "ff", "bram_18k"), CALIBRATED),
+        explain=tuple((t.metric, t.label, t.x if t.coef is None else p[t.coef] * t.x) for t in terms),
+    )

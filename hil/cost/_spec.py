@@ -8,6 +8,11 @@ cheap to build (no hls4ml import, no weights) and an estimate must take microsec
 Shapes are channels-last and exclude the batch dimension, as in hls4ml: a Dense layer is
 ``(n_in,) -> (n_out,)``, a Conv1D ``(width, n_chan) -> (out_width, n_filt)``, a Conv2D
 ``(height, width, n_chan) -> (out_height, out_width, n_filt)``.
+
+Why the precision details (integer bits, signedness, rounding, saturation) and not only widths: hls4ml
+writes a cast after every layer, and what it costs is set by them (a rounding incrementer, a
+saturating clamp). Every field added after the first release has a default, so old records, params
+files and the search's fast path keep working.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class LayerKind(str, Enum):
     BATCHNORM = "batchnorm"
     FLATTEN = "flatten"
     RESHAPE = "reshape"
+    ZEROPADDING = "zeropadding"
 
 
 class Strategy(str, Enum):
@@ -57,6 +63,9 @@ class IOType(str, Enum):
 
 #: Kinds that multiply by weights (the dense kernel of hls4ml does the work).
 MAC_KINDS = frozenset({LayerKind.DENSE, LayerKind.CONV1D, LayerKind.CONV2D})
+#: Kinds that only move data (no function of their own in the HLS design).
+ROUTING_KINDS = frozenset({LayerKind.FLATTEN, LayerKind.RESHAPE})
+_PADDINGS = ("valid", "same")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +86,22 @@ class LayerSpec:
         strategy: Latency or Resource.
         io_type: io_stream or io_parallel.
         activation: for ACTIVATION layers: relu, sigmoid, tanh, linear, leaky_relu, ...;
-            for POOLING layers: max or average.
+            for POOLING layers: max or average. A ``linear`` activation whose input and result
+            types differ is a quantizer (e.g. the network's input quantizer): it costs a cast.
         name: a label for reports.
+        stride: conv/pooling stride per spatial dimension; empty means 1 (conv) or the pool size.
+        padding: ``valid``, or ``same``: then ``in_shape`` is the unpadded input and, in io_stream,
+            hls4ml adds a ZeroPadding stage in front (priced with the layer).
+        n_zeros: zero-valued weights. The Latency strategy keeps weights as constants and HLS drops
+            multiplies by zero; the Resource strategy keeps them in a ROM, where zeros cost as much.
+        use_bias: whether the layer adds a bias (hls4ml's zero bias is removed by HLS).
+        act_signed, act_int_bits: sign and integer bits of the input type (None: unknown).
+        result_signed, result_int_bits: sign and integer bits of the output type.
+        result_rounding, result_saturation: the output type rounds (AP_RND*) / saturates (AP_SAT*).
+        acc_int_bits, weight_int_bits: integer bits of the accumulator and weight types.
+        table_size: entries of a Softmax / sigmoid / tanh lookup table.
+        implementation: Softmax implementation (stable, latency, legacy, argmax) or convolution
+            implementation (linebuffer, encoded); empty for hls4ml's default.
     """
 
     kind: LayerKind
@@ -94,6 +117,20 @@ class LayerSpec:
     io_type: IOType = IOType.IO_STREAM
     activation: str = "linear"
     name: str = ""
+    stride: tuple[int, ...] = ()
+    padding: str = "valid"
+    n_zeros: int = 0
+    use_bias: bool = True
+    act_signed: bool = True
+    act_int_bits: int | None = None
+    result_signed: bool = True
+    result_int_bits: int | None = None
+    result_rounding: bool = False
+    result_saturation: bool = False
+    acc_int_bits: int | None = None
+    weight_int_bits: int | None = None
+    table_size: int = 1024
+    implementation: str = ""
 
     def __post_init__(self) -> None:
         # Cheap checks only: this runs for every candidate of a search.
@@ -117,6 +154,12 @@ class LayerSpec:
                 f"layer {self.name or self.kind.value}: kernel {self.kernel} does not match "
                 f"a {len(self.in_shape)}-d input"
             )
+        if self.padding not in _PADDINGS:
+            raise InputError(f"layer {self.name or self.kind.value}: padding must be valid or same")
+        if self.n_zeros < 0 or (self.n_zeros and self.kind in MAC_KINDS and self.n_zeros > self.n_weights):
+            raise InputError(
+                f"layer {self.name or self.kind.value}: n_zeros={self.n_zeros} outside 0..{self.n_weights}"
+            )
 
     @property
     def n_chan(self) -> int:
@@ -132,6 +175,33 @@ class LayerSpec:
     def out_pixels(self) -> int:
         """Positions a stream layer writes."""
         return math.prod(self.out_shape[:-1]) if len(self.out_shape) > 1 else 1
+
+    @property
+    def strides(self) -> tuple[int, ...]:
+        """The stride per spatial dimension, defaults filled in."""
+        if self.stride:
+            return self.stride
+        if self.kind in (LayerKind.POOLING1D, LayerKind.POOLING2D) and self.kernel:
+            return self.kernel
+        return (1,) * max(len(self.in_shape) - 1, 0)
+
+    @property
+    def padded_shape(self) -> tuple[int, ...]:
+        """The input as the kernel reads it: ``same`` padding added (what a line buffer stores)."""
+        if self.padding != "same" or not self.kernel:
+            return self.in_shape
+        spatial = []
+        for size, k, s, out in zip(self.in_shape[:-1], self.kernel, self.strides, self.out_shape[:-1], strict=False):
+            spatial.append(max(size, (out - 1) * s + k))
+        return (*spatial, self.in_shape[-1])
+
+    @property
+    def n_weights(self) -> int:
+        """Weights of a multiply-accumulate layer (0 for other kinds)."""
+        if self.kind not in MAC_KINDS:
+            return 0
+        n_in, n_out = self.mult_size()
+        return n_in * n_out
 
     def mult_size(self) -> tuple[int, int]:
         """(n_in, n_out) of the dense kernel, as hls4ml's ``get_layer_mult_size``."""
@@ -162,7 +232,7 @@ def layer_from_dict(raw: dict[str, Any], where: str = "layer") -> LayerSpec:
     try:
         kwargs = dict(raw)
         kwargs["kind"] = LayerKind(raw["kind"])
-        for key in ("in_shape", "out_shape", "kernel"):
+        for key in ("in_shape", "out_shape", "kernel", "stride"):
             if key in kwargs:
                 kwargs[key] = tuple(int(v) for v in kwargs[key])
         if "strategy" in kwargs:

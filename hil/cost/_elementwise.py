@@ -1,0 +1,155 @@
+"""Layers without weights: activations and casts, pooling, batch norm, softmax, zero padding.
+
+In io_stream every one of them is a pipelined loop over the pixels (II=1, ``#pragma HLS PIPELINE``)
+that handles one pixel's channels per cycle (``nnet_activation_stream.h``, ``nnet_pooling_stream.h``),
+so its II is the pixel count: the stream width, not reuse, sets it. In io_parallel they handle the
+whole tensor at once. What they cost per value comes from the cast hls4ml writes into every one of
+them: a ReLU from a 20-bit accumulator to ``ap_ufixed<6,0,AP_RND_CONV,AP_SAT>`` compares, rounds and
+clamps; a ``linear`` activation whose types differ is a quantizer and costs the cast alone.
+Softmax (``softmax_stable``) looks up exponentials and an inverse in two tables, each copied per
+read port pair (BRAM), and multiplies once per output (DSP).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from hil.cost._mac import cast_bits, dsp_per_product
+from hil.cost._spec import ROUTING_KINDS, IOType, LayerKind, LayerSpec
+from hil.cost._target import Target
+from hil.cost._term import LayerTerms
+
+__all__ = ["elementwise_terms"]
+
+_log = logging.getLogger(__name__)
+
+_TABLE_ACTIVATIONS = frozenset({"sigmoid", "tanh", "softplus", "softsign", "elu", "selu"})
+_COMPARE_ACTIVATIONS = frozenset({"relu", "relu6", "hard_sigmoid", "hard_tanh", "linear"})
+
+
+def elementwise_terms(s: LayerSpec, p: dict[str, float], t: Target) -> LayerTerms:
+    """Terms of a layer without weights (see the module docstring)."""
+    lt = LayerTerms(reuse_factor=s.reuse_factor)
+    kind = s.kind
+    if kind in ROUTING_KINDS:
+        return lt
+    stream = s.io_type is IOType.IO_STREAM
+    if kind in (LayerKind.POOLING1D, LayerKind.POOLING2D):
+        _pooling(lt, s, stream)
+    elif kind is LayerKind.ZEROPADDING:
+        _padding(lt, s, stream)
+    else:
+        values = s.in_shape[-1] if stream else math.prod(s.in_shape)
+        if kind is LayerKind.SOFTMAX:
+            _softmax(lt, s, values, t)
+        elif kind is LayerKind.BATCHNORM:
+            _batchnorm(lt, s, values, t)
+        else:
+            act = s.activation.lower()
+            if act == "linear" and not _changes_type(s):
+                return lt
+            _activation(lt, s, values, t, act)
+        _elementwise_schedule(lt, s, stream, "latency.elementwise_depth")
+    return lt
+
+
+def _changes_type(s: LayerSpec) -> bool:
+    return (
+        s.act_bits != s.result_bits
+        or s.act_signed != s.result_signed
+        or (s.act_int_bits is not None and s.result_int_bits is not None and s.act_int_bits != s.result_int_bits)
+        or s.result_rounding
+        or s.result_saturation
+    )
+
+
+def _cast(lt: LayerTerms, s: LayerSpec, values: int) -> None:
+    rounding, saturation = cast_bits(s, s.act_bits, s.act_int_bits)
+    lt.add("lut", "cast: rounding", "lut.round_bit", values * rounding)
+    lt.add("lut", "cast: saturation", "lut.sat_bit", values * saturation)
+    lt.add("lut", "cast: narrowing", "lut.narrow_bit", values * max(s.act_bits - s.result_bits, 0))
+
+
+def _activation(lt: LayerTerms, s: LayerSpec, values: int, t: Target, act: str) -> None:
+    lt.add("lut", "control", "lut.act_layer", 1.0)
+    lt.add("ff", "control", "ff.act_layer", 1.0)
+    lt.add("ff", "output registers", "ff.act_bit", values * s.result_bits)
+    if act in _COMPARE_ACTIVATIONS:
+        lt.add("lut", "compare and select", "lut.act_bit", values * s.act_bits if act != "linear" else 0)
+        if act in ("hard_sigmoid", "hard_tanh"):
+            lt.add("lut", "slope multiply (shift-add)", "lut.const_mult_bit2", values * s.act_bits * 2)
+        _cast(lt, s, values)
+    elif act in _TABLE_ACTIVATIONS:
+        # One lookup table (table_size x result_bits) per two parallel reads (dual-port ROM).
+        lt.add("lut", "table index", "lut.act_bit", values * s.act_bits)
+        lt.add("bram_18k", "lookup tables", None, -(-values // 2) * -(-(s.table_size * s.result_bits) // 18432))
+    else:  # leaky_relu, prelu, elu...: a compare and a constant multiply per value
+        lt.add("lut", "compare and select", "lut.act_bit", values * s.act_bits)
+        lt.add("lut", "constant multiply", "lut.const_mult_bit2", values * s.act_bits * 16)
+        _cast(lt, s, values)
+
+
+def _batchnorm(lt: LayerTerms, s: LayerSpec, values: int, t: Target) -> None:
+    # y = scale * x + bias per channel: a multiply by a (wide) constant and an add per value.
+    wide, narrow = max(s.weight_bits, s.act_bits), min(s.weight_bits, s.act_bits)
+    lt.add("dsp", "scale multiplies", "dsp.batchnorm_fraction", values * dsp_per_product(wide, narrow, t))
+    lt.add("lut", "control", "lut.act_layer", 1.0)
+    lt.add("lut", "bias add and cast", "lut.bn_bit", values * s.result_bits)
+    lt.add("ff", "control", "ff.act_layer", 1.0)
+    lt.add("ff", "pipeline registers", "ff.bn_bit", values * s.result_bits)
+    _cast(lt, s, values)
+
+
+def _softmax(lt: LayerTerms, s: LayerSpec, values: int, t: Target) -> None:
+    impl = (s.implementation or "stable").lower()
+    if impl == "argmax":
+        lt.add("lut", "argmax compare tree", "lut.act_bit", values * s.act_bits)
+        return
+    table_blocks = -(-(s.table_size * 18) // 18432)
+    lt.add("bram_18k", "exp and inverse tables (two copies each)", None, 4 * table_blocks)
+    lt.add("dsp", "exp x inverse multiplies", None, values * dsp_per_product(18, 18, t))
+    lt.add("lut", "control", "lut.softmax_layer", 1.0)
+    lt.add("lut", "per value: index, sum, select", "lut.softmax_value", values)
+    lt.add("ff", "per value pipeline", "ff.softmax_value", values)
+    for metric in ("latency", "latency_min"):
+        lt.add(metric, "sum tree depth", f"{metric}.softmax_log2", math.log2(max(values, 2)))
+
+
+def _pooling(lt: LayerTerms, s: LayerSpec, stream: bool) -> None:
+    k = math.prod(s.kernel) if s.kernel else 2
+    channels = s.in_shape[-1]
+    values = channels if stream else math.prod(s.out_shape)
+    lt.add("lut", "control", "lut.pool_layer", 1.0)
+    lt.add("lut", "compare/add tree", "lut.pool_bit", values * s.act_bits * (k - 1))
+    lt.add("ff", "control", "ff.pool_layer", 1.0)
+    lt.add("ff", "window registers", "ff.pool_bit", values * max(s.act_bits, s.result_bits) * k)
+    if s.activation.lower().startswith("av"):
+        lt.add("lut", "average: divide by a constant", "lut.const_mult_bit2", values * s.act_bits * 8)
+    if stream and s.kind is LayerKind.POOLING2D and len(s.in_shape) == 3 and s.kernel:
+        lt.add("lut", "line buffer (shift registers)", None, (s.kernel[0] - 1) * channels * s.act_bits * -(-s.in_shape[1] // 32))
+    _cast(lt, s, values)
+    _elementwise_schedule(lt, s, stream, "latency.pool_depth")
+
+
+def _padding(lt: LayerTerms, s: LayerSpec, stream: bool) -> None:
+    lt.add("lut", "control", "lut.act_layer", 1.0)
+    lt.add("ff", "control", "ff.act_layer", 1.0)
+    pixels = s.out_pixels if stream else 1
+    for metric in ("latency", "latency_min"):
+        lt.add(metric, "padded pixels", None, pixels)
+    lt.add("ii", "padded pixels", None, pixels)
+    lt.ii_reason = f"stream width: {pixels} padded pixels, one per cycle"
+
+
+def _elementwise_schedule(lt: LayerTerms, s: LayerSpec, stream: bool, depth_coef: str) -> None:
+    pixels = s.in_pixels if stream else 1
+    if stream:  # the pixel loop's counter and its compare
+        counter = math.ceil(math.log2(pixels + 1)) + 1
+        lt.add("ff", "pixel loop counter", None, counter)
+        lt.add("lut", "pixel loop counter", None, counter)
+    for metric in ("latency", "latency_min"):
+        lt.add(metric, "pixels, one per cycle", None, pixels if stream else 0)
+        lt.add(metric, "pipeline depth", f"{metric}.{depth_coef.split('.', 1)[1]}", 1.0)
+    lt.add("ii", "pixels, one per cycle", None, pixels)
+    lt.ii_reason = f"stream width: {pixels} pixels, one per cycle" if stream else "one call per image"
