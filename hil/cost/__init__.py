@@ -6,7 +6,16 @@ blocks), II, latency and throughput, per layer and in total, from a light layer 
 """
 
 from hil.cost._calibrate import calibrate
-from hil.cost._check import CHECK_METRICS, CV_MODES, CheckReport, MetricReport, check, cross_validate, predict_row
+from hil.cost._check import (
+    CHECK_METRICS,
+    CV_MODES,
+    CheckReport,
+    MetricReport,
+    check,
+    cross_validate,
+    cv_summary,
+    predict_row,
+)
 from hil.cost._data import CostRow, read_cost_data
 from hil.cost._precision import Precision, parse_precision
 from hil.cost._target import DeviceFamily, HlsTool, Target, target_for
@@ -44,6 +53,7 @@ __all__ = [
     "calibrate",
     "check",
     "cross_validate",
+    "cv_summary",
     "predict_row",
     "CheckReport",
     "MetricReport",

@@ -25,7 +25,7 @@ from hil.cost._data import CostRow
 from hil.cost._estimate import domain_key, io_terms, network_stages
 from hil.cost._params import COEFFICIENTS, CostParams
 from hil.cost._spec import IOType
-from hil.cost._term import Term
+from hil.cost._term import LayerTerms, Term
 from hil.cost._terms import layer_terms
 from hil.errors import InputError
 
@@ -71,9 +71,9 @@ def layer_rows(row: CostRow) -> list[CostRow]:
 def row_terms(row: CostRow, metric: str, coeffs: dict[str, float]) -> list[Term]:
     """The terms that make up ``metric`` of a row's estimate (the same composition as ``estimate``)."""
     if not row.include_io:
-        return [t for t in layer_terms(row.layers[0], coeffs, row.target, row.in_beats).terms if t.metric == metric]
+        return [t for t in _recorded(layer_terms(row.layers[0], coeffs, row.target, row.in_beats, record=True)) if t.metric == metric]
     stages = network_stages(row.layers)
-    per_stage = [layer_terms(st.spec, coeffs, row.target, st.in_beats).terms for st in stages]
+    per_stage = [_recorded(layer_terms(st.spec, coeffs, row.target, st.in_beats, record=True)) for st in stages]
     built = [any(t.metric in ("lut", "ff", "dsp", "ii") for t in terms) for terms in per_stage]
     if metric in ("latency", "latency_min"):
         functions = [terms for terms, b in zip(per_stage, built, strict=True) if b]
@@ -88,8 +88,13 @@ def row_terms(row: CostRow, metric: str, coeffs: dict[str, float]) -> list[Term]
         downstream = len(chosen) - 1 - slowest
         return [*chosen[slowest], Term(metric, "dataflow stages downstream", f"{metric}.stage", downstream)]
     out = [t for terms in per_stage for t in terms if t.metric == metric]
-    out += [t for t in io_terms(stages, built, row.target, True) if t.metric == metric]
+    out += [t for t in _recorded(io_terms(stages, built, row.target, True, coeffs, record=True)) if t.metric == metric]
     return out
+
+
+def _recorded(lt: LayerTerms) -> list[Term]:
+    assert lt.terms is not None
+    return lt.terms
 
 
 def _value(terms: list[Term], coeffs: dict[str, float]) -> float:

@@ -35,6 +35,7 @@ __all__ = [
     "MetricReport",
     "check",
     "cross_validate",
+    "cv_summary",
     "predict_row",
 ]
 
@@ -323,3 +324,28 @@ def cross_validate(
     layer_pairs = _layer_pairs(rows, lambda row: fitted[key(row)])
     title = f"leave-one-{by}-out cross-validation"
     return _report(rows, predictions, layer_pairs, lambda row: fitted[key(row)], n_worst, title)
+
+
+def cv_summary(rows: Sequence[CostRow], *, prior: CostParams | None = None) -> dict[str, Any]:
+    """Both cross-validations, condensed to MAPE / median APE / Kendall tau per family and metric.
+
+    This is what the shipped parameters record in their notes: the honest expectation of the model's
+    error on designs it was not fitted on (per family, and on families it has never seen).
+    """
+
+    def condensed(reports: dict[str, MetricReport]) -> dict[str, Any]:
+        return {
+            m: {"n": r.n, "mape": r.mape, "median_ape": r.median_ape, "kendall_tau": r.kendall_tau}
+            for m, r in reports.items()
+        }
+
+    out: dict[str, Any] = {}
+    for by in CV_MODES:
+        report = cross_validate(rows, by=by, prior=prior)
+        out[f"leave_one_{by}_out"] = {
+            "all": condensed(report.metrics),
+            "layers": condensed(report.layers),
+            "by_family": {fam: condensed(reports) for fam, reports in report.by_family.items()},
+            "fits_agreement": report.fits.fraction if report.fits else None,
+        }
+    return out

@@ -28,29 +28,40 @@ _TABLE_ACTIVATIONS = frozenset({"sigmoid", "tanh", "softplus", "softsign", "elu"
 _COMPARE_ACTIVATIONS = frozenset({"relu", "relu6", "hard_sigmoid", "hard_tanh", "linear"})
 
 
-def elementwise_terms(s: LayerSpec, p: dict[str, float], t: Target) -> LayerTerms:
+_POOLING = frozenset({LayerKind.POOLING1D, LayerKind.POOLING2D})
+_PADDING, _SOFTMAX, _BATCHNORM, _POOL2D = (
+    LayerKind.ZEROPADDING,
+    LayerKind.SOFTMAX,
+    LayerKind.BATCHNORM,
+    LayerKind.POOLING2D,
+)
+_STREAM = IOType.IO_STREAM
+_DEPTH = {name: (f"latency.{name}", f"latency_min.{name}") for name in ("elementwise_depth", "pool_depth")}
+
+
+def elementwise_terms(s: LayerSpec, p: dict[str, float], t: Target, record: bool = False) -> LayerTerms:
     """Terms of a layer without weights (see the module docstring)."""
-    lt = LayerTerms(reuse_factor=s.reuse_factor)
+    lt = LayerTerms(p, record=record, reuse_factor=s.reuse_factor)
     kind = s.kind
     if kind in ROUTING_KINDS:
         return lt
-    stream = s.io_type is IOType.IO_STREAM
-    if kind in (LayerKind.POOLING1D, LayerKind.POOLING2D):
+    stream = s.io_type is _STREAM
+    if kind in _POOLING:
         _pooling(lt, s, stream)
-    elif kind is LayerKind.ZEROPADDING:
+    elif kind is _PADDING:
         _padding(lt, s, stream)
     else:
         values = s.in_shape[-1] if stream else math.prod(s.in_shape)
-        if kind is LayerKind.SOFTMAX:
+        if kind is _SOFTMAX:
             _softmax(lt, s, values, t)
-        elif kind is LayerKind.BATCHNORM:
+        elif kind is _BATCHNORM:
             _batchnorm(lt, s, values, t)
         else:
             act = s.activation.lower()
             if act == "linear" and not _changes_type(s):
                 return lt
             _activation(lt, s, values, t, act)
-        _elementwise_schedule(lt, s, stream, "latency.elementwise_depth")
+        _elementwise_schedule(lt, s, stream, "elementwise_depth")
     return lt
 
 
@@ -65,10 +76,12 @@ def _changes_type(s: LayerSpec) -> bool:
 
 
 def _cast(lt: LayerTerms, s: LayerSpec, values: int) -> None:
-    rounding, saturation = cast_bits(s, s.act_bits, s.act_int_bits)
-    lt.add("lut", "cast: rounding", "lut.round_bit", values * rounding)
-    lt.add("lut", "cast: saturation", "lut.sat_bit", values * saturation)
-    lt.add("lut", "cast: narrowing", "lut.narrow_bit", values * max(s.act_bits - s.result_bits, 0))
+    if s.result_rounding or s.result_saturation:
+        rounding, saturation = cast_bits(s, s.act_bits, s.act_int_bits)
+        lt.add("lut", "cast: rounding", "lut.round_bit", values * rounding)
+        lt.add("lut", "cast: saturation", "lut.sat_bit", values * saturation)
+    if s.act_bits > s.result_bits:
+        lt.add("lut", "cast: narrowing", "lut.narrow_bit", values * (s.act_bits - s.result_bits))
 
 
 def _activation(lt: LayerTerms, s: LayerSpec, values: int, t: Target, act: str) -> None:
@@ -126,10 +139,10 @@ def _pooling(lt: LayerTerms, s: LayerSpec, stream: bool) -> None:
     lt.add("ff", "window registers", "ff.pool_bit", values * max(s.act_bits, s.result_bits) * k)
     if s.activation.lower().startswith("av"):
         lt.add("lut", "average: divide by a constant", "lut.const_mult_bit2", values * s.act_bits * 8)
-    if stream and s.kind is LayerKind.POOLING2D and len(s.in_shape) == 3 and s.kernel:
+    if stream and s.kind is _POOL2D and len(s.in_shape) == 3 and s.kernel:
         lt.add("lut", "line buffer (shift registers)", None, (s.kernel[0] - 1) * channels * s.act_bits * -(-s.in_shape[1] // 32))
     _cast(lt, s, values)
-    _elementwise_schedule(lt, s, stream, "latency.pool_depth")
+    _elementwise_schedule(lt, s, stream, "pool_depth")
 
 
 def _padding(lt: LayerTerms, s: LayerSpec, stream: bool) -> None:
@@ -139,17 +152,21 @@ def _padding(lt: LayerTerms, s: LayerSpec, stream: bool) -> None:
     for metric in ("latency", "latency_min"):
         lt.add(metric, "padded pixels", None, pixels)
     lt.add("ii", "padded pixels", None, pixels)
-    lt.ii_reason = f"stream width: {pixels} padded pixels, one per cycle"
+    lt.ii_reason = ("stream width: {} padded pixels, one per cycle", pixels)
 
 
-def _elementwise_schedule(lt: LayerTerms, s: LayerSpec, stream: bool, depth_coef: str) -> None:
+def _elementwise_schedule(lt: LayerTerms, s: LayerSpec, stream: bool, depth: str) -> None:
+    """One pass over the pixels at II=1 (stream) or one pipelined call (parallel); ``depth`` names the
+    pipeline-depth coefficient (``elementwise_depth``, ``pool_depth``)."""
+    add = lt.add
     pixels = s.in_pixels if stream else 1
     if stream:  # the pixel loop's counter and its compare
-        counter = math.ceil(math.log2(pixels + 1)) + 1
-        lt.add("ff", "pixel loop counter", None, counter)
-        lt.add("lut", "pixel loop counter", None, counter)
-    for metric in ("latency", "latency_min"):
-        lt.add(metric, "pixels, one per cycle", None, pixels if stream else 0)
-        lt.add(metric, "pipeline depth", f"{metric}.{depth_coef.split('.', 1)[1]}", 1.0)
-    lt.add("ii", "pixels, one per cycle", None, pixels)
-    lt.ii_reason = f"stream width: {pixels} pixels, one per cycle" if stream else "one call per image"
+        counter = pixels.bit_length() + 1
+        add("ff", "pixel loop counter", None, counter)
+        add("lut", "pixel loop counter", None, counter)
+        add("latency", "pixels, one per cycle", None, pixels)
+        add("latency_min", "pixels, one per cycle", None, pixels)
+    add("latency", "pipeline depth", _DEPTH[depth][0], 1.0)
+    add("latency_min", "pipeline depth", _DEPTH[depth][1], 1.0)
+    add("ii", "pixels, one per cycle", None, pixels)
+    lt.ii_reason = ("stream width: {} pixels, one per cycle", pixels) if stream else ("one call per image",)

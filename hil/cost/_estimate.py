@@ -27,7 +27,7 @@ from hil.cost._memory import fifo_cost
 from hil.cost._params import CostParams, default_params
 from hil.cost._spec import MAC_KINDS, ROUTING_KINDS, IOType, LayerKind, LayerSpec, Strategy
 from hil.cost._target import Target
-from hil.cost._term import METRICS, Term
+from hil.cost._term import LayerTerms, Term
 from hil.cost._terms import layer_terms
 from hil.records import Metric, Provenance
 
@@ -65,9 +65,24 @@ class LayerEstimate:
     latency_min_cycles: float
     ii_cycles: float
     reuse_factor: int
-    terms: dict[str, str]
-    ii_reason: str = ""
+    ii_why: tuple[Any, ...] = ()
     explain: tuple[tuple[str, str, float], ...] = ()
+    spec: LayerSpec | None = field(default=None, repr=False, compare=False)
+    params: CostParams | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ii_reason(self) -> str:
+        """What sets this layer's II: reuse, the line buffer's pixels, or the stream width."""
+        return str(self.ii_why[0]).format(*self.ii_why[1:]) if self.ii_why else ""
+
+    @property
+    def terms(self) -> dict[str, str]:
+        """Per metric: ``calibrated`` when the fitting data held layers like this one, else
+        ``extrapolated`` (computed on demand: a search never asks)."""
+        if self.spec is None or self.params is None or self.spec.kind in ROUTING_KINDS:
+            return dict.fromkeys(_FLAG_METRICS, CALIBRATED)
+        flag = CALIBRATED if self.params.in_domain(domain_key(self.spec)) else EXTRAPOLATED
+        return dict.fromkeys(_FLAG_METRICS, flag)
 
 
 @dataclass(frozen=True)
@@ -88,8 +103,12 @@ class Estimate:
     notes: list[str] = field(default_factory=list)
     ii_layer: str = ""
     ii_reason: str = ""
-    extrapolated: tuple[str, ...] = ()
     latency_min_cycles: float = 0.0
+
+    @property
+    def extrapolated(self) -> tuple[str, ...]:
+        """Layers whose kind/strategy/io_type/precision range the calibration data lack."""
+        return tuple(le.name or le.kind for le in self.layers if EXTRAPOLATED in le.terms.values())
 
     @property
     def calibrated(self) -> bool:
@@ -117,8 +136,15 @@ class Estimate:
         }
 
 
+_LAYER_FIELDS = (
+    "name", "kind", "lut", "ff", "dsp", "bram_18k", "latency_cycles", "latency_min_cycles",
+    "ii_cycles", "reuse_factor", "ii_reason",
+)  # fmt: skip
+
+
 def _layer_dict(le: LayerEstimate) -> dict[str, Any]:
-    out = {name: getattr(le, name) for name in LayerEstimate.__slots__}  # type: ignore[attr-defined]
+    out: dict[str, Any] = {name: getattr(le, name) for name in _LAYER_FIELDS}
+    out["terms"] = le.terms
     out["explain"] = [list(item) for item in le.explain]
     return out
 
@@ -145,13 +171,6 @@ def domain_key(s: LayerSpec) -> str:
     return f"{s.kind.value}/{io}"
 
 
-def _flags(s: LayerSpec, params: CostParams) -> dict[str, str]:
-    if s.kind in ROUTING_KINDS:
-        return dict.fromkeys(_FLAG_METRICS, CALIBRATED)
-    flag = CALIBRATED if params.in_domain(domain_key(s)) else EXTRAPOLATED
-    return dict.fromkeys(_FLAG_METRICS, flag)
-
-
 def estimate_layer(
     s: LayerSpec,
     params: CostParams | None = None,
@@ -162,26 +181,28 @@ def estimate_layer(
 ) -> LayerEstimate:
     """Estimate one layer alone (no FIFOs): what an hls4ml per-layer csynth report shows."""
     params = params or default_params()
-    target = target or _DEFAULT_TARGET
-    p = params.coefficients
-    lt = layer_terms(s, p, target, in_beats)
-    values = dict.fromkeys(METRICS, 0.0)
-    for term in lt.terms:
-        values[term.metric] += term.x if term.coef is None else p[term.coef] * term.x
+    lt = layer_terms(s, params.coefficients, target or _DEFAULT_TARGET, in_beats, record=explain)
+    return _layer_estimate(s, lt, params)
+
+
+def _layer_estimate(s: LayerSpec, lt: LayerTerms, params: CostParams) -> LayerEstimate:
+    v = lt.values
+    ii = v["ii"]
     return LayerEstimate(
-        name=s.name,
-        kind=s.kind.value,
-        lut=round(values["lut"]),
-        ff=round(values["ff"]),
-        dsp=float(math.ceil(values["dsp"] - 1e-9)),
-        bram_18k=float(math.ceil(values["bram_18k"] - 1e-9)),
-        latency_cycles=round(values["latency"]),
-        latency_min_cycles=round(values["latency_min"]),
-        ii_cycles=max(1, round(values["ii"])) if values["ii"] else 0,
-        reuse_factor=lt.reuse_factor,
-        terms=_flags(s, params),
-        ii_reason=lt.ii_reason,
-        explain=_explain(lt.terms, p) if explain else (),
+        s.name,
+        s.kind.value,
+        round(v["lut"]),
+        round(v["ff"]),
+        float(math.ceil(v["dsp"] - 1e-9)),
+        float(math.ceil(v["bram_18k"] - 1e-9)),
+        round(v["latency"]),
+        round(v["latency_min"]),
+        (max(1, round(ii)) if ii else 0),
+        lt.reuse_factor,
+        lt.ii_reason,
+        _explain(lt.terms, params.coefficients) if lt.terms is not None else (),
+        s,
+        params,
     )
 
 
@@ -262,29 +283,37 @@ def estimate(
         target = Target(clock_ns=1000.0 / clock_mhz) if clock_mhz else _DEFAULT_TARGET
     p = params.coefficients
     stages = network_stages(layers)
-    per_layer = [estimate_layer(st.spec, params, target=target, in_beats=st.in_beats, explain=explain) for st in stages]
+    per_layer = [
+        _layer_estimate(st.spec, layer_terms(st.spec, p, target, st.in_beats, record=explain), params)
+        for st in stages
+    ]
     built = [bool(le.lut or le.ff or le.dsp or le.ii_cycles) for le in per_layer]
     functions = [le for le, b in zip(per_layer, built, strict=True) if b]
-    io = _io_estimate(io_terms(stages, built, target, include_io), p)
+    io = _io_estimate(io_terms(stages, built, target, include_io, p, record=explain), params)
     stream = bool(stages) and stages[-1].spec.io_type is IOType.IO_STREAM
-    slowest = max(functions, key=lambda le: le.ii_cycles, default=None)
+    slowest = max(functions, key=_ii_of, default=None)
     ii = (slowest.ii_cycles if slowest else 0) + (1 if stream and slowest else 0)
+    lut = ff = dsp = bram = 0.0
+    for le in per_layer:
+        lut += le.lut
+        ff += le.ff
+        dsp += le.dsp
+        bram += le.bram_18k
     totals: dict[str, float] = {
-        "lut": float(sum(le.lut for le in per_layer) + io.lut),
-        "ff": float(sum(le.ff for le in per_layer) + io.ff),
-        "dsp": float(sum(le.dsp for le in per_layer)),
-        "bram_18k": float(sum(le.bram_18k for le in per_layer) + io.bram_18k),
+        "lut": lut + io.lut,
+        "ff": ff + io.ff,
+        "dsp": dsp,
+        "bram_18k": bram + io.bram_18k,
         "uram": 0.0,
         "ii_cycles": float(ii),
-        "latency_cycles": float(_schedule([le.latency_cycles for le in functions], stream, p["latency.stage"])),
+        "latency_cycles": _schedule([le.latency_cycles for le in functions], stream, p["latency.stage"]),
     }
-    latency_min = float(_schedule([le.latency_min_cycles for le in functions], stream, p["latency_min.stage"]))
+    latency_min = _schedule([le.latency_min_cycles for le in functions], stream, p["latency_min.stage"])
     clock = clock_mhz if clock_mhz is not None else (target.clock_mhz if target is not _DEFAULT_TARGET else None)
     if clock is not None:
         totals["clock_mhz"] = float(clock)
         if ii > 0:
             totals["throughput_fps"] = clock * 1e6 / ii
-    extrapolated = tuple(le.name or le.kind for le in per_layer if EXTRAPOLATED in le.terms.values())
     return Estimate(
         layers=tuple(per_layer),
         io=io,
@@ -293,8 +322,11 @@ def estimate(
         latency_min_cycles=latency_min,
         ii_layer=(slowest.name or slowest.kind) if slowest else "",
         ii_reason=slowest.ii_reason if slowest else "",
-        extrapolated=extrapolated,
     )
+
+
+def _ii_of(le: LayerEstimate) -> float:
+    return le.ii_cycles
 
 
 def _schedule(latencies: list[float], stream: bool, per_stage: float) -> float:
@@ -306,56 +338,58 @@ def _schedule(latencies: list[float], stream: bool, per_stage: float) -> float:
     return float(sum(latencies))
 
 
-def io_terms(stages: Sequence[Stage], built: Sequence[bool], target: Target, include_io: bool) -> list[Term]:
-    """Terms of what lies between the layers: stream FIFOs (io_stream) or arrays (io_parallel), top glue.
+def io_terms(
+    stages: Sequence[Stage],
+    built: Sequence[bool],
+    target: Target,
+    include_io: bool,
+    p: dict[str, float],
+    *,
+    record: bool = False,
+) -> LayerTerms:
+    """What lies between the layers: stream FIFOs (io_stream; io_parallel arrays between inlined
+    layers are wires, priced with the layers) and the top-level glue.
 
     Args:
         stages: the network's stages (``network_stages``).
         built: per stage, whether it became a function (a no-op cast builds nothing, and has no FIFO).
         target: the HLS tool decides FIFO layout and binding.
         include_io: False for a layer measured alone.
+        p: coefficients.
+        record: keep the terms (calibration, explain).
     """
-    terms: list[Term] = []
+    lt = LayerTerms(p, record=record)
     if not include_io or not stages:
-        return terms
+        return lt
     n_fifos = 0
     for stage, is_built in zip(stages[:-1], built[:-1], strict=True):
         spec = stage.spec
-        if not is_built:
+        if not is_built or spec.io_type is IOType.IO_PARALLEL:
             continue
-        if spec.io_type is IOType.IO_PARALLEL:
-            continue  # a fully partitioned array between inlined layers: wires, priced with the layers
         fifo = fifo_cost(spec.out_shape[-1], spec.result_bits, spec.out_pixels, target.hls)
-        label = f"{spec.name} output FIFO {fifo.depth}x{fifo.width_bits}b"
-        if fifo.bram_18k:
-            terms.append(Term("bram_18k", label, None, fifo.bram_18k))
-        if fifo.srl_luts:
-            terms.append(Term("lut", label + " (SRL)", None, fifo.srl_luts))
+        label = f"{spec.name} output FIFO {fifo.depth}x{fifo.width_bits}b" if record else ""
+        lt.add("bram_18k", label, None, fifo.bram_18k)
+        lt.add("lut", label + " (SRL)", None, fifo.srl_luts)
         n_fifos += fifo.fifos
-    terms += [
-        Term("lut", "FIFO control", "lut.fifo", n_fifos),
-        Term("ff", "FIFO control", "ff.fifo", n_fifos),
-        Term("lut", "top-level glue", "lut.design", 1.0),
-        Term("ff", "top-level glue", "ff.design", 1.0),
-    ]
-    return terms
+    lt.add("lut", "FIFO control", "lut.fifo", n_fifos)
+    lt.add("ff", "FIFO control", "ff.fifo", n_fifos)
+    lt.add("lut", "top-level glue", "lut.design", 1.0)
+    lt.add("ff", "top-level glue", "ff.design", 1.0)
+    return lt
 
 
-def _io_estimate(terms: list[Term], p: dict[str, float]) -> LayerEstimate:
-    values = {"lut": 0.0, "ff": 0.0, "bram_18k": 0.0}
-    for t in terms:
-        values[t.metric] += t.x if t.coef is None else p[t.coef] * t.x
+def _io_estimate(lt: LayerTerms, params: CostParams) -> LayerEstimate:
+    v = lt.values
     return LayerEstimate(
         "fifos_and_io",
         "io",
-        round(values["lut"]),
-        round(values["ff"]),
+        round(v["lut"]),
+        round(v["ff"]),
         0.0,
-        values["bram_18k"],
+        v["bram_18k"],
         0,
         0,
         0,
         0,
-        dict.fromkeys(("lut", "ff", "bram_18k"), CALIBRATED),
-        explain=tuple((t.metric, t.label, t.x if t.coef is None else p[t.coef] * t.x) for t in terms),
+        explain=_explain(lt.terms, params.coefficients) if lt.terms is not None else (),
     )

@@ -60,29 +60,53 @@ def cast_bits(s: LayerSpec, from_bits: int, from_int: int | None) -> tuple[int, 
     return rounding, saturation
 
 
-def mac_terms(s: LayerSpec, p: dict[str, float], t: Target, in_beats: int) -> LayerTerms:
+_DENSE, _CONV2D = LayerKind.DENSE, LayerKind.CONV2D
+_LATENCY_STRATEGY = Strategy.LATENCY
+_STREAM = IOType.IO_STREAM
+_VITIS, _VIVADO = HlsTool.VITIS, HlsTool.VIVADO
+#: Coefficient names that depend on the layer kind: (control, window select, window registers).
+_CONV_COEFS = {
+    LayerKind.CONV1D: ("lut.conv1d_control", "lut.conv1d_window_bit", "ff.conv1d_window_bit"),
+    LayerKind.CONV2D: ("lut.conv2d_control", "lut.conv2d_window_bit", "ff.conv2d_window_bit"),
+}
+#: Coefficient names of streaming-convolution timing that depend on the HLS tool:
+#: (pixel x reuse or None when structural, per pixel, output x reuse, best-case per pixel, best-case output x reuse).
+_CONV_TIMING = {
+    tool: (
+        None if tool is HlsTool.VITIS else f"latency.conv_pixel_reuse.{tool.value}",
+        f"latency.conv_pixel.{tool.value}",
+        f"latency.conv_out_reuse.{tool.value}",
+        f"latency_min.conv_pixel.{tool.value}",
+        f"latency_min.conv_out_reuse.{tool.value}",
+    )
+    for tool in HlsTool
+}
+
+
+def mac_terms(s: LayerSpec, p: dict[str, float], t: Target, in_beats: int, record: bool = False) -> LayerTerms:
     """Terms of a Dense/Conv layer (see the module docstring)."""
     n_in, n_out = s.mult_size()
-    if s.strategy is Strategy.RESOURCE:
-        rf = closest_reuse_factor(n_in, n_out, s.reuse_factor)
-    else:
-        rf = max(1, min(s.reuse_factor, n_in * n_out))
-    lt = LayerTerms(reuse_factor=rf)
-    if s.strategy is Strategy.LATENCY or rf == 1:
+    constant = s.strategy is _LATENCY_STRATEGY
+    rf = max(1, min(s.reuse_factor, n_in * n_out)) if constant else closest_reuse_factor(n_in, n_out, s.reuse_factor)
+    constant = constant or rf == 1
+    lt = LayerTerms(p, record=record, reuse_factor=rf)
+    if constant:
         _constant_kernel(lt, s, p, t, n_in, n_out, rf)
     else:
         _resource_kernel(lt, s, p, t, n_in, n_out, rf)
-    if s.kind is LayerKind.DENSE and in_beats > 1 and s.io_type is IOType.IO_STREAM:
+    stream = s.io_type is _STREAM
+    dense = s.kind is _DENSE
+    if dense and stream and in_beats > 1:
         # nnet::dense (stream) collects n_in values from in_beats beats: a write-select per register slice.
         lt.add("lut", "input collection from stream beats", "lut.beat_demux_bit", n_in * s.act_bits * math.log2(in_beats))
-    rounding, saturation = cast_bits(s, s.acc_bits, s.acc_int_bits)
-    lt.add("lut", "output cast: rounding", "lut.round_bit", n_out * rounding)
-    lt.add("lut", "output cast: saturation", "lut.sat_bit", n_out * saturation)
-    stream = s.io_type is IOType.IO_STREAM
-    if s.kind is LayerKind.DENSE:
-        _dense_schedule(lt, s, t, n_in, n_out, rf, in_beats if stream else 1)
+    if s.result_rounding or s.result_saturation:
+        rounding, saturation = cast_bits(s, s.acc_bits, s.acc_int_bits)
+        lt.add("lut", "output cast: rounding", "lut.round_bit", n_out * rounding)
+        lt.add("lut", "output cast: saturation", "lut.sat_bit", n_out * saturation)
+    if dense:
+        _dense_schedule(lt, n_in, n_out, rf, constant, in_beats if stream else 1)
     elif stream:
-        _conv_stream(lt, s, t, rf)
+        _conv_stream(lt, s, t, rf, constant)
     else:
         _conv_parallel(lt, s, rf)
     return lt
@@ -93,62 +117,62 @@ def _resource_kernel(
 ) -> None:
     wb, ab, accb = s.weight_bits, s.act_bits, s.acc_bits
     lanes = -(-(n_in * n_out) // rf)
-    per_out = max(1, lanes // n_out) if rf <= n_in else 1
-    wide, narrow = max(wb, ab), min(wb, ab)
+    per_out = (lanes // n_out or 1) if rf <= n_in else 1
+    wide, narrow = (wb, ab) if wb >= ab else (ab, wb)
     if narrow <= p["mult.lut_max_narrow_bits"]:
         dsp_lanes = 0
     elif per_out > 1 and wide <= p["mult.tree_narrow_bits"]:
-        per_output = max(1, math.floor(p["dsp.resource_tree_fraction"] * per_out + 0.5))
+        per_output = math.floor(p["dsp.resource_tree_fraction"] * per_out + 0.5) or 1
         dsp_lanes = min(lanes, per_output * n_out)
     else:
         dsp_lanes = lanes
-    conv = s.kind is not LayerKind.DENSE
-    lt.add("dsp", "multipliers (ROM weights x inputs)", None, dsp_lanes * dsp_per_product(wide, narrow, t))
-    lt.add("lut", "control and FSM", "lut.mac_layer", 1.0)
+    add = lt.add
+    add("dsp", "multipliers (ROM weights x inputs)", None, dsp_lanes * dsp_per_product(wide, narrow, t))
+    add("lut", "control and FSM", "lut.mac_layer", 1.0)
+    conv = _CONV_COEFS.get(s.kind)
     if conv:
-        kind = s.kind.value
-        lt.add("lut", "window control (counters, stride, shift)", f"lut.{kind}_control", 1.0)
-        lt.add("lut", "window select", f"lut.{kind}_window_bit", n_in * ab)
+        add("lut", "window control (counters, stride, shift)", conv[0], 1.0)
+        add("lut", "window select", conv[1], n_in * ab)
+        add("ff", "window registers", conv[2], n_in * ab)
     else:
-        lt.add("lut", "input select", "lut.input_bit", n_in * ab)
-    lt.add("lut", "multipliers in fabric", "lut.mult_bit2", (lanes - dsp_lanes) * wb * ab)
-    lt.add("lut", "lanes: control", "lut.lane", lanes)
-    lt.add("lut", "lanes: operand and ROM-word logic", "lut.lane_bit2", lanes * wb * ab)
+        add("lut", "input select", "lut.input_bit", n_in * ab)
+        add("ff", "input registers", "ff.input_bit", n_in * ab)
+    if lanes > dsp_lanes:
+        add("lut", "multipliers in fabric", "lut.mult_bit2", (lanes - dsp_lanes) * wb * ab)
+    add("lut", "lanes: control", "lut.lane", lanes)
+    add("lut", "lanes: operand and ROM-word logic", "lut.lane_bit2", lanes * wb * ab)
+    add("ff", "control", "ff.mac_layer", 1.0)
+    add("ff", "product pipeline", "ff.lane_bit", lanes * (wb + ab))
     if per_out > 1:
         # Several products per output and cycle: the DSP's own accumulator cannot absorb the sum, so
         # every lane gets a fabric adder into a tree per output.
-        lt.add("lut", "adder trees (several products per output)", "lut.conv_tree_bit" if conv else "lut.tree_bit", lanes * accb)
+        add("lut", "adder trees (several products per output)", "lut.conv_tree_bit" if conv else "lut.tree_bit", lanes * accb)
+        if conv:
+            # Each output's tree reads its own slice of the window every step: window fan-out.
+            add("lut", "window fan-out to the output trees", "lut.conv_tree_window_bit", n_out * n_in * ab)
+            add("ff", "window fan-out registers", "ff.conv_tree_window_bit", n_out * n_in * ab)
+        add("ff", "adder-tree pipeline", "ff.tree_bit", lanes * accb)
     if rf > n_in:
         # Lanes accumulate into outputs chosen by the index table: per-output accumulators and muxes.
-        lt.add("lut", "indexed accumulators", "lut.acc_bit", n_out * accb)
-    lt.add("ff", "control", "ff.mac_layer", 1.0)
-    if conv:
-        lt.add("ff", "window registers", f"ff.{s.kind.value}_window_bit", n_in * ab)
-    else:
-        lt.add("ff", "input registers", "ff.input_bit", n_in * ab)
-    lt.add("ff", "product pipeline", "ff.lane_bit", lanes * (wb + ab))
-    if per_out > 1:
-        lt.add("ff", "adder-tree pipeline", "ff.tree_bit", lanes * accb)
-    if rf > n_in:
-        lt.add("ff", "indexed accumulators", "ff.acc_bit", n_out * accb)
+        add("lut", "indexed accumulators", "lut.acc_bit", n_out * accb)
+        add("ff", "indexed accumulators", "ff.acc_bit", n_out * accb)
+        index_bits = rf * log2_ceil(-(-rf // n_in))
+        add("bram_18k", "output index table", None, 1 if index_bits > INDEX_TABLE_BRAM_BITS else 0)
     if t.tight:
         # A clock shorter than the kernel's operation chain: HLS splits it with pipeline registers.
-        lt.add("ff", "tight clock: extra pipeline registers", "ff.tight_lane_bit", lanes * accb)
-        lt.add("ff", "tight clock: extra input registers", "ff.tight_input_bit", n_in * ab)
-        lt.add("lut", "tight clock: re-timed lane logic", "lut.tight_lane_bit", lanes * accb)
+        add("ff", "tight clock: extra pipeline registers", "ff.tight_lane_bit", lanes * accb)
+        add("ff", "tight clock: extra input registers", "ff.tight_input_bit", n_in * ab)
+        add("lut", "tight clock: re-timed lane logic", "lut.tight_lane_bit", lanes * accb)
     # The weight ROM: Vitis honours ROM_nP_BRAM for any size; Vivado HLS keeps small ROMs in LUTRAM.
-    width, bits = lanes * wb, lanes * wb * rf
-    if t.hls is HlsTool.VIVADO and bits < VIVADO_LUTRAM_MAX_BITS:
+    width = lanes * wb
+    if t.hls is _VIVADO and width * rf < VIVADO_LUTRAM_MAX_BITS:
         blocks, lutram = 0, width * -(-rf // 64)
     else:
         blocks, lutram = rom_blocks(width, rf)
-        if t.hls is HlsTool.VITIS and blocks == 0:
+        if blocks == 0 and t.hls is _VITIS:
             blocks, lutram = 1, 0
-    lt.add("bram_18k", "weight ROM", None, blocks)
-    lt.add("lut", "weight ROM in LUTRAM", None, lutram)
-    if rf > n_in:
-        index_bits = rf * log2_ceil(-(-rf // n_in))
-        lt.add("bram_18k", "output index table", None, 1 if index_bits > INDEX_TABLE_BRAM_BITS else 0)
+    add("bram_18k", "weight ROM", None, blocks)
+    add("lut", "weight ROM in LUTRAM", None, lutram)
 
 
 def _constant_kernel(
@@ -157,97 +181,101 @@ def _constant_kernel(
     wb, ab, accb = s.weight_bits, s.act_bits, s.acc_bits
     nonzero = max(n_in * n_out - s.n_zeros, 0)
     mults = -(-nonzero // rf)
-    wide, narrow = max(wb, ab), min(wb, ab)
+    wide, narrow = (wb, ab) if wb >= ab else (ab, wb)
+    limit = p["mult.const_narrow_bits"]
     if narrow <= p["mult.lut_max_narrow_bits"]:
         coef = None
-    elif wide <= p["mult.const_narrow_bits"]:
+    elif wide <= limit:
         coef = "dsp.const_fraction_narrow"
-    elif narrow > p["mult.const_narrow_bits"]:
+    elif narrow > limit:
         coef = "dsp.const_fraction_wide"
     elif wb > ab:
         coef = "dsp.const_fraction_wide_weight"
     else:
         coef = "dsp.const_fraction_narrow_weight"
-    in_dsp = p[coef] if coef else 0.0
+    add = lt.add
+    in_dsp = 0.0
     if coef:
-        lt.add("dsp", "constant multiplies kept in DSPs", coef, mults * dsp_per_product(wide, narrow, t))
-    lt.add("lut", "control", "lut.const_layer", 1.0)
-    lt.add("lut", "outputs: bias add and register", "lut.const_output_bit", n_out * accb)
-    lt.add("lut", "constant multiplies in shift-add logic", "lut.const_mult_bit2", mults * (1 - in_dsp) * wb * ab)
-    lt.add("lut", "adder tree", "lut.const_adder_bit", mults * accb)
-    lt.add("ff", "control", "ff.const_layer", 1.0)
-    lt.add("ff", "output registers", "ff.const_output_bit", n_out * accb)
-    lt.add("ff", "input registers", "ff.input_bit", n_in * ab)
-    conv_stream = s.kind is not LayerKind.DENSE and s.io_type is IOType.IO_STREAM
-    lt.add("ff", "adder-tree pipeline", "ff.const_conv_bit" if conv_stream else "ff.const_adder_bit", mults * accb)
+        in_dsp = p[coef]
+        add("dsp", "constant multiplies kept in DSPs", coef, mults * dsp_per_product(wide, narrow, t))
+    add("lut", "control", "lut.const_layer", 1.0)
+    add("lut", "outputs: bias add and register", "lut.const_output_bit", n_out * accb)
+    add("lut", "constant multiplies in shift-add logic", "lut.const_mult_bit2", mults * (1 - in_dsp) * wb * ab)
+    add("lut", "adder tree", "lut.const_adder_bit", mults * accb)
+    add("ff", "control", "ff.const_layer", 1.0)
+    add("ff", "output registers", "ff.const_output_bit", n_out * accb)
+    add("ff", "input registers", "ff.input_bit", n_in * ab)
+    conv_stream = s.kind is not _DENSE and s.io_type is _STREAM
+    add("ff", "adder-tree pipeline", "ff.const_conv_bit" if conv_stream else "ff.const_adder_bit", mults * accb)
     if rf > 1:  # multipliers shared rf ways: operand multiplexers
-        lt.add("lut", "multiplier sharing muxes", "lut.input_bit", n_in * ab)
+        add("lut", "multiplier sharing muxes", "lut.input_bit", n_in * ab)
 
 
-def _dense_schedule(
-    lt: LayerTerms, s: LayerSpec, t: Target, n_in: int, n_out: int, rf: int, beats: int
-) -> None:
-    constant = s.strategy is Strategy.LATENCY or rf == 1
+def _dense_schedule(lt: LayerTerms, n_in: int, n_out: int, rf: int, constant: bool, beats: int) -> None:
+    add = lt.add
     if constant:  # one pipelined pass: adder tree over all n_in products, rf-1 extra steps when shared
-        steps, depth, tree, fanin = rf - 1, "const_depth", "const_fanin_log2", math.log2(max(n_in, 2))
+        steps, fanin = rf - 1, math.log2(n_in) if n_in > 2 else 1.0
+        add("latency", "pipeline depth", "latency.const_depth", 1.0)
+        add("latency", "adder tree depth", "latency.const_fanin_log2", fanin)
+        add("latency_min", "pipeline depth", "latency_min.const_depth", 1.0)
+        add("latency_min", "adder tree depth", "latency_min.const_fanin_log2", fanin)
     else:  # rf pipelined steps, then the tree over multscale products per output
         lanes = -(-(n_in * n_out) // rf)
         per_out = lanes // n_out if rf <= n_in else 1
-        steps, depth, tree, fanin = rf, "mac_depth", "fanin_log2", math.log2(max(per_out, 1)) + 1
-    for metric in ("latency", "latency_min"):
-        lt.add(metric, "reuse steps (II=1 loop)", None, steps)
-        lt.add(metric, "pipeline depth", f"{metric}.{depth}", 1.0)
-        lt.add(metric, "adder tree depth", f"{metric}.{tree}", fanin)
-        if beats > 1:
-            lt.add(metric, "input stream beats", f"{metric}.beat", beats)
-    lt.add("ii", "reuse steps", None, rf)
+        steps, fanin = rf, (math.log2(per_out) if per_out > 1 else 0.0) + 1
+        add("latency", "pipeline depth", "latency.mac_depth", 1.0)
+        add("latency", "adder tree depth", "latency.fanin_log2", fanin)
+        add("latency_min", "pipeline depth", "latency_min.mac_depth", 1.0)
+        add("latency_min", "adder tree depth", "latency_min.fanin_log2", fanin)
+    add("latency", "reuse steps (II=1 loop)", None, steps)
+    add("latency_min", "reuse steps (II=1 loop)", None, steps)
+    add("ii", "reuse steps", None, rf)
     if beats > 1:
-        lt.add("ii", "input stream beats", None, beats)
-        lt.ii_reason = f"stream width: {beats} input beats + reuse {rf}"
+        add("latency", "input stream beats", "latency.beat", beats)
+        add("latency_min", "input stream beats", "latency_min.beat", beats)
+        add("ii", "input stream beats", None, beats)
+        lt.ii_reason = ("stream width: {} input beats + reuse {}", beats, rf)
     else:
-        lt.ii_reason = f"reuse {rf}"
+        lt.ii_reason = ("reuse {}", rf)
 
 
-def _conv_stream(lt: LayerTerms, s: LayerSpec, t: Target, rf: int) -> None:
+def _conv_stream(lt: LayerTerms, s: LayerSpec, t: Target, rf: int, constant: bool) -> None:
     padded = s.padded_shape
     pixels = math.prod(padded[:-1])
-    out_pixels = s.out_pixels
-    tool = t.hls.value
-    constant = s.strategy is Strategy.LATENCY or rf == 1
-    if s.kind is LayerKind.CONV2D:
-        kh = s.kernel[0]
+    add = lt.add
+    if s.kind is _CONV2D:
         # ap_shift_reg<T, in_width> line_buffer[kh - 1][n_chan]: SRL32 shift registers, one LUT per bit.
-        lt.add("lut", "line buffer (shift registers)", None, (kh - 1) * s.n_chan * s.act_bits * -(-padded[1] // 32))
+        add("lut", "line buffer (shift registers)", None, (s.kernel[0] - 1) * s.n_chan * s.act_bits * -(-padded[1] // 32))
     if constant:
-        for metric in ("latency", "latency_min"):
-            lt.add(metric, "pixels x reuse (pipelined, II=rf)", f"{metric}.const_conv_pixel", pixels * rf)
-            lt.add(metric, "pipeline depth", f"{metric}.const_depth", 1.0)
-        lt.add("ii", "pixels x reuse", "latency.const_conv_pixel", pixels * rf)
-        lt.ii_reason = f"line buffer: {pixels} pixels at II={rf}"
+        add("latency", "pixels x reuse (pipelined, II=rf)", "latency.const_conv_pixel", pixels * rf)
+        add("latency", "pipeline depth", "latency.const_depth", 1.0)
+        add("latency_min", "pixels x reuse (pipelined, II=rf)", "latency_min.const_conv_pixel", pixels * rf)
+        add("latency_min", "pipeline depth", "latency_min.const_depth", 1.0)
+        add("ii", "pixels x reuse", "latency.const_conv_pixel", pixels * rf)
+        lt.ii_reason = ("line buffer: {} pixels at II={}", pixels, rf)
         return
     # Vitis: every input pixel runs the kernel's rf-step loop at II=1 in the worst case (structural).
-    reuse_coef = None if t.hls is HlsTool.VITIS else f"latency.conv_pixel_reuse.{tool}"
-    lt.add("latency", "pixels x reuse steps", reuse_coef, pixels * rf)
-    lt.add("latency", "per-pixel shift and call", f"latency.conv_pixel.{tool}", pixels)
-    lt.add("latency", "outputs x reuse steps", f"latency.conv_out_reuse.{tool}", out_pixels * rf)
-    lt.add("latency", "pipeline depth", "latency.mac_depth", 1.0)
+    reuse, per_pixel, out_reuse, min_pixel, min_out_reuse = _CONV_TIMING[t.hls]
+    out_steps = s.out_pixels * rf
+    for metric in ("latency", "ii"):
+        add(metric, "pixels x reuse steps", reuse, pixels * rf)
+        add(metric, "per-pixel shift and call", per_pixel, pixels)
+        add(metric, "outputs x reuse steps", out_reuse, out_steps)
+    add("latency", "pipeline depth", "latency.mac_depth", 1.0)
+    add("latency_min", "per-pixel shift", min_pixel, pixels)
+    add("latency_min", "outputs x reuse steps", min_out_reuse, out_steps)
+    add("latency_min", "pipeline depth", "latency_min.mac_depth", 1.0)
     if t.tight:
-        for metric in ("latency", "latency_min"):
-            lt.add(metric, "tight clock: per-pixel chain split", f"{metric}.tight_conv_pixel", pixels)
-        lt.add("ii", "tight clock: per-pixel chain split", "latency.tight_conv_pixel", pixels)
-    lt.add("latency_min", "per-pixel shift", f"latency_min.conv_pixel.{tool}", pixels)
-    lt.add("latency_min", "outputs x reuse steps", f"latency_min.conv_out_reuse.{tool}", out_pixels * rf)
-    lt.add("latency_min", "pipeline depth", "latency_min.mac_depth", 1.0)
-    lt.add("ii", "pixels x reuse steps", reuse_coef, pixels * rf)
-    lt.add("ii", "per-pixel shift and call", f"latency.conv_pixel.{tool}", pixels)
-    lt.add("ii", "outputs x reuse steps", f"latency.conv_out_reuse.{tool}", out_pixels * rf)
-    lt.ii_reason = f"line buffer: {pixels} pixels x (reuse {rf} + shift)"
+        add("latency", "tight clock: per-pixel chain split", "latency.tight_conv_pixel", pixels)
+        add("latency_min", "tight clock: per-pixel chain split", "latency_min.tight_conv_pixel", pixels)
+        add("ii", "tight clock: per-pixel chain split", "latency.tight_conv_pixel", pixels)
+    lt.ii_reason = ("line buffer: {} pixels x (reuse {} + shift)", pixels, rf)
 
 
 def _conv_parallel(lt: LayerTerms, s: LayerSpec, rf: int) -> None:
-    out_pixels = s.out_pixels
+    out_steps = s.out_pixels * rf
     for metric in ("latency", "latency_min"):
-        lt.add(metric, "outputs x reuse", f"{metric}.reuse", out_pixels * rf)
+        lt.add(metric, "outputs x reuse", f"{metric}.reuse", out_steps)
         lt.add(metric, "pipeline depth", f"{metric}.const_depth", 1.0)
-    lt.add("ii", "outputs x reuse", None, out_pixels * rf)
-    lt.ii_reason = f"reuse {rf} over {out_pixels} output pixels"
+    lt.add("ii", "outputs x reuse", None, out_steps)
+    lt.ii_reason = ("reuse {} over {} output pixels", rf, s.out_pixels)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from hil.cost._target import HlsTool
 
@@ -40,6 +41,7 @@ VIVADO_LUTRAM_MAX_BITS = 2048
 INDEX_TABLE_BRAM_BITS = 1024
 
 
+@lru_cache(maxsize=8192)
 def bram_blocks(width: int, depth: int, *, one_port: bool = False) -> int:
     """BRAM18 blocks of a ``depth`` x ``width`` memory, in the cheapest aspect ratio."""
     if width <= 0 or depth <= 0:
@@ -48,6 +50,7 @@ def bram_blocks(width: int, depth: int, *, one_port: bool = False) -> int:
     return min(-(-width // w) * -(-depth // d) for w, d in modes)
 
 
+@lru_cache(maxsize=8192)
 def rom_blocks(width: int, depth: int) -> tuple[int, int]:
     """(BRAM18 blocks, LUTRAM LUTs) of a weight ROM ``width`` bits wide and ``depth`` words deep.
 
@@ -77,6 +80,7 @@ class FifoCost:
     fifos: int
 
 
+@lru_cache(maxsize=8192)
 def fifo_cost(channels: int, bits: int, depth: int, hls: HlsTool) -> FifoCost:
     """The FIFO(s) of a stream of ``depth`` beats, each ``channels`` values of ``bits`` bits.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from hil.errors import InputError
@@ -67,15 +67,19 @@ class Target:
     family: DeviceFamily = DeviceFamily.ULTRASCALE_PLUS
     clock_ns: float = 5.0
     uncertainty_ns: float | None = None
+    #: (wide, narrow) signed operand widths of one DSP multiplier (derived from ``family``).
+    dsp_ports: tuple[int, int] = field(init=False, repr=False, compare=False)
+    #: The scheduled period is shorter than the family's one-cycle operation chain (see CHAIN_NS).
+    tight: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.clock_ns > 0:
             raise InputError(f"clock target must be > 0 ns, got {self.clock_ns}")
-
-    @property
-    def dsp_ports(self) -> tuple[int, int]:
-        """(wide, narrow) signed operand widths of one DSP multiplier."""
-        return (25, 18) if self.family is DeviceFamily.SERIES7 else (27, 18)
+        object.__setattr__(self, "hls", HlsTool(self.hls))
+        object.__setattr__(self, "family", DeviceFamily(self.family))
+        # Derived once: every layer of every estimate reads them.
+        object.__setattr__(self, "dsp_ports", (25, 18) if self.family is DeviceFamily.SERIES7 else (27, 18))
+        object.__setattr__(self, "tight", self.scheduled_ns < CHAIN_NS[self.family])
 
     @property
     def scheduled_ns(self) -> float:
@@ -84,11 +88,6 @@ class Target:
         if unc is None:
             unc = DEFAULT_UNCERTAINTY[self.hls] * self.clock_ns
         return max(self.clock_ns - unc, 0.1 * self.clock_ns)
-
-    @property
-    def tight(self) -> bool:
-        """The scheduled period is shorter than the family's one-cycle operation chain (see CHAIN_NS)."""
-        return self.scheduled_ns < CHAIN_NS[self.family]
 
     @property
     def clock_mhz(self) -> float:

@@ -7,7 +7,6 @@ itself (``x``), and millions of them are made per second during a search.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 __all__ = ["METRICS", "LayerTerms", "Term"]
@@ -25,15 +24,27 @@ class Term(NamedTuple):
     x: float
 
 
-@dataclass(slots=True)
 class LayerTerms:
-    """The terms of one layer, the reuse factor hls4ml really uses, and what sets the layer's II."""
+    """The terms of one layer, the reuse factor hls4ml really uses, and what sets the layer's II.
 
-    terms: list[Term] = field(default_factory=list)
-    reuse_factor: int = 1
-    ii_reason: str = ""
+    Why it sums as it goes: an estimate needs only the sums, and a search makes tens of thousands of
+    them per second, so the terms themselves are kept only when asked for (``record``: calibration
+    features, ``explain``).
+    """
+
+    __slots__ = ("ii_reason", "p", "reuse_factor", "terms", "values")
+
+    def __init__(self, p: dict[str, float], *, record: bool = False, reuse_factor: int = 1) -> None:
+        self.p = p
+        self.values = dict.fromkeys(METRICS, 0.0)
+        self.terms: list[Term] | None = [] if record else None
+        self.reuse_factor = reuse_factor
+        #: what sets the II, as (format, *arguments): formatted only for the layer that wins
+        self.ii_reason: tuple[object, ...] = ()
 
     def add(self, metric: str, label: str, coef: str | None, x: float) -> None:
-        """Append a term (zero features are kept out, so explain shows only what is built)."""
+        """Price one piece (zero features are left out, so explain shows only what is built)."""
         if x:
-            self.terms.append(Term(metric, label, coef, x))
+            self.values[metric] += x if coef is None else self.p[coef] * x
+            if self.terms is not None:
+                self.terms.append(Term(metric, label, coef, x))

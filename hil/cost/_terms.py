@@ -28,7 +28,9 @@ __all__ = ["METRICS", "LayerTerms", "Term", "layer_terms"]
 _log = logging.getLogger(__name__)
 
 
-def layer_terms(spec: LayerSpec, p: dict[str, float], target: Target, in_beats: int = 0) -> LayerTerms:
+def layer_terms(
+    spec: LayerSpec, p: dict[str, float], target: Target, in_beats: int = 0, *, record: bool = False
+) -> LayerTerms:
     """Cost terms of one layer; ``p`` maps coefficient names to values (read by data-dependent features).
 
     Args:
@@ -38,7 +40,8 @@ def layer_terms(spec: LayerSpec, p: dict[str, float], target: Target, in_beats: 
         target: tool, device family and clock.
         in_beats: stream beats the layer reads per image when known from the network (a Dense after
             a flattened conv reads one beat per pixel); 0 means one beat.
+        record: keep the terms themselves (calibration, explain), not only their sums.
     """
     if spec.kind in MAC_KINDS:
-        return mac_terms(spec, p, target, in_beats)
-    return elementwise_terms(spec, p, target)
+        return mac_terms(spec, p, target, in_beats, record)
+    return elementwise_terms(spec, p, target, record)
