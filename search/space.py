@@ -29,6 +29,8 @@ Chooser = Callable[[str, Sequence[Any]], Any]
 
 #: Bits of the signed input quantizer (fixed: the data, not the network, sets it).
 INPUT_BITS = 8
+#: Its integer bits (inputs scaled to [-1, 1): ap_fixed<8,1>).
+INPUT_INT_BITS = 1
 #: Width of brevitas' Int16Bias: hls4ml sizes the accumulator to hold it.
 BIAS_BITS = 16
 
@@ -125,9 +127,12 @@ class Candidate:
     def layer_specs(self, input_shape: tuple[int, int, int], n_classes: int) -> list[LayerSpec]:
         """The cost model's layers of this design, as hls4ml builds them from the QONNX export.
 
-        Pure and import-free (microseconds). Widths follow hls4ml's QONNX handling: conv/dense
-        results are the ``auto`` accumulator, max(w + a + ceil(log2 n_in), 16-bit bias) + 1; a
-        ReLU narrows to its quantizer's width. ZeroPadding is omitted (the cost model prices it 0).
+        Pure and import-free (microseconds). Types follow hls4ml's QONNX handling: the input
+        quantizer is folded into the input type (``ap_fixed<8,1>``, rounding and saturating), so it
+        is no layer of its own; conv/dense results are the ``auto`` accumulator (``_accumulator``);
+        a ReLU rounds and saturates to its quantizer's unsigned type (``ap_ufixed<b,0>``); ``same``
+        padding becomes hls4ml's ZeroPadding stage. Zero weights are unknown before training
+        (``n_zeros`` 0: the Latency strategy's pruning discount is not claimed).
         """
         if not self.hw:
             raise InputError("a float architecture has no hardware layers; quantize it first")
@@ -135,26 +140,26 @@ class Candidate:
         c, h, w = input_shape
         common: dict[str, Any] = {"io_type": io}
         specs = [
-            LayerSpec(LayerKind.RESHAPE, (c, h, w), (h, w, c), name="input_transpose", **common),
             LayerSpec(
-                LayerKind.ACTIVATION,
+                LayerKind.RESHAPE,
+                (c, h, w),
                 (h, w, c),
-                (h, w, c),
+                act_bits=INPUT_BITS,
                 result_bits=INPUT_BITS,
                 acc_bits=INPUT_BITS,
-                name="input_quant",
+                name="input_transpose",
                 **common,
             ),
         ]
-        bits = INPUT_BITS
+        bits, signed, integer = INPUT_BITS, True, INPUT_INT_BITS
         arch, reuse = self.arch, self.effective_reuse(input_shape, n_classes)
         for i, (ch, k, pool) in enumerate(zip(arch.conv_channels, arch.kernel_sizes, arch.pool, strict=True)):
-            hw, pad = self.hw[i], k // 2
-            acc = _acc_bits(hw.weight_bits, bits, k * k * c)
+            hw = self.hw[i]
+            acc, acc_int = _accumulator(hw.weight_bits, bits, integer, k * k * c)
             specs += [
                 LayerSpec(
                     LayerKind.CONV2D,
-                    (h + 2 * pad, w + 2 * pad, c),
+                    (h, w, c),
                     (h, w, ch),
                     (k, k),
                     hw.weight_bits,
@@ -164,21 +169,17 @@ class Candidate:
                     reuse[i],
                     Strategy(hw.strategy.lower()),
                     name=f"conv{i}",
+                    padding="same",
+                    act_signed=signed,
+                    act_int_bits=integer,
+                    result_int_bits=acc_int,
+                    acc_int_bits=acc_int,
+                    weight_int_bits=0,
                     **common,
                 ),
-                LayerSpec(
-                    LayerKind.ACTIVATION,
-                    (h, w, ch),
-                    (h, w, ch),
-                    act_bits=acc,
-                    result_bits=hw.act_bits,
-                    acc_bits=hw.act_bits,
-                    activation="relu",
-                    name=f"relu{i}",
-                    **common,
-                ),
+                _relu(f"relu{i}", (h, w, ch), acc, acc_int, hw.act_bits, common),
             ]
-            bits, c = hw.act_bits, ch
+            bits, signed, integer, c = hw.act_bits, False, 0, ch
             if pool:
                 specs.append(
                     LayerSpec(
@@ -191,6 +192,10 @@ class Candidate:
                         acc_bits=bits,
                         activation="max",
                         name=f"pool{i}",
+                        act_signed=False,
+                        act_int_bits=0,
+                        result_signed=False,
+                        result_int_bits=0,
                         **common,
                     )
                 )
@@ -212,7 +217,7 @@ class Candidate:
         for j, units in enumerate(outs):
             index = len(arch.conv_channels) + j
             hw = self.hw[index]
-            acc = _acc_bits(hw.weight_bits, bits, features)
+            acc, acc_int = _accumulator(hw.weight_bits, bits, integer, features)
             specs.append(
                 LayerSpec(
                     LayerKind.DENSE,
@@ -226,30 +231,57 @@ class Candidate:
                     reuse[index],
                     Strategy(hw.strategy.lower()),
                     name=f"dense{j}",
+                    act_signed=signed,
+                    act_int_bits=integer,
+                    result_int_bits=acc_int,
+                    acc_int_bits=acc_int,
+                    weight_int_bits=0,
                     **common,
                 )
             )
             if j < len(outs) - 1:
-                specs.append(
-                    LayerSpec(
-                        LayerKind.ACTIVATION,
-                        (units,),
-                        (units,),
-                        act_bits=acc,
-                        result_bits=hw.act_bits,
-                        acc_bits=hw.act_bits,
-                        activation="relu",
-                        name=f"relu_dense{j}",
-                        **common,
-                    )
-                )
-                bits = hw.act_bits
+                specs.append(_relu(f"relu_dense{j}", (units,), acc, acc_int, hw.act_bits, common))
+                bits, signed, integer = hw.act_bits, False, 0
             features = units
         return specs
 
 
-def _acc_bits(weight_bits: int, act_bits: int, n_in: int) -> int:
-    return min(64, max(weight_bits + act_bits + math.ceil(math.log2(max(n_in, 1))), BIAS_BITS) + 1)
+def _relu(
+    name: str, shape: tuple[int, ...], acc: int, acc_int: int, bits: int, common: dict[str, Any]
+) -> LayerSpec:
+    """A QuantReLU as hls4ml builds it: the accumulator rounded and saturated to ``ap_ufixed<bits,0>``."""
+    return LayerSpec(
+        LayerKind.ACTIVATION,
+        shape,
+        shape,
+        act_bits=acc,
+        result_bits=bits,
+        acc_bits=bits,
+        activation="relu",
+        name=name,
+        act_int_bits=acc_int,
+        result_signed=False,
+        result_int_bits=0,
+        result_rounding=True,
+        result_saturation=True,
+        **common,
+    )
+
+
+def _accumulator(weight_bits: int, act_bits: int, act_int: int, n_in: int) -> tuple[int, int]:
+    """(width, integer bits) of hls4ml's ``auto`` accumulator for a brevitas layer with Int16Bias.
+
+    Width: max(weight + input bits + ceil(log2 n_in), the 16-bit bias) + 1. Integer bits: max(weight
+    int + input int + ceil(log2 n_in), the bias's integer bits) + 1, the bias sitting on the product's
+    grid (fraction = input fraction + weight fraction). Weight scales are learned, so the weight's
+    integer bits are taken as 0 (weights in [-1, 1)); the width, which is what the hardware costs,
+    does not depend on them.
+    """
+    log_n = math.ceil(math.log2(max(n_in, 1)))
+    width = min(64, max(weight_bits + act_bits + log_n, BIAS_BITS) + 1)
+    fraction = (act_bits - act_int) + weight_bits
+    integer = max(act_int + log_n, BIAS_BITS - fraction) + 1
+    return width, min(integer, width)
 
 
 def _mult_sizes(

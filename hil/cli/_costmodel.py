@@ -150,15 +150,19 @@ def cv_cmd(
     by: str = typer.Option(
         "shape",
         "--by",
-        help="shape: leave one layer stack (N-TORC shape, design stack) out; family: leave one source family out.",
+        help="shape: leave one layer stack (N-TORC shape, design stack) out; "
+        "family: leave one source family out.",
     ),
     max_mape: float = _MAX_MAPE,
     as_json: bool = JSON_OPTION,
     plot: Path | None = _PLOT,
 ) -> int:
     """Cross-validation: refit without each group, predict it, report the errors."""
-    from hil.cost import cross_validate, read_cost_data
+    from hil.cost import CV_MODES, cross_validate, read_cost_data
+    from hil.errors import InputError
 
+    if by not in CV_MODES:
+        raise InputError(f"--by must be one of {', '.join(CV_MODES)}, got {by!r}")
     report = cross_validate(read_cost_data(data), by=by)
     return _finish(report, max_mape, as_json, plot)
 
@@ -184,14 +188,17 @@ def calibrate_cmd(
         print_json({"out": str(out), **params.to_dict()})
     else:
         console().print(
-            f"wrote {out} ({len(params.coefficients)} coefficients, {len(params.domain)} calibrated layer kinds)"
+            f"wrote {out} ({len(params.coefficients)} coefficients, "
+            f"{len(params.domain)} calibrated layer kinds)"
         )
     return 0
 
 
 @costmodel_app.command("explain")
 def explain_cmd(
-    data: Path = typer.Option(..., "--data", help="A design-description or record JSONL file (or an N-TORC CSV)."),
+    data: Path = typer.Option(
+        ..., "--data", help="A design-description or record JSONL file (or an N-TORC CSV)."
+    ),
     design: str = typer.Option(None, "--design", help="Design id (default: the first design of the file)."),
     params: Path | None = _PARAMS,
     as_json: bool = JSON_OPTION,
@@ -211,7 +218,9 @@ def explain_cmd(
     if as_json:
         print_json({"design": row.name, "truth": row.truth, **est.to_dict()})
         return 0
-    table = Table(title=f"{row.name}: estimate by layer ({row.target.hls.value} HLS, {row.target.family.value})")
+    table = Table(
+        title=f"{row.name}: estimate by layer ({row.target.hls.value} HLS, {row.target.family.value})"
+    )
     for col in ("layer", "LUT", "FF", "DSP", "BRAM18", "latency", "II", "calibrated", "largest LUT terms"):
         table.add_column(col)
     for le in (*est.layers, est.io):
@@ -232,7 +241,8 @@ def explain_cmd(
     totals = est.totals
     console().print(
         f"total: {totals['lut']:.0f} LUT, {totals['ff']:.0f} FF, {totals['dsp']:.0f} DSP, "
-        f"{totals['bram_18k']:.0f} BRAM18, latency {totals['latency_cycles']:.0f}, II {totals['ii_cycles']:.0f} "
+        f"{totals['bram_18k']:.0f} BRAM18, latency {totals['latency_cycles']:.0f}, "
+        f"II {totals['ii_cycles']:.0f} "
         f"(set by {est.ii_layer}: {est.ii_reason})"
     )
     if row.truth:

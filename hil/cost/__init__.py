@@ -17,14 +17,14 @@ from hil.cost._check import (
     predict_row,
 )
 from hil.cost._data import CostRow, read_cost_data
-from hil.cost._precision import Precision, parse_precision
-from hil.cost._target import DeviceFamily, HlsTool, Target, target_for
 from hil.cost._estimate import CALIBRATED, EXTRAPOLATED, Estimate, LayerEstimate, estimate, estimate_layer
 from hil.cost._fits import FitReport, fits
 from hil.cost._hls import spec_from_hls_model
 from hil.cost._params import CostParams, default_params, load_params, save_params
+from hil.cost._precision import Precision, parse_precision
 from hil.cost._reuse import closest_reuse_factor, valid_reuse_factors
 from hil.cost._spec import IOType, LayerKind, LayerSpec, Strategy, layer_from_dict, layer_to_dict
+from hil.cost._target import DeviceFamily, HlsTool, Target, target_for
 
 __all__ = [
     "LayerSpec",

@@ -71,9 +71,15 @@ def layer_rows(row: CostRow) -> list[CostRow]:
 def row_terms(row: CostRow, metric: str, coeffs: dict[str, float]) -> list[Term]:
     """The terms that make up ``metric`` of a row's estimate (the same composition as ``estimate``)."""
     if not row.include_io:
-        return [t for t in _recorded(layer_terms(row.layers[0], coeffs, row.target, row.in_beats, record=True)) if t.metric == metric]
+        return [
+            t
+            for t in _recorded(layer_terms(row.layers[0], coeffs, row.target, row.in_beats, record=True))
+            if t.metric == metric
+        ]
     stages = network_stages(row.layers)
-    per_stage = [_recorded(layer_terms(st.spec, coeffs, row.target, st.in_beats, record=True)) for st in stages]
+    per_stage = [
+        _recorded(layer_terms(st.spec, coeffs, row.target, st.in_beats, record=True)) for st in stages
+    ]
     built = [any(t.metric in ("lut", "ff", "dsp", "ii") for t in terms) for terms in per_stage]
     if metric in ("latency", "latency_min"):
         functions = [terms for terms, b in zip(per_stage, built, strict=True) if b]
@@ -88,7 +94,11 @@ def row_terms(row: CostRow, metric: str, coeffs: dict[str, float]) -> list[Term]
         downstream = len(chosen) - 1 - slowest
         return [*chosen[slowest], Term(metric, "dataflow stages downstream", f"{metric}.stage", downstream)]
     out = [t for terms in per_stage for t in terms if t.metric == metric]
-    out += [t for t in _recorded(io_terms(stages, built, row.target, True, coeffs, record=True)) if t.metric == metric]
+    out += [
+        t
+        for t in _recorded(io_terms(stages, built, row.target, True, coeffs, record=True))
+        if t.metric == metric
+    ]
     return out
 
 
@@ -117,7 +127,11 @@ def features(
 
 
 def _fit_metric(
-    rows: Sequence[CostRow], weights: Sequence[float], metric: str, coeffs: dict[str, float], prior: CostParams
+    rows: Sequence[CostRow],
+    weights: Sequence[float],
+    metric: str,
+    coeffs: dict[str, float],
+    prior: CostParams,
 ) -> dict[str, float]:
     import numpy as np
     from scipy.optimize import nnls
@@ -193,6 +207,7 @@ def calibrate(
         notes={
             "rows": len(rows),
             "layer_rows": len(fit_rows) - len(rows),
-            "method": "IRLS non-negative least squares on relative error, weighted by confidence / sqrt(stack rows)",
+            "method": "IRLS non-negative least squares on relative error, "
+            "weighted by confidence / sqrt(stack rows)",
         },
     )

@@ -225,14 +225,18 @@ def _fits_agreement(rows: Sequence[CostRow], predictions: Sequence[dict[str, flo
         if real == model:
             agree += 1
         else:
-            disagree.append(f"{row.name} (real {'fits' if real else 'over'}, model {'fits' if model else 'over'})")
+            disagree.append(
+                f"{row.name} (real {'fits' if real else 'over'}, model {'fits' if model else 'over'})"
+            )
     if not n and not unknown:
         return None
     return FitsAgreement(n=n, agree=agree, unknown_part=unknown, disagree=disagree)
 
 
 def _designs(
-    rows: Sequence[CostRow], predictions: Sequence[dict[str, float]], params_of: Callable[[CostRow], CostParams]
+    rows: Sequence[CostRow],
+    predictions: Sequence[dict[str, float]],
+    params_of: Callable[[CostRow], CostParams],
 ) -> tuple[list[dict[str, Any]], list[str]]:
     designs, extrapolated = [], []
     for row, pred in zip(rows, predictions, strict=True):
@@ -280,7 +284,9 @@ def _report(
     )
 
 
-def _layer_pairs(rows: Sequence[CostRow], params_of: Callable[[CostRow], CostParams]) -> dict[str, list[Pair]]:
+def _layer_pairs(
+    rows: Sequence[CostRow], params_of: Callable[[CostRow], CostParams]
+) -> dict[str, list[Pair]]:
     pairs: dict[str, list[Pair]] = {m: [] for m in CHECK_METRICS}
     for row in rows:
         params = params_of(row)

@@ -84,7 +84,7 @@ def is_design_file(path: Path) -> bool:
             for line in handle:
                 if line.strip():
                     first = json.loads(line)
-                    return isinstance(first, dict) and "format_version" in first and "layers" in first
+                    return isinstance(first, dict) and "format_version" in first
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return False
     return False
@@ -144,7 +144,9 @@ def _design(raw: dict[str, Any], where: str, number: int) -> DesignRow:
         hls=tool.get("hls"),
         backend=raw.get("backend"),
         clock_ns=clock_ns,
-        uncertainty_ns=None if uncertainty is None else _number(uncertainty, f"{where}, key 'clock_uncertainty_ns'"),
+        uncertainty_ns=None
+        if uncertainty is None
+        else _number(uncertainty, f"{where}, key 'clock_uncertainty_ns'"),
     )
     layers_raw = _need(raw, "layers", where)
     if not isinstance(layers_raw, list) or not layers_raw:
@@ -286,7 +288,9 @@ def _mac(layer: dict[str, Any], where: str, kind: LayerKind, common: dict[str, A
         dims = len(common["in_shape"]) - 1
         fields["kernel"] = _ints(layer, "kernel", where)
         if len(fields["kernel"]) != dims:
-            raise InputError(f"{where}, key 'kernel': {list(fields['kernel'])} does not match a {dims}-d input")
+            raise InputError(
+                f"{where}, key 'kernel': {list(fields['kernel'])} does not match a {dims}-d input"
+            )
         fields["stride"] = _ints(layer, "stride", where, (1,) * dims)
         fields["padding"] = _padding(layer, where)
         fields["implementation"] = str(layer.get("conv_implementation") or "").lower()
@@ -300,7 +304,9 @@ def _padding(layer: dict[str, Any], where: str) -> str:
     return padding
 
 
-def _pooling(layer: dict[str, Any], where: str, kind: LayerKind, common: dict[str, Any], glob: bool) -> LayerSpec:
+def _pooling(
+    layer: dict[str, Any], where: str, kind: LayerKind, common: dict[str, Any], glob: bool
+) -> LayerSpec:
     op = str(layer.get("pool_op") or "Max").lower()
     in_shape = common["in_shape"]
     kernel = tuple(in_shape[:-1]) if glob else _ints(layer, "kernel", where)
@@ -321,18 +327,21 @@ def _layer(layer: dict[str, Any], where: str, io: IOType) -> LayerSpec | None:
     if cls == "Input":
         return None
     where = f"{where} ({cls} {layer.get('name', '')})".rstrip()
+    builder = _BUILDERS.get(cls)
+    if builder is None:
+        known = ", ".join(sorted((*_BUILDERS, "Input")))
+        raise InputError(f"{where}, key 'class': unknown layer class {cls!r} (the format knows {known})")
+    reuse = layer.get("reuse_factor") or 1
+    if not isinstance(reuse, int) or reuse < 1:
+        raise InputError(f"{where}, key 'reuse_factor': expected an integer >= 1, got {reuse!r}")
     common: dict[str, Any] = {
         "in_shape": _shape(layer, "in_shape", where),
         "out_shape": _shape(layer, "out_shape", where),
         "io_type": io,
         "name": str(layer.get("name") or cls.lower()),
-        "reuse_factor": int(layer.get("reuse_factor") or 1),
+        "reuse_factor": reuse,
         **_types(layer, where),
     }
-    builder = _BUILDERS.get(cls)
-    if builder is None:
-        known = ", ".join(sorted((*_BUILDERS, "Input")))
-        raise InputError(f"{where}, key 'class': unknown layer class {cls!r} (the format knows {known})")
     try:
         return builder(layer, where, common)
     except InputError:
@@ -342,11 +351,15 @@ def _layer(layer: dict[str, Any], where: str, io: IOType) -> LayerSpec | None:
 
 
 def _activation(layer: dict[str, Any], where: str, common: dict[str, Any]) -> LayerSpec:
-    return LayerSpec(LayerKind.ACTIVATION, activation=str(layer.get("activation") or "linear").lower(), **common)
+    return LayerSpec(
+        LayerKind.ACTIVATION, activation=str(layer.get("activation") or "linear").lower(), **common
+    )
 
 
 def _hard_activation(layer: dict[str, Any], where: str, common: dict[str, Any]) -> LayerSpec:
-    return LayerSpec(LayerKind.ACTIVATION, activation=str(layer.get("activation") or "hard_tanh").lower(), **common)
+    return LayerSpec(
+        LayerKind.ACTIVATION, activation=str(layer.get("activation") or "hard_tanh").lower(), **common
+    )
 
 
 def _softmax(layer: dict[str, Any], where: str, common: dict[str, Any]) -> LayerSpec:

@@ -69,7 +69,11 @@ def _changes_type(s: LayerSpec) -> bool:
     return (
         s.act_bits != s.result_bits
         or s.act_signed != s.result_signed
-        or (s.act_int_bits is not None and s.result_int_bits is not None and s.act_int_bits != s.result_int_bits)
+        or (
+            s.act_int_bits is not None
+            and s.result_int_bits is not None
+            and s.act_int_bits != s.result_int_bits
+        )
         or s.result_rounding
         or s.result_saturation
     )
@@ -96,7 +100,9 @@ def _activation(lt: LayerTerms, s: LayerSpec, values: int, t: Target, act: str) 
     elif act in _TABLE_ACTIVATIONS:
         # One lookup table (table_size x result_bits) per two parallel reads (dual-port ROM).
         lt.add("lut", "table index", "lut.act_bit", values * s.act_bits)
-        lt.add("bram_18k", "lookup tables", None, -(-values // 2) * -(-(s.table_size * s.result_bits) // 18432))
+        lt.add(
+            "bram_18k", "lookup tables", None, -(-values // 2) * -(-(s.table_size * s.result_bits) // 18432)
+        )
     else:  # leaky_relu, prelu, elu...: a compare and a constant multiply per value
         lt.add("lut", "compare and select", "lut.act_bit", values * s.act_bits)
         lt.add("lut", "constant multiply", "lut.const_mult_bit2", values * s.act_bits * 16)
@@ -140,7 +146,12 @@ def _pooling(lt: LayerTerms, s: LayerSpec, stream: bool) -> None:
     if s.activation.lower().startswith("av"):
         lt.add("lut", "average: divide by a constant", "lut.const_mult_bit2", values * s.act_bits * 8)
     if stream and s.kind is _POOL2D and len(s.in_shape) == 3 and s.kernel:
-        lt.add("lut", "line buffer (shift registers)", None, (s.kernel[0] - 1) * channels * s.act_bits * -(-s.in_shape[1] // 32))
+        lt.add(
+            "lut",
+            "line buffer (shift registers)",
+            None,
+            (s.kernel[0] - 1) * channels * s.act_bits * -(-s.in_shape[1] // 32),
+        )
     _cast(lt, s, values)
     _elementwise_schedule(lt, s, stream, "pool_depth")
 

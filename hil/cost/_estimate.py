@@ -208,7 +208,11 @@ def _layer_estimate(s: LayerSpec, lt: LayerTerms, params: CostParams) -> LayerEs
 
 def _explain(terms: list[Term], p: dict[str, float]) -> tuple[tuple[str, str, float], ...]:
     return tuple(
-        (t.metric, t.label if t.coef is None else f"{t.label} [{t.coef}]", t.x if t.coef is None else p[t.coef] * t.x)
+        (
+            t.metric,
+            t.label if t.coef is None else f"{t.label} [{t.coef}]",
+            t.x if t.coef is None else p[t.coef] * t.x,
+        )
         for t in terms
     )
 
@@ -236,7 +240,11 @@ def network_stages(layers: Sequence[LayerSpec]) -> list[Stage]:
     for s in layers:
         if s.kind in ROUTING_KINDS:
             continue
-        if s.io_type is IOType.IO_STREAM and s.padding == "same" and s.kind in (LayerKind.CONV1D, LayerKind.CONV2D):
+        if (
+            s.io_type is IOType.IO_STREAM
+            and s.padding == "same"
+            and s.kind in (LayerKind.CONV1D, LayerKind.CONV2D)
+        ):
             pad = LayerSpec(
                 LayerKind.ZEROPADDING,
                 s.in_shape,
@@ -309,7 +317,9 @@ def estimate(
         "latency_cycles": _schedule([le.latency_cycles for le in functions], stream, p["latency.stage"]),
     }
     latency_min = _schedule([le.latency_min_cycles for le in functions], stream, p["latency_min.stage"])
-    clock = clock_mhz if clock_mhz is not None else (target.clock_mhz if target is not _DEFAULT_TARGET else None)
+    clock = (
+        clock_mhz if clock_mhz is not None else (target.clock_mhz if target is not _DEFAULT_TARGET else None)
+    )
     if clock is not None:
         totals["clock_mhz"] = float(clock)
         if ii > 0:

@@ -129,7 +129,9 @@ def spec_from_hls_model(model: Any) -> list[LayerSpec]:
         result_bits = fields["result_bits"]
         if weight is not None:
             fields.update(_fields(_precision(weight), "weight", default_bits=result_bits))
-            fields["n_zeros"] = _zeros(weight) if kind in (LayerKind.DENSE, LayerKind.CONV1D, LayerKind.CONV2D) else 0
+            fields["n_zeros"] = (
+                _zeros(weight) if kind in (LayerKind.DENSE, LayerKind.CONV1D, LayerKind.CONV2D) else 0
+            )
         elif kind is LayerKind.BATCHNORM:
             fields.update(_fields(_precision(layer.weights.get("scale")), "weight"))
         fields.update(_fields(accum, "acc", default_bits=result_bits))
@@ -152,7 +154,9 @@ def spec_from_hls_model(model: Any) -> list[LayerSpec]:
                 name=str(layer.name),
                 stride=_stride(layer, kind, kernel),
                 padding=_padding(layer, kind),
-                implementation=str(layer.get_attr("implementation") or layer.get_attr("conv_implementation") or "").lower(),
+                implementation=str(
+                    layer.get_attr("implementation") or layer.get_attr("conv_implementation") or ""
+                ).lower(),
                 table_size=int(layer.get_attr("table_size") or 1024),
                 **fields,
             )

@@ -70,7 +70,8 @@ _CONV_COEFS = {
     LayerKind.CONV2D: ("lut.conv2d_control", "lut.conv2d_window_bit", "ff.conv2d_window_bit"),
 }
 #: Coefficient names of streaming-convolution timing that depend on the HLS tool:
-#: (pixel x reuse or None when structural, per pixel, output x reuse, best-case per pixel, best-case output x reuse).
+#: (pixel x reuse or None when structural, per pixel, output x reuse, best-case per pixel,
+#: best-case output x reuse).
 _CONV_TIMING = {
     tool: (
         None if tool is HlsTool.VITIS else f"latency.conv_pixel_reuse.{tool.value}",
@@ -83,11 +84,17 @@ _CONV_TIMING = {
 }
 
 
-def mac_terms(s: LayerSpec, p: dict[str, float], t: Target, in_beats: int, record: bool = False) -> LayerTerms:
+def mac_terms(
+    s: LayerSpec, p: dict[str, float], t: Target, in_beats: int, record: bool = False
+) -> LayerTerms:
     """Terms of a Dense/Conv layer (see the module docstring)."""
     n_in, n_out = s.mult_size()
     constant = s.strategy is _LATENCY_STRATEGY
-    rf = max(1, min(s.reuse_factor, n_in * n_out)) if constant else closest_reuse_factor(n_in, n_out, s.reuse_factor)
+    rf = (
+        max(1, min(s.reuse_factor, n_in * n_out))
+        if constant
+        else closest_reuse_factor(n_in, n_out, s.reuse_factor)
+    )
     constant = constant or rf == 1
     lt = LayerTerms(p, record=record, reuse_factor=rf)
     if constant:
@@ -98,7 +105,12 @@ def mac_terms(s: LayerSpec, p: dict[str, float], t: Target, in_beats: int, recor
     dense = s.kind is _DENSE
     if dense and stream and in_beats > 1:
         # nnet::dense (stream) collects n_in values from in_beats beats: a write-select per register slice.
-        lt.add("lut", "input collection from stream beats", "lut.beat_demux_bit", n_in * s.act_bits * math.log2(in_beats))
+        lt.add(
+            "lut",
+            "input collection from stream beats",
+            "lut.beat_demux_bit",
+            n_in * s.act_bits * math.log2(in_beats),
+        )
     if s.result_rounding or s.result_saturation:
         rounding, saturation = cast_bits(s, s.acc_bits, s.acc_int_bits)
         lt.add("lut", "output cast: rounding", "lut.round_bit", n_out * rounding)
@@ -146,7 +158,12 @@ def _resource_kernel(
     if per_out > 1:
         # Several products per output and cycle: the DSP's own accumulator cannot absorb the sum, so
         # every lane gets a fabric adder into a tree per output.
-        add("lut", "adder trees (several products per output)", "lut.conv_tree_bit" if conv else "lut.tree_bit", lanes * accb)
+        add(
+            "lut",
+            "adder trees (several products per output)",
+            "lut.conv_tree_bit" if conv else "lut.tree_bit",
+            lanes * accb,
+        )
         if conv:
             # Each output's tree reads its own slice of the window every step: window fan-out.
             add("lut", "window fan-out to the output trees", "lut.conv_tree_window_bit", n_out * n_in * ab)
@@ -200,13 +217,20 @@ def _constant_kernel(
         add("dsp", "constant multiplies kept in DSPs", coef, mults * dsp_per_product(wide, narrow, t))
     add("lut", "control", "lut.const_layer", 1.0)
     add("lut", "outputs: bias add and register", "lut.const_output_bit", n_out * accb)
-    add("lut", "constant multiplies in shift-add logic", "lut.const_mult_bit2", mults * (1 - in_dsp) * wb * ab)
+    add(
+        "lut", "constant multiplies in shift-add logic", "lut.const_mult_bit2", mults * (1 - in_dsp) * wb * ab
+    )
     add("lut", "adder tree", "lut.const_adder_bit", mults * accb)
     add("ff", "control", "ff.const_layer", 1.0)
     add("ff", "output registers", "ff.const_output_bit", n_out * accb)
     add("ff", "input registers", "ff.input_bit", n_in * ab)
     conv_stream = s.kind is not _DENSE and s.io_type is _STREAM
-    add("ff", "adder-tree pipeline", "ff.const_conv_bit" if conv_stream else "ff.const_adder_bit", mults * accb)
+    add(
+        "ff",
+        "adder-tree pipeline",
+        "ff.const_conv_bit" if conv_stream else "ff.const_adder_bit",
+        mults * accb,
+    )
     if rf > 1:  # multipliers shared rf ways: operand multiplexers
         add("lut", "multiplier sharing muxes", "lut.input_bit", n_in * ab)
 
@@ -245,7 +269,12 @@ def _conv_stream(lt: LayerTerms, s: LayerSpec, t: Target, rf: int, constant: boo
     add = lt.add
     if s.kind is _CONV2D:
         # ap_shift_reg<T, in_width> line_buffer[kh - 1][n_chan]: SRL32 shift registers, one LUT per bit.
-        add("lut", "line buffer (shift registers)", None, (s.kernel[0] - 1) * s.n_chan * s.act_bits * -(-padded[1] // 32))
+        add(
+            "lut",
+            "line buffer (shift registers)",
+            None,
+            (s.kernel[0] - 1) * s.n_chan * s.act_bits * -(-padded[1] // 32),
+        )
     if constant:
         add("latency", "pixels x reuse (pipelined, II=rf)", "latency.const_conv_pixel", pixels * rf)
         add("latency", "pipeline depth", "latency.const_depth", 1.0)

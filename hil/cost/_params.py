@@ -19,7 +19,15 @@ from typing import Any
 
 from hil.errors import ConfigError
 
-__all__ = ["COEFFICIENTS", "RETIRED", "STRUCTURAL", "CostParams", "default_params", "load_params", "save_params"]
+__all__ = [
+    "COEFFICIENTS",
+    "RETIRED",
+    "STRUCTURAL",
+    "CostParams",
+    "default_params",
+    "load_params",
+    "save_params",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -33,17 +41,32 @@ _FITTED: dict[str, tuple[float, str]] = {
     "lut.conv1d_window_bit": (3.0, "LUTs per window bit of a Conv1D: the select that feeds the lanes"),
     "lut.conv2d_window_bit": (3.0, "LUTs per window bit of a Conv2D: the select that feeds the lanes"),
     "lut.input_bit": (3.0, "LUTs per input (or conv window) bit: the select that feeds the lanes"),
-    "lut.beat_demux_bit": (0.05, "LUTs per input bit x log2(beats) of a streaming Dense collecting its input"),
+    "lut.beat_demux_bit": (
+        0.05,
+        "LUTs per input bit x log2(beats) of a streaming Dense collecting its input",
+    ),
     "lut.mult_bit2": (0.6, "LUTs per weight-bit x input-bit of a multiplier built in fabric"),
     "lut.lane": (10.0, "LUTs per multiplier lane (control)"),
-    "lut.lane_bit2": (0.8, "LUTs per weight-bit x input-bit of a multiplier lane (operand and ROM-word logic)"),
-    "lut.conv_tree_window_bit": (0.1, "LUTs per output x window bit of a convolution whose outputs sum several products per step"),
+    "lut.lane_bit2": (
+        0.8,
+        "LUTs per weight-bit x input-bit of a multiplier lane (operand and ROM-word logic)",
+    ),
+    "lut.conv_tree_window_bit": (
+        0.1,
+        "LUTs per output x window bit of a convolution whose outputs sum several products per step",
+    ),
     "lut.conv_tree_bit": (3.0, "LUTs per accumulator bit of a convolution lane adding into an adder tree"),
     "lut.tree_bit": (3.0, "LUTs per accumulator bit of a lane that adds into an adder tree (multscale > 1)"),
-    "lut.acc_bit": (3.0, "LUTs per accumulator bit of an output accumulated through the index table (rf > n_in)"),
+    "lut.acc_bit": (
+        3.0,
+        "LUTs per accumulator bit of an output accumulated through the index table (rf > n_in)",
+    ),
     # Constant weights: Latency strategy, or Resource at reuse 1 (nnet_dense_latency.h)
     "lut.const_layer": (50.0, "LUTs of a constant-weight layer's control"),
-    "lut.const_output_bit": (1.0, "LUTs per accumulator bit of a constant-weight layer's output (bias add, register)"),
+    "lut.const_output_bit": (
+        1.0,
+        "LUTs per accumulator bit of a constant-weight layer's output (bias add, register)",
+    ),
     "lut.const_mult_bit2": (0.4, "LUTs per weight-bit x input-bit of a constant multiply in shift-add logic"),
     "lut.const_adder_bit": (1.0, "LUTs per accumulator bit of each nonzero product's adder"),
     # Casts (every layer's output, activations, quantizers)
@@ -66,13 +89,22 @@ _FITTED: dict[str, tuple[float, str]] = {
     "ff.conv1d_window_bit": (1.0, "FFs per window bit of a Conv1D"),
     "ff.conv2d_window_bit": (1.0, "FFs per window bit of a Conv2D"),
     "ff.lane_bit": (1.0, "FFs per product bit (weight + input) of a lane's pipeline"),
-    "ff.acc_bit": (1.0, "FFs per accumulator bit of an output accumulated through the index table (rf > n_in)"),
+    "ff.acc_bit": (
+        1.0,
+        "FFs per accumulator bit of an output accumulated through the index table (rf > n_in)",
+    ),
     "ff.const_output_bit": (1.0, "FFs per accumulator bit of a constant-weight layer's output"),
-    "ff.conv_tree_window_bit": (0.05, "FFs per output x window bit of a convolution whose outputs sum several products per step"),
+    "ff.conv_tree_window_bit": (
+        0.05,
+        "FFs per output x window bit of a convolution whose outputs sum several products per step",
+    ),
     "ff.tree_bit": (1.0, "FFs per accumulator bit of a lane that adds into an adder tree"),
     "ff.const_layer": (50.0, "FFs of a constant-weight layer's control"),
     "ff.const_adder_bit": (0.5, "FFs per accumulator bit of each nonzero product (adder-tree pipeline)"),
-    "ff.const_conv_bit": (0.5, "FFs per accumulator bit of each nonzero product of a pipelined streaming convolution"),
+    "ff.const_conv_bit": (
+        0.5,
+        "FFs per accumulator bit of each nonzero product of a pipelined streaming convolution",
+    ),
     "ff.act_layer": (10.0, "FFs of an element-wise layer's control"),
     "ff.act_bit": (0.1, "FFs per result bit of an element-wise layer"),
     "ff.bn_bit": (1.0, "FFs per result bit of batch norm"),
@@ -85,8 +117,14 @@ _FITTED: dict[str, tuple[float, str]] = {
     "lut.tight_lane_bit": (0.5, "tight clock: extra LUTs per accumulator bit of a lane"),
     "ff.design": (50.0, "FFs of the top-level glue"),
     "dsp.const_fraction_wide": (0.7, "constant multiplies (both operands >= 10 bits) HLS keeps in DSPs"),
-    "dsp.const_fraction_wide_weight": (0.1, "constant multiplies of a >= 10-bit weight by a < 10-bit input kept in DSPs"),
-    "dsp.const_fraction_narrow_weight": (0.03, "constant multiplies of a < 10-bit weight by a >= 10-bit input kept in DSPs"),
+    "dsp.const_fraction_wide_weight": (
+        0.1,
+        "constant multiplies of a >= 10-bit weight by a < 10-bit input kept in DSPs",
+    ),
+    "dsp.const_fraction_narrow_weight": (
+        0.03,
+        "constant multiplies of a < 10-bit weight by a >= 10-bit input kept in DSPs",
+    ),
     "dsp.const_fraction_narrow": (0.0, "constant multiplies with both operands < 10 bits kept in DSPs"),
     "dsp.batchnorm_fraction": (1.0, "batch-norm scale multiplies kept in DSPs"),
 }
@@ -98,11 +136,23 @@ _LATENCY: dict[str, tuple[float, str]] = {
     "const_depth": (2.0, "pipeline depth of a constant-weight kernel, cycles"),
     "const_fanin_log2": (0.5, "cycles per doubling of a constant-weight kernel's fan-in"),
     "const_conv_pixel": (1.0, "cycles per input pixel x reuse of a pipelined (Latency) convolution"),
-    "conv_pixel.vitis": (5.0, "Vitis HLS: cycles per input pixel (shift, window, call) of a streaming convolution"),
-    "conv_out_reuse.vitis": (0.0, "Vitis HLS: cycles per output pixel x reuse step of a streaming convolution"),
-    "conv_pixel_reuse.vivado": (0.5, "Vivado HLS: cycles per input pixel x reuse step of a streaming convolution"),
+    "conv_pixel.vitis": (
+        5.0,
+        "Vitis HLS: cycles per input pixel (shift, window, call) of a streaming convolution",
+    ),
+    "conv_out_reuse.vitis": (
+        0.0,
+        "Vitis HLS: cycles per output pixel x reuse step of a streaming convolution",
+    ),
+    "conv_pixel_reuse.vivado": (
+        0.5,
+        "Vivado HLS: cycles per input pixel x reuse step of a streaming convolution",
+    ),
     "conv_pixel.vivado": (3.0, "Vivado HLS: cycles per input pixel of a streaming convolution"),
-    "conv_out_reuse.vivado": (0.5, "Vivado HLS: cycles per output pixel x reuse step of a streaming convolution"),
+    "conv_out_reuse.vivado": (
+        0.5,
+        "Vivado HLS: cycles per output pixel x reuse step of a streaming convolution",
+    ),
     "elementwise_depth": (1.0, "pipeline depth of an element-wise layer, cycles"),
     "pool_depth": (3.0, "pipeline depth of a pooling layer, cycles"),
     "softmax_log2": (2.0, "softmax cycles per doubling of its inputs"),
@@ -122,7 +172,8 @@ STRUCTURAL: dict[str, tuple[float, str]] = {
     "mult.const_narrow_bits": (9.0, "constant-multiply operands at most this wide count as narrow"),
     "dsp.resource_tree_fraction": (
         0.6,
-        "share of a narrow product tree's multiplies in DSPs (csynth: 1/1/3/5/8 DSPs for 1/2/5/9/13 products)",
+        "share of a narrow product tree's multiplies in DSPs "
+        "(csynth: 1/1/3/5/8 DSPs for 1/2/5/9/13 products)",
     ),
 }
 

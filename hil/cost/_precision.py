@@ -78,7 +78,9 @@ def parse_precision(text: str) -> Precision:
         return _checked(text, Precision(width, width, signed=match[1] != "u"))
     match = _FIXED.match(cleaned)
     if not match:
-        raise InputError(f"invalid precision {text!r}: expected e.g. ap_fixed<16,6>, ap_ufixed<6,0,AP_RND,AP_SAT>")
+        raise InputError(
+            f"invalid precision {text!r}: expected e.g. ap_fixed<16,6>, ap_ufixed<6,0,AP_RND,AP_SAT>"
+        )
     args = match[2].split(",")
     if len(args) < 2 or len(args) > 5:
         raise InputError(f"invalid precision {text!r}: ap_fixed takes 2 to 5 arguments (W, I, Q, O, N)")

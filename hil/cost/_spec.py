@@ -191,7 +191,8 @@ class LayerSpec:
         if self.padding != "same" or not self.kernel:
             return self.in_shape
         spatial = []
-        for size, k, s, out in zip(self.in_shape[:-1], self.kernel, self.strides, self.out_shape[:-1], strict=False):
+        dims = zip(self.in_shape[:-1], self.kernel, self.strides, self.out_shape[:-1], strict=False)
+        for size, k, s, out in dims:
             spatial.append(max(size, (out - 1) * s + k))
         return (*spatial, self.in_shape[-1])
 

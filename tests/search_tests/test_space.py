@@ -79,10 +79,16 @@ def test_layer_specs_shapes_and_widths() -> None:
     )
     specs = {s.name: s for s in Candidate(arch, hw, "io_stream", 150.0).layer_specs(SHAPE, 10)}
     # Same values hls4ml's converted model gave for this candidate (checked in test_search_csim.py).
-    assert specs["conv0"].in_shape == (10, 10, 1) and specs["conv0"].acc_bits == 17
-    assert specs["conv1"].in_shape == (8, 8, 8) and specs["conv1"].out_shape == (4, 4, 16)
+    assert specs["conv0"].in_shape == (8, 8, 1) and specs["conv0"].padding == "same"
+    assert specs["conv0"].padded_shape == (10, 10, 1) and specs["conv0"].acc_bits == 17
+    assert specs["conv1"].in_shape == (4, 4, 8) and specs["conv1"].padded_shape == (8, 8, 8)
+    assert specs["conv1"].out_shape == (4, 4, 16)
     assert specs["dense0"].in_shape == (64,) and specs["dense0"].acc_bits == 18
     assert specs["dense1"].acc_bits == 19 and specs["relu1"].result_bits == 5
+    # ReLUs round and saturate into ap_ufixed<b,0>; the input quantizer is the input type, no layer.
+    assert not specs["relu1"].result_signed and specs["relu1"].result_rounding and specs["relu1"].result_saturation
+    assert specs["conv1"].act_signed is False and specs["conv0"].act_int_bits == 1
+    assert "input_quant" not in specs
 
 
 def test_estimating_a_candidate_takes_well_under_a_millisecond_or_so() -> None:
