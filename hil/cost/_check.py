@@ -100,6 +100,7 @@ class CheckReport:
     beside: dict[str, MetricReport]
     pairs: dict[str, list[Pair]] = field(repr=False, default_factory=dict)
     layers: dict[str, MetricReport] = field(default_factory=dict)
+    layer_pairs: dict[str, list[Pair]] = field(repr=False, default_factory=dict)
     by_family: dict[str, dict[str, MetricReport]] = field(default_factory=dict)
     fits: FitsAgreement | None = None
     designs: list[dict[str, Any]] = field(default_factory=list)
@@ -276,6 +277,7 @@ def _report(
         beside=_reports(pairs, _BESIDE, n_worst),
         pairs=pairs,
         layers=_reports(layer_pairs, CHECK_METRICS, n_worst),
+        layer_pairs=layer_pairs,
         by_family=families,
         fits=_fits_agreement(rows, predictions),
         designs=designs,
