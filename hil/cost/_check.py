@@ -137,8 +137,8 @@ class CheckReport:
         }
 
 
-def predict_row(row: CostRow, params: CostParams) -> dict[str, float]:
-    """The estimate of a measured row, in the row's metric names."""
+def predict_row(row: CostRow, params: CostParams) -> dict[str, Any]:
+    """The estimate of a measured row, in the row's metric names (and which layer sets the II)."""
     if not row.include_io and len(row.layers) == 1:
         le = estimate_layer(row.layers[0], params, target=row.target, in_beats=row.in_beats)
         return {
@@ -150,6 +150,8 @@ def predict_row(row: CostRow, params: CostParams) -> dict[str, float]:
             "latency_min": le.latency_min_cycles,
             "ii": le.ii_cycles,
             "uram": 0.0,
+            "ii_layer": le.name,
+            "ii_reason": le.ii_reason,
         }
     est = estimate(row.layers, params=params, include_io=row.include_io, target=row.target)
     t = est.totals
@@ -162,6 +164,8 @@ def predict_row(row: CostRow, params: CostParams) -> dict[str, float]:
         "latency_min": est.latency_min_cycles,
         "ii": t["ii_cycles"],
         "uram": t["uram"],
+        "ii_layer": est.ii_layer,
+        "ii_reason": est.ii_reason,
     }
 
 
@@ -200,7 +204,7 @@ def _reports(pairs: dict[str, list[Pair]], metrics: Sequence[str], n_worst: int)
     return {m: _metric_report(m, pairs[m], n_worst) for m in metrics if pairs.get(m)}
 
 
-def _collect(rows: Sequence[CostRow], predictions: Sequence[dict[str, float]]) -> dict[str, list[Pair]]:
+def _collect(rows: Sequence[CostRow], predictions: Sequence[dict[str, Any]]) -> dict[str, list[Pair]]:
     pairs: dict[str, list[Pair]] = {m: [] for m in (*CHECK_METRICS, *_BESIDE)}
     for row, pred in zip(rows, predictions, strict=True):
         for metric in pairs:
@@ -209,7 +213,7 @@ def _collect(rows: Sequence[CostRow], predictions: Sequence[dict[str, float]]) -
     return pairs
 
 
-def _fits_agreement(rows: Sequence[CostRow], predictions: Sequence[dict[str, float]]) -> FitsAgreement | None:
+def _fits_agreement(rows: Sequence[CostRow], predictions: Sequence[dict[str, Any]]) -> FitsAgreement | None:
     n = agree = unknown = 0
     disagree: list[str] = []
     for row, pred in zip(rows, predictions, strict=True):
@@ -221,7 +225,8 @@ def _fits_agreement(rows: Sequence[CostRow], predictions: Sequence[dict[str, flo
         truth = {k: row.truth.get(k, 0.0) for k in ("lut", "ff", "dsp", "bram_18k", "uram")}
         if not all(k in row.truth for k in ("lut", "ff", "dsp", "bram_18k")):
             continue
-        real, model = fits(row.part_resources, truth).ok, fits(row.part_resources, pred).ok
+        used = {k: pred[k] for k in ("lut", "ff", "dsp", "bram_18k", "uram")}
+        real, model = fits(row.part_resources, truth).ok, fits(row.part_resources, used).ok
         n += 1
         if real == model:
             agree += 1
@@ -250,6 +255,8 @@ def _designs(
                 "family": row.family,
                 "truth": {k: row.truth.get(k) for k in _DESIGN_KEYS},
                 "predicted": {k: pred.get(k) for k in _DESIGN_KEYS},
+                "ii_layer": pred.get("ii_layer", ""),
+                "ii_reason": pred.get("ii_reason", ""),
                 "extrapolated": flag,
             }
         )
@@ -258,7 +265,7 @@ def _designs(
 
 def _report(
     rows: Sequence[CostRow],
-    predictions: Sequence[dict[str, float]],
+    predictions: Sequence[dict[str, Any]],
     layer_pairs: dict[str, list[Pair]],
     params_of: Callable[[CostRow], CostParams],
     n_worst: int,

@@ -371,7 +371,7 @@ def io_terms(
     lt = LayerTerms(p, record=record)
     if not include_io or not stages:
         return lt
-    n_fifos = 0
+    n_fifos = fifo_bits = 0
     for stage, is_built in zip(stages[:-1], built[:-1], strict=True):
         spec = stage.spec
         if not is_built or spec.io_type is IOType.IO_PARALLEL:
@@ -381,8 +381,10 @@ def io_terms(
         lt.add("bram_18k", label, None, fifo.bram_18k)
         lt.add("lut", label + " (SRL)", None, fifo.srl_luts)
         n_fifos += fifo.fifos
+        fifo_bits += fifo.width_bits * fifo.fifos
     lt.add("lut", "FIFO control", "lut.fifo", n_fifos)
     lt.add("ff", "FIFO control", "ff.fifo", n_fifos)
+    lt.add("ff", "FIFO data registers", "ff.fifo_bit", fifo_bits)
     lt.add("lut", "top-level glue", "lut.design", 1.0)
     lt.add("ff", "top-level glue", "ff.design", 1.0)
     return lt

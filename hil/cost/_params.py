@@ -112,6 +112,7 @@ _FITTED: dict[str, tuple[float, str]] = {
     "ff.pool_bit": (1.0, "FFs per window bit of pooling"),
     "ff.softmax_value": (80.0, "FFs per softmax value"),
     "ff.fifo": (10.0, "FFs of one stream FIFO's control"),
+    "ff.fifo_bit": (1.0, "FFs per data bit of a stream FIFO (registered output)"),
     "ff.tight_lane_bit": (2.0, "tight clock: extra FFs per accumulator bit of a lane"),
     "ff.tight_input_bit": (1.0, "tight clock: extra FFs per input (window) bit"),
     "lut.tight_lane_bit": (0.5, "tight clock: extra LUTs per accumulator bit of a lane"),

@@ -39,7 +39,8 @@ def plot_check(report: CheckReport, path: str | os.PathLike[str], title: str = "
             if chosen:
                 ax.scatter(*zip(*chosen, strict=True), s=16, alpha=0.75, color=colours[fam], label=fam)
         if layer_pts:
-            ax.scatter(*zip(*layer_pts, strict=True), s=22, facecolors="none", edgecolors="grey", label="layers")
+            xs, ys = zip(*layer_pts, strict=True)
+            ax.scatter(xs, ys, s=22, facecolors="none", edgecolors="grey", label="layers")
         values = [v for _, t, p in pts for v in (t, p)] + [v for pair in layer_pts for v in pair]
         lo, hi = min(values) / 1.3, max(values) * 1.3
         ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
