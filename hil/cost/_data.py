@@ -12,8 +12,10 @@ CSV layout (../shared/costdata, from the N-TORC project; HLS csynth figures, io_
 
 JSON-lines layout: hil ``MeasureResult`` records with error_code OK whose lut/ff/dsp/bram_18k/
 latency_cycles metrics have provenance hls, synth or impl; the design goes in ``candidate``:
-    {"layers": [LayerSpec as a dict (hil.cost.layer_to_dict), ...], "clock_mhz": 200.0}
-Records are whole networks, so their truth is compared with the estimate including FIFOs.
+    {"layers": [LayerSpec as a dict (hil.cost.layer_to_dict), ...], "clock_mhz": 200.0,
+     "part": "xczu7ev-ffvc1156-2-e", "options": {"backend": "Vitis"}}
+A record is a whole network (compared with the estimate including FIFOs) unless its candidate names
+one ``layer`` (the per-layer rows of ``hil farm export``).
 
 Design-description JSON lines (``../shared/costdata/lowbit``, ``format_version`` 1; see
 ``_design_format``): whole designs with per-layer truth where the project had it, their part, clock
@@ -222,17 +224,19 @@ def _read_jsonl(path: Path, include_estimates: bool = False) -> list[CostRow]:
             _log.info("%s: skipped (no hls/synth/impl hardware metric)", where)
             continue
         clock = cand.get("clock_mhz") if isinstance(cand.get("clock_mhz"), (int, float)) else None
+        options = cand.get("options") if isinstance(cand.get("options"), dict) else {}
+        backend = cand.get("backend") or options.get("backend")
+        # ``hil farm export`` writes one record per reported layer too (candidate.layer): a layer alone.
+        whole = "layer" not in cand
         rows.append(
             CostRow(
                 f"{path.name}:record {number}",
                 stack_group(layers),
                 layers,
-                True,
+                whole or len(layers) > 1,
                 truth,
                 family=str(cand.get("family") or path.stem),
-                target=target_for(
-                    part=cand.get("part"), hls=cand.get("hls"), backend=cand.get("backend"), clock_mhz=clock
-                ),
+                target=target_for(part=cand.get("part"), hls=cand.get("hls"), backend=backend, clock_mhz=clock),
                 part=cand.get("part"),
                 design_id=rec.design_key or "",
             )
