@@ -88,7 +88,7 @@ class Estimate:
 
 
 def _layer_dict(le: LayerEstimate) -> dict[str, Any]:
-    return {name: getattr(le, name) for name in LayerEstimate.__slots__}  # type: ignore[attr-defined]
+    return {name: getattr(le, name) for name in LayerEstimate.__slots__}
 
 
 def _flags(s: LayerSpec, params: CostParams) -> dict[str, str]:
