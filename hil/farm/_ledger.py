@@ -144,16 +144,16 @@ class Ledger(LivenessMixin):
             return str(row[0])
 
     def claim(self, keys: Iterable[str], holder: str) -> list[str]:
-        """Claim every queued, unheld job of ``keys`` for ``holder``; returns the keys claimed."""
+        """Claim every queued job of ``keys`` that nobody else holds; returns the keys now ``holder``'s."""
         claimed = []
         with self._tx() as db:
             for key in keys:
-                changed = db.execute(
-                    "UPDATE jobs SET holder = ? WHERE key = ? AND state = 'queued' AND holder IS NULL",
-                    (holder, key),
-                ).rowcount
-                if changed:
-                    claimed.append(key)
+                row = db.execute("SELECT state, holder FROM jobs WHERE key = ?", (key,)).fetchone()
+                if row is None or row[0] != "queued" or row[1] not in (None, holder):
+                    continue
+                claimed.append(key)
+                if row[1] is None:
+                    db.execute("UPDATE jobs SET holder = ? WHERE key = ?", (holder, key))
                     self._event(db, key, "claimed", "queued", holder)
         return claimed
 
@@ -196,8 +196,11 @@ class Ledger(LivenessMixin):
         result: dict[str, Any] | None = None,
         manifest_sha256: str | None = None,
         by: str | None = None,
+        attempted: bool = True,
     ) -> bool:
         """Record the outcome; returns whether it was recorded.
+
+        ``attempted=False``: no build started (every worker refused the job); no attempt is counted.
 
         Ignored: any result for a done job (a duplicate: same key, same build), and a failure
         reported by a process that no longer holds the job (it was presumed dead and the job
@@ -210,8 +213,8 @@ class Ledger(LivenessMixin):
             if not ok and row[2] is not None and by is not None and row[2] != by:
                 self._event(db, key, "late-result-ignored", row[0], by, {"error_code": error_code})
                 return False
-            attempts = max(int(row[1]), 1)
-            if int(row[1]) == 0:  # the start event never arrived: still one attempt
+            attempts = max(int(row[1]), 1 if attempted else 0)
+            if int(row[1]) == 0 and attempted:  # the start event never arrived: still one attempt
                 db.execute(
                     "INSERT OR IGNORE INTO attempts (key, n, worker, started_at) VALUES (?, 1, ?, ?)",
                     (key, worker, time.time() - (seconds or 0.0)),

@@ -129,7 +129,7 @@ class FarmRunner:
             return problem
         built_with = self.store.manifest(job.key).get("tool_versions", {})
         mismatch = tool_mismatch(job.tools, built_with, "the stored build")
-        return None if mismatch is None else f"built with other tools: {mismatch.message.split(': ', 1)[-1]}"
+        return None if mismatch is None else f"built with other tools ({mismatch.describe()})"
 
     def _serve_or_invalidate(self, job: BuildJob, by: str | None) -> bool:
         """True when the done job is served as is; else it is put back to queued (recorded)."""
@@ -189,6 +189,7 @@ class FarmRunner:
                     "tool_versions": result.get("tool_versions", {})},
             manifest_sha256=self.store.manifest_sha256(job.key) if ok else None,
             by=by,
+            attempted=not result.get("refused"),
         )  # fmt: skip
         return ok
 

@@ -36,6 +36,14 @@ class ToolMismatch:
 
     code: ErrorCode
     message: str
+    #: tool -> (expected version, actual version)
+    differences: dict[str, tuple[str, str]]
+
+    def describe(self) -> str:
+        """``vivado 2020.1, the job expects 2023.2; ...``"""
+        return "; ".join(
+            f"{name} {have}, the job expects {want}" for name, (want, have) in self.differences.items()
+        )
 
 
 def host_tools(builder_name: str, options: Mapping[str, Any] | None = None) -> dict[str, str]:
@@ -72,6 +80,7 @@ def tool_mismatch(expected: Mapping[str, str], actual: Mapping[str, str], where:
     detail = "; ".join(f"{name} {have} here, the job expects {want}" for name, (want, have) in wrong.items())
     first = next(iter(wrong))
     return ToolMismatch(
+        differences=wrong,
         code=_TOOL_STAGE.get(first, ErrorCode.HLS),
         message=(
             f"{where} refuses the job: {detail}. Install the expected tools on this worker, or "
