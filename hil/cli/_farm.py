@@ -78,13 +78,13 @@ def run_command(
         runner = FarmRunner(
             ledger, store, shared_artifacts=shared_artifacts or inv.farm.shared_artifacts, session=session
         )
-        todo, _ = runner.prepare(jobs, by=session.token)
+        prepared = runner.prepare(jobs, by=session.token)
         display = RunDisplay(out, len(jobs), live=sys.stdout.isatty(), quiet=as_json)
-        if not todo:
-            summary = runner.run(None, jobs, on_event=display.on_event)
+        if not prepared[0]:  # everything is done: no cluster needed
+            summary = runner.run(None, jobs, on_event=display.on_event, prepared=prepared)
         else:
             with open_client(address, workers=workers, tls=tls, insecure=insecure) as client, display:
-                summary = runner.run(client, jobs, on_event=display.on_event)
+                summary = runner.run(client, jobs, on_event=display.on_event, prepared=prepared)
         rows = [_row(ledger.get(job.key), job) for job in jobs]
     payload = {**summary.to_dict(), "jobs": rows}
     if as_json:

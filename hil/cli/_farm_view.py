@@ -56,7 +56,7 @@ class RunDisplay:
                 console=self.console, transient=False,
             )  # fmt: skip
             self._progress.start()
-            self._task = self._progress.add_task("starting", total=self.total, eta="-")
+            self._task = self._progress.add_task(f"{self.total} to check", total=self.total, eta="-")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -77,7 +77,8 @@ class RunDisplay:
                                       eta=format_eta(counts.eta_s))  # fmt: skip
             if event.kind in ("done", "failed", "refused", "waiting", "elsewhere"):
                 colour = {"failed": "red", "refused": "yellow", "done": "green"}.get(event.kind, "cyan")
-                self._progress.console.log(f"[{colour}]{escape(label)}[/]")
+                stamp = time.strftime("%H:%M:%S")
+                self._progress.console.print(f"[dim]{stamp}[/] [{colour}]{escape(label)}[/]")
             return
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         tail = ""

@@ -61,7 +61,7 @@ def build_one(
     from hil.farm._session import FarmSession
 
     runner = FarmRunner(ledger, store)
-    todo, _done = runner.prepare([job])
+    todo, done = runner.prepare([job])
     waited = False
     if todo:
 
@@ -71,7 +71,7 @@ def build_one(
 
         with FarmSession(ledger.path, store, heartbeat_limit_s=heartbeat_limit_s) as session:
             runner.session = session
-            summary = runner.run(None, [job], on_event=on_event)
+            summary = runner.run(None, [job], on_event=on_event, prepared=(todo, done))
         waited = bool(summary.waited)
     entry = ledger.get(job.key)
     assert entry is not None

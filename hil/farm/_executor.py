@@ -128,6 +128,17 @@ def scheduler_security(
     raise ConfigError(f"scheduler {address}: expected tls://HOST:PORT or tcp://HOST:PORT")
 
 
+def _quiet_dask() -> None:
+    """dask logs every scheduler and worker event at INFO; keep hil's own progress readable.
+
+    Only when hil's logging is above INFO (no ``--verbose``): then dask says only warnings.
+    """
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.worker",
+                     "distributed.core", "distributed.http.proxy", "distributed.diskutils"):  # fmt: skip
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
 @contextmanager
 def open_client(
     scheduler: str | None = None,
@@ -167,6 +178,7 @@ def open_client(
             return
         from distributed.security import Security
 
+        _quiet_dask()
         security = Security.temporary() if local_tls else None
         cluster = LocalCluster(
             n_workers=workers,

@@ -201,11 +201,17 @@ class FarmRunner:
         jobs: Sequence[BuildJob],
         *,
         on_event: Callable[[ProgressEvent], None] | None = None,
+        prepared: tuple[list[BuildJob], list[BuildJob]] | None = None,
     ) -> RunSummary:
-        """Build every unfinished job of ``jobs`` on ``client``'s cluster (None: in this process)."""
+        """Build every unfinished job of ``jobs`` on ``client``'s cluster (None: in this process).
+
+        Args:
+            prepared: what ``prepare(jobs)`` returned just before, so the stored builds are not
+                verified twice (hashing every artifact of a large farm takes a while).
+        """
         with ExitStack() as stack:
             session = self.session or stack.enter_context(FarmSession(self.ledger.path, self.store))
-            return _Run(self, session, client, jobs, on_event or (lambda event: None)).go()
+            return _Run(self, session, client, jobs, on_event or (lambda event: None)).go(prepared)
 
 
 class _Run:
@@ -240,8 +246,8 @@ class _Run:
     def notify(self, kind: str, job: BuildJob, detail: str = "") -> None:
         self.notify_raw(ProgressEvent(kind, job, detail, self.counts()))
 
-    def go(self) -> RunSummary:
-        todo, done = self.runner.prepare(self.jobs, by=self.token)
+    def go(self, prepared: tuple[list[BuildJob], list[BuildJob]] | None = None) -> RunSummary:
+        todo, done = prepared if prepared is not None else self.runner.prepare(self.jobs, by=self.token)
         for job in done:
             self.status[job.key] = "skipped"
             self.summary.skipped.append(job.key)
