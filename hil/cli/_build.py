@@ -80,13 +80,9 @@ def _print(outcome: dict[str, Any], label: str) -> None:
     out = console()
     label = escape(label)
     verdict = "[green]done[/]" if outcome["state"] == "done" else f"[red]{outcome['state']}[/]"
-    hit = (
-        " (cache hit)"
-        if outcome["cache_hit"]
-        else " (built by another process)"
-        if outcome.get("waited")
-        else ""
-    )
+    hit = " (cache hit)" if outcome["cache_hit"] else ""
+    if outcome.get("waited"):
+        hit = " (built by another process while this one waited)"
     out.print(f"{label}: {verdict}{hit}, error code {outcome['error_code']}")
     if outcome["metrics"]:
         table = Table(title="metrics")

@@ -131,7 +131,7 @@ class FarmRunner:
         mismatch = tool_mismatch(job.tools, built_with, "the stored build")
         return None if mismatch is None else f"built with other tools ({mismatch.describe()})"
 
-    def _serve_or_invalidate(self, job: BuildJob, by: str | None) -> bool:
+    def serve_or_invalidate(self, job: BuildJob, by: str | None) -> bool:
         """True when the done job is served as is; else it is put back to queued (recorded)."""
         entry = self.ledger.get(job.key)
         if entry is None or entry.state != "done":
@@ -150,7 +150,7 @@ class FarmRunner:
         todo, done = [], []
         for job in jobs:
             state = self.ledger.enqueue(job.key, job.model_dump(), by=by)
-            if state == "done" and self._serve_or_invalidate(job, by):
+            if state == "done" and self.serve_or_invalidate(job, by):
                 done.append(job)
             else:
                 todo.append(job)
@@ -233,6 +233,7 @@ class _Run:
         self.started = time.monotonic()
         self.first_submit: float | None = None
         self.finished_here = 0
+        self.by_key: dict[str, BuildJob] = {}
 
     def counts(self) -> RunCounts:
         c = Counter(self.status.values())
@@ -336,7 +337,7 @@ class _Run:
             entry = self.ledger.get(key)
             if entry is None:
                 continue
-            if entry.state == "done" and self.runner._serve_or_invalidate(job, self.token):
+            if entry.state == "done" and self.runner.serve_or_invalidate(job, self.token):
                 waiting.discard(key)
                 self.status[key] = "done"
                 self.summary.waited.append(key)
