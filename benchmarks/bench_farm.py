@@ -1,8 +1,12 @@
-"""Farm throughput: jobs/hour with 1, 2 and 4 local dask workers for a fixed sleep builder.
+"""Farm throughput: jobs/hour with 1, 2 and 4 local dask workers for a fixed sleep builder, TCP and TLS.
 
 The ``sleep`` builder takes ``--sleep-s`` per job and builds nothing, so the numbers measure the
-farm's own overhead (scheduling, ledger, artifact store) against the ideal ``workers * 3600 /
-sleep_s``. Prints a table and writes JSON (``--json FILE``).
+farm's own overhead (scheduling, ledger claims and events, heartbeats, artifact sealing and
+verification, the transfer back) against the ideal ``workers * 3600 / sleep_s``. Each worker
+count runs twice: on plain TCP and on TLS (dask's ``Security``, as a farm on a network runs).
+Prints a table and writes JSON (``--json FILE``). The run's wall clock starts after the cluster
+is up and its workers have imported hil (a farm's workers are long-lived; their start-up is not
+the farm's throughput).
 
     python benchmarks/bench_farm.py [--jobs 16] [--sleep-s 1.0] [--workers 1 2 4] [--json out.json]
 """
@@ -11,12 +15,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
 
 
-def run(n_workers: int, n_jobs: int, sleep_s: float) -> dict[str, float]:
+def _warm_up() -> str:
+    """Run on every worker before timing: the imports a build needs, done once per worker process."""
+    import hil.farm._execute
+    import hil.farm.builders
+
+    return hil.farm._execute.__name__ + hil.farm.builders.__name__
+
+
+def run(n_workers: int, n_jobs: int, sleep_s: float, *, tls: bool) -> dict[str, object]:
     from hil.farm import ArtifactStore, FarmRunner, Ledger, make_job, open_client
     from hil.inventory import load_inventory
 
@@ -29,15 +42,20 @@ def run(n_workers: int, n_jobs: int, sleep_s: float) -> dict[str, float]:
             for i in range(n_jobs)
         ]
         root = Path(tmp) / "bs"
-        with open_client(None, workers=n_workers) as client, Ledger(root / "ledger.sqlite") as ledger:
+        with (
+            open_client(None, workers=n_workers, local_tls=tls) as client,
+            Ledger(root / "ledger.sqlite") as ledger,
+        ):
             client.wait_for_workers(n_workers, timeout=60)
+            client.run(_warm_up)
+            protocol = client.scheduler.address.split("://")[0]
             started = time.perf_counter()
             summary = FarmRunner(ledger, ArtifactStore(root)).run(client, jobs)
             seconds = time.perf_counter() - started
         assert len(summary.done) == n_jobs, summary.to_dict()
     ideal = n_workers * 3600.0 / sleep_s
     rate = n_jobs * 3600.0 / seconds
-    return {"workers": n_workers, "jobs": n_jobs, "seconds": round(seconds, 3),
+    return {"protocol": protocol, "workers": n_workers, "jobs": n_jobs, "seconds": round(seconds, 3),
             "jobs_per_hour": round(rate), "ideal_jobs_per_hour": round(ideal),
             "efficiency": round(rate / ideal, 3)}  # fmt: skip
 
@@ -47,16 +65,20 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=16)
     parser.add_argument("--sleep-s", type=float, default=1.0)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--protocols", nargs="+", default=["tcp", "tls"], choices=["tcp", "tls"])
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    rows = [run(n, args.jobs, args.sleep_s) for n in args.workers]
-    print(f"sleep builder, {args.jobs} jobs of {args.sleep_s:g} s, local dask workers (1 thread each)")
-    print(f"{'workers':>7} {'seconds':>8} {'jobs/hour':>10} {'ideal':>8} {'efficiency':>10}")
+    rows = [run(n, args.jobs, args.sleep_s, tls=p == "tls") for p in args.protocols for n in args.workers]
+    load = os.getloadavg()[0]
+    print(f"sleep builder, {args.jobs} jobs of {args.sleep_s:g} s, local dask workers (1 thread each); "
+          f"load average {load:.2f} on {os.cpu_count()} CPUs")  # fmt: skip
+    print(f"{'protocol':>8} {'workers':>7} {'seconds':>8} {'jobs/hour':>10} {'ideal':>8} {'efficiency':>10}")
     for r in rows:
-        print(f"{r['workers']:>7} {r['seconds']:>8.2f} {r['jobs_per_hour']:>10} "
+        print(f"{r['protocol']:>8} {r['workers']:>7} {r['seconds']:>8.2f} {r['jobs_per_hour']:>10} "
               f"{r['ideal_jobs_per_hour']:>8} {r['efficiency']:>10.2f}")  # fmt: skip
     if args.json:
-        args.json.write_text(json.dumps({"sleep_s": args.sleep_s, "rows": rows}, indent=2))
+        payload = {"sleep_s": args.sleep_s, "load_average": load, "cpus": os.cpu_count(), "rows": rows}
+        args.json.write_text(json.dumps(payload, indent=2))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from search.space import Candidate
 __all__ = ["HlsDesign", "candidate_options", "convert_candidate", "csim_candidate", "write_design"]
 
 _log = logging.getLogger(__name__)
-_BACKEND = "Vitis"
+_BACKEND: Final = "Vitis"
 
 
 @dataclass

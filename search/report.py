@@ -66,7 +66,7 @@ def plot_pareto(result: PhaseResult, lut_budget: float, path: Path) -> Path:
     ):
         pts = [(ev.value("lut"), ev.accuracy) for ev in trained if ev.feasible == feasible]
         if pts:
-            ax.scatter(*zip(*pts, strict=True), s=28, **style)  # type: ignore[arg-type]
+            ax.scatter(*zip(*pts, strict=True), s=28, **style)  # type: ignore[arg-type,misc]
     front, best = [], -1.0
     for ev in sorted((e for e in trained if e.feasible), key=lambda e: e.value("lut")):
         if (ev.accuracy or 0.0) > best:

@@ -193,7 +193,7 @@ def _open_study(
     fingerprint: dict[str, Any],
     constraints: Any,
 ) -> optuna.Study:
-    directions = ["maximize", "minimize"] if controller.multi_objective else ["maximize"]
+    directions: list[Any] = ["maximize", "minimize"] if controller.multi_objective else ["maximize"]
     try:
         storage = optuna.storages.RDBStorage(str(cfg.study))
         existing = (

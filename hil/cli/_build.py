@@ -61,10 +61,11 @@ def build_command(
         timeout_s=timeout,
         csim_n=csim_n,
         keep_failed=keep_failed,
+        tools=inv.farm.tools,
     )
     ledger, store = open_farm(artifacts_root(inv, artifacts))
     with ledger:
-        outcome = build_one(job, ledger, store)
+        outcome = build_one(job, ledger, store, heartbeat_limit_s=inv.farm.heartbeat_limit_s)
     if as_json:
         print_json(outcome)
     else:
@@ -80,6 +81,8 @@ def _print(outcome: dict[str, Any], label: str) -> None:
     label = escape(label)
     verdict = "[green]done[/]" if outcome["state"] == "done" else f"[red]{outcome['state']}[/]"
     hit = " (cache hit)" if outcome["cache_hit"] else ""
+    if outcome.get("waited"):
+        hit = " (built by another process while this one waited)"
     out.print(f"{label}: {verdict}{hit}, error code {outcome['error_code']}")
     if outcome["metrics"]:
         table = Table(title="metrics")

@@ -1,11 +1,14 @@
-"""`hil farm run JOBS.yaml | status | export --jsonl FILE`: overnight builds on a dask farm.
+"""`hil farm run JOBS.yaml | status [--watch] | export --jsonl FILE | certs DIR`: the build farm.
 
-Thin: the jobs file, ledger, store and runner live in ``hil.farm``; dask is imported only when
-``run`` starts work.
+Thin: the jobs file, ledger, sessions, store, runner and certificates live in ``hil.farm``; the
+displays in ``hil.cli._farm_view``; dask is imported only when ``run`` starts work.
 """
 
 from __future__ import annotations
 
+import json
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,8 @@ from hil.cli._app import app
 from hil.cli._common import ARTIFACTS_OPTION, INVENTORY_OPTION, JSON_OPTION, console, print_json
 
 farm_app = typer.Typer(
-    help="Run build jobs on a dask farm; show and export the ledger.", no_args_is_help=True
+    help="Run build jobs on a dask farm; show and export the ledger; make TLS certificates.",
+    no_args_is_help=True,
 )
 app.add_typer(farm_app, name="farm")
 
@@ -26,7 +30,8 @@ def run_command(
     scheduler: str | None = typer.Option(
         None,
         "--scheduler",
-        help="tcp://HOST:PORT of a dask scheduler (default: inventory farm.scheduler, else a local cluster).",
+        help="tls://HOST:PORT (or tcp:// on loopback) of a dask scheduler "
+        "(default: inventory farm.scheduler, else a local cluster).",
     ),
     workers: int = typer.Option(2, "--workers", min=1, help="Worker processes of the local cluster."),
     shared_artifacts: bool = typer.Option(
@@ -35,55 +40,59 @@ def run_command(
         help="Workers write straight into the artifacts folder (mounted on every host); "
         "default: the inventory's farm.shared_artifacts.",
     ),
+    insecure: bool = typer.Option(
+        False,
+        "--insecure",
+        help="Allow plain tcp:// to a non-loopback scheduler. Dangerous: dask pickles tasks, so anyone "
+        "who can reach the port can run code on the build hosts and on this machine.",
+    ),
     artifacts: Path | None = ARTIFACTS_OPTION,
     inventory: Path | None = INVENTORY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> int:
     """Build every job of JOBS_FILE that is not done yet; exit 1 when any build failed."""
-    from hil.farm import FarmRunner, artifacts_root, expand_jobs, load_jobs_file, open_client, open_farm
+    from hil.cli._farm_view import RunDisplay, summary_tables
+    from hil.farm import (
+        FarmRunner,
+        FarmSession,
+        artifacts_root,
+        expand_jobs,
+        load_jobs_file,
+        open_client,
+        open_farm,
+        scheduler_security,
+        tls_files,
+    )
     from hil.inventory import load_inventory
 
     inv = load_inventory(inventory)
     spec = load_jobs_file(jobs_file)
     jobs = expand_jobs(spec, inv)
     address = scheduler or inv.farm.scheduler
+    tls = tls_files(inv)
+    if address is not None:  # refuse an unsafe or unconfigured scheduler before touching the ledger
+        scheduler_security(address, tls, insecure=insecure, warn=False)
     ledger, store = open_farm(artifacts_root(inv, artifacts))
-    with ledger:
-        runner = FarmRunner(ledger, store, shared_artifacts=shared_artifacts or inv.farm.shared_artifacts)
-        todo, _ = runner.pending(jobs)
-        if not todo:
-            summary = runner.run(None, jobs)
+    out = console()
+    with ledger, FarmSession(ledger.path, store, heartbeat_limit_s=inv.farm.heartbeat_limit_s) as session:
+        runner = FarmRunner(
+            ledger, store, shared_artifacts=shared_artifacts or inv.farm.shared_artifacts, session=session
+        )
+        prepared = runner.prepare(jobs, by=session.token)
+        display = RunDisplay(out, len(jobs), live=sys.stdout.isatty(), quiet=as_json)
+        if not prepared[0]:  # everything is done: no cluster needed
+            summary = runner.run(None, jobs, on_event=display.on_event, prepared=prepared)
         else:
-            with open_client(address, workers=workers) as client:
-                if as_json:
-                    summary = runner.run(client, jobs)
-                else:
-                    summary = _run_with_progress(runner, client, jobs)
+            with open_client(address, workers=workers, tls=tls, insecure=insecure) as client, display:
+                summary = runner.run(client, jobs, on_event=display.on_event, prepared=prepared)
         rows = [_row(ledger.get(job.key), job) for job in jobs]
     payload = {**summary.to_dict(), "jobs": rows}
     if as_json:
         print_json(payload)
     else:
-        _summary_table(rows, payload)
+        for table in summary_tables(rows, payload):
+            out.print(table)
     return 1 if summary.failed else 0
-
-
-def _run_with_progress(runner: Any, client: Any, jobs: list[Any]) -> Any:
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console(), transient=False,
-    ) as progress:  # fmt: skip
-        task = progress.add_task("builds", total=len(jobs))
-
-        def on_event(event: Any) -> None:
-            if event.kind in ("skipped", "done", "failed"):
-                progress.advance(task)
-            progress.console.log(escape(f"{event.kind:8} {event.job.describe()} {event.detail}"))
-
-        return runner.run(client, jobs, on_event=on_event)
 
 
 def _row(entry: Any, job: Any) -> dict[str, Any]:
@@ -104,68 +113,100 @@ def _row(entry: Any, job: Any) -> dict[str, Any]:
     }
 
 
-def _summary_table(rows: list[dict[str, Any]], payload: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"farm: {payload['built']} built, {payload['skipped']} already done, "
-                        f"{payload['failed']} failed, {payload['seconds']:.1f} s")  # fmt: skip
-    for column in (
-        "key",
-        "model",
-        "board",
-        "builder",
-        "state",
-        "tries",
-        "worker",
-        "s",
-        "code",
-        "LUT",
-        "message",
-    ):
-        table.add_column(column)
-    for r in rows:
-        table.add_row(
-            r["key"][:12], r["model"], r["board"], r["builder"], r["state"], str(r["attempts"]),
-            str(r["worker"] or ""),
-            "" if r["seconds"] is None else f"{r['seconds']:.1f}", r["error_code"] or "",
-            "" if r["lut"] is None else f"{r['lut']:g} ({r['provenance']})", r["message"][:60],
-        )  # fmt: skip
-    console().print(table)
+def _snapshot(ledger: Any, root: Path, events: int) -> dict[str, Any]:
+    now = time.time()
+    owner = ledger.owner()
+    return {
+        "artifacts": str(root),
+        "counts": ledger.counts(),
+        "owner": None if owner is None else {
+            "token": owner.token, "acquired_at": owner.acquired_at,
+            "process": None if owner.process is None else owner.process.to_dict(now),
+        },
+        "processes": [p.to_dict(now) for p in ledger.processes()],
+        "jobs": [
+            {**e.to_dict(), "attempt_log": ledger.attempts(e.key),
+             "history": [ev.to_dict() for ev in ledger.events(e.key)]}
+            for e in ledger.entries()
+        ],
+        "events": [ev.to_dict() for ev in ledger.events(limit=events)],
+    }  # fmt: skip
 
 
 @farm_app.command("status")
 def status_command(
+    watch: bool = typer.Option(False, "--watch", help="Refresh every --interval seconds (Ctrl-C stops)."),
+    interval: float = typer.Option(
+        2.0, "--interval", min=0.05, help="Seconds between refreshes with --watch."
+    ),
+    until_idle: bool = typer.Option(
+        False, "--until-idle", help="With --watch: stop once no job is queued or running."
+    ),
+    events: int = typer.Option(10, "--events", min=0, help="Recent ledger events to show."),
     artifacts: Path | None = ARTIFACTS_OPTION,
     inventory: Path | None = INVENTORY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> int:
-    """Every job in the ledger: state, attempts, worker, time, error code."""
-    from hil.farm import artifacts_root, open_farm
+    """Every job in the ledger (state, attempts, worker, holder, error code), its owner and its events."""
+    from hil.cli._farm_view import status_renderable
+    from hil.farm import Ledger, artifacts_root
     from hil.inventory import load_inventory
 
     root = artifacts_root(load_inventory(inventory), artifacts)
-    ledger, _store = open_farm(root)
-    with ledger:
-        entries = ledger.entries()
-        counts = ledger.counts()
-        jobs = [{**e.to_dict(), "attempt_log": ledger.attempts(e.key)} for e in entries]
-    if as_json:
-        print_json({"artifacts": str(root), "counts": counts, "jobs": jobs})
-        return 0
-    from rich.table import Table
+    path = root / "ledger.sqlite"
+    if not path.is_file():
+        from hil.errors import ConfigError
 
-    table = Table(title=f"{root}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
-    for column in ("key", "model", "board", "builder", "state", "tries", "worker", "s", "code", "message"):
-        table.add_column(column)
-    for e in entries:
-        table.add_row(
-            e.key[:12], Path(e.job.get("model", "")).name, e.job.get("board", ""), e.job.get("builder", ""),
-            e.state, str(e.attempts), e.worker or "", "" if e.seconds is None else f"{e.seconds:.1f}",
-            e.error_code or "",
-            (e.message or "").splitlines()[0][:60] if e.message else "",
-        )  # fmt: skip
-    console().print(table)
-    return 0
+        raise ConfigError(f"{path}: no ledger here (nothing was built with --artifacts {root})")
+    out = console()
+    with Ledger(path) as ledger:
+        if not watch:
+            snapshot = _snapshot(ledger, root, events)
+            if as_json:
+                print_json(snapshot)
+            else:
+                out.print(status_renderable(snapshot))
+            return 0
+        return _watch(ledger, root, events, interval, until_idle, as_json)
+
+
+def _idle(snapshot: dict[str, Any]) -> bool:
+    return snapshot["counts"]["queued"] == 0 and snapshot["counts"]["running"] == 0
+
+
+def _watch(ledger: Any, root: Path, events: int, interval: float, until_idle: bool, as_json: bool) -> int:
+    from hil.cli._farm_view import status_renderable
+
+    out = console()
+    try:
+        if sys.stdout.isatty() and not as_json:
+            from rich.live import Live
+
+            with Live(status_renderable(_snapshot(ledger, root, events), watch=True), console=out,
+                      refresh_per_second=4) as live:  # fmt: skip
+                while True:
+                    time.sleep(interval)
+                    snapshot = _snapshot(ledger, root, events)
+                    live.update(status_renderable(snapshot, watch=True))
+                    if until_idle and _idle(snapshot):
+                        return 0
+        last = None
+        while True:  # not a terminal: a block (or a JSON line) whenever something changed
+            snapshot = _snapshot(ledger, root, events)
+            mark = (snapshot["counts"], [e["id"] for e in snapshot["events"]])
+            if mark != last:
+                last = mark
+                if as_json:
+                    sys.stdout.write(json.dumps({**snapshot, "t": time.time()}, default=str) + "\n")
+                    sys.stdout.flush()
+                else:
+                    out.print(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}", markup=False)
+                    out.print(status_renderable(snapshot, watch=True))
+            if until_idle and _idle(snapshot):
+                return 0
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return 0
 
 
 @farm_app.command("export")
@@ -188,4 +229,42 @@ def export_command(
         print_json({"path": str(jsonl), **counts})
     else:
         console().print(f"wrote {counts['records']} record(s) of {counts['builds']} build(s) to {jsonl}")
+    return 0
+
+
+@farm_app.command("certs")
+def certs_command(
+    folder: Path = typer.Argument(..., help="Folder for the CA and the certificates (created, mode 0700)."),
+    host: list[str] = typer.Option(
+        [], "--host", help="A build host or scheduler host to issue a certificate for (repeat)."
+    ),
+    days: int = typer.Option(825, "--days", help="Validity of new certificates, in days."),
+    as_json: bool = JSON_OPTION,
+) -> int:
+    """Make a farm CA and certificates (scheduler, worker, client, each --host) for dask's mutual TLS."""
+    from hil.farm import make_certificates
+    from hil.farm._certs import DEFAULT_NAMES
+
+    made = make_certificates(folder, [*DEFAULT_NAMES, *host], days=days)
+    if as_json:
+        print_json(made.to_dict())
+        return 0
+    out = console()
+    d = made.folder
+    out.print(f"CA: {made.ca_file} (keep {made.ca_key_file.name} off the farm); "
+              f"{len(made.created)} new file(s)", markup=False)  # fmt: skip
+    for name, (cert, key) in made.certificates.items():
+        out.print(f"  {name}: {cert.name} + {key.name}", markup=False)
+    w = next((h for h in host), "worker")
+    out.print(
+        "Start the farm with them (copy ca.pem and each host's pair to that host):\n"
+        f"  dask scheduler --protocol tls --tls-ca-file {d}/ca.pem --tls-cert {d}/scheduler.pem "
+        f"--tls-key {d}/scheduler-key.pem\n"
+        f"  dask worker tls://SCHEDULER:8786 --tls-ca-file {d}/ca.pem --tls-cert {d}/{w}.pem "
+        f"--tls-key {d}/{w}-key.pem --resources vivado=1 --nthreads 1\n"
+        "and in inventory.yaml:\n"
+        "  farm:\n    scheduler: tls://SCHEDULER:8786\n"
+        f"    tls: {{ca_file: {d}/ca.pem, cert_file: {d}/client.pem, key_file: {d}/client-key.pem}}",
+        markup=False,
+    )
     return 0

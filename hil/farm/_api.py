@@ -10,12 +10,12 @@ current folder) is used, so builds never land in site-packages. The ledger is
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
 from hil.farm._job import BuildJob
 from hil.farm._ledger import Ledger
+from hil.farm._session import DEFAULT_HEARTBEAT_LIMIT_S
 from hil.farm._store import ArtifactStore
 
 __all__ = ["artifacts_root", "open_farm", "build_one"]
@@ -40,26 +40,44 @@ def open_farm(root: Path) -> tuple[Ledger, ArtifactStore]:
     return Ledger(root / "ledger.sqlite"), ArtifactStore(root)
 
 
-def build_one(job: BuildJob, ledger: Ledger, store: ArtifactStore) -> dict[str, Any]:
+def build_one(
+    job: BuildJob,
+    ledger: Ledger,
+    store: ArtifactStore,
+    *,
+    heartbeat_limit_s: float = DEFAULT_HEARTBEAT_LIMIT_S,
+) -> dict[str, Any]:
     """Build one job in this process (``hil build``), or answer from the ledger when done.
 
+    A verified hit opens no session. Otherwise this process registers on the ledger (heartbeat),
+    claims the job and builds it here; a job another live process holds (an overnight ``hil farm
+    run``) is waited for instead, and claimed if that process dies.
+
     Returns:
-        {"cache_hit": bool, "state": ..., "error_code", "message", "artifact", "metrics", ...}.
+        {"cache_hit": bool, "waited": bool, "state": ..., "error_code", "message", "artifact",
+        "metrics", ...}.
     """
-    from hil.farm._runner import FarmRunner
+    from hil.farm._runner import FarmRunner, ProgressEvent
+    from hil.farm._session import FarmSession
 
     runner = FarmRunner(ledger, store)
-    todo, _done = runner.pending([job])
+    todo, done = runner.prepare([job])
+    waited = False
     if todo:
-        from hil.farm._execute import execute_job
 
-        ledger.mark_started(job.key, "local", time.time())
-        result = execute_job(job.model_dump_json())
-        runner.record(job, result)
+        def on_event(event: ProgressEvent) -> None:
+            if event.kind == "waiting":
+                _log.warning("waiting for build %s: %s", job.describe(), event.detail)
+
+        with FarmSession(ledger.path, store, heartbeat_limit_s=heartbeat_limit_s) as session:
+            runner.session = session
+            summary = runner.run(None, [job], on_event=on_event, prepared=(todo, done))
+        waited = bool(summary.waited)
     entry = ledger.get(job.key)
     assert entry is not None
     return {
         "cache_hit": not todo,
+        "waited": waited,
         "key": job.key,
         "state": entry.state,
         "error_code": entry.error_code,

@@ -1,12 +1,14 @@
 """Running one build on a worker: failure is a result, the timeout is enforced, JSON comes back.
 
-``execute_job`` is the function dask ships to workers. It announces the attempt (a dask event
-the coordinator records as an attempt in the ledger, which is how a retry after a lost worker is
-seen), runs the builder in a child process when the builder asks for isolation (hls4ml, g++ and
-the Vivado tools then cannot crash or hang the worker, and the timeout kills the whole process
-group), writes ``report.json`` and ``manifest.json`` (last), and returns a JSON-ready result plus
-the artifact folder packed as bytes. With a shared artifacts folder the worker commits the
-folder itself and returns no bytes.
+``execute_job`` is the function dask ships to workers. It first compares this worker's tool
+versions with the ones the job expects and refuses the job on a difference (``refused``: the
+runner offers it to another worker). Then it announces the attempt (a dask event the coordinator
+records as an attempt in the ledger, which is how a retry after a lost worker is seen), runs the
+builder in a child process when the builder asks for isolation (hls4ml, g++ and the Vivado tools
+then cannot crash or hang the worker, and the timeout kills the whole process group), writes
+``report.json`` and ``manifest.json`` (last), seals the folder (every file's sha256 in the
+manifest) and returns a JSON-ready result plus the artifact folder packed as bytes. With a
+shared artifacts folder the worker commits the folder itself and returns no bytes.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from typing import Any
 
 from hil.errors import CSimError, HilError, InputError
 from hil.farm._job import BuildJob
-from hil.farm._store import MANIFEST, REPORT, ArtifactStore, pack_folder
-from hil.records import SCHEMA_VERSION, ErrorCode, tool_versions
+from hil.farm._store import MANIFEST, REPORT, ArtifactStore, pack_folder, seal
+from hil.farm._toolset import host_tools, tool_mismatch
+from hil.records import SCHEMA_VERSION, ErrorCode
 
-__all__ = ["execute_job", "run_builder", "EVENT_TOPIC"]
+__all__ = ["execute_job", "run_builder", "refusal_for", "worker_identity", "EVENT_TOPIC"]
 
 _log = logging.getLogger(__name__)
 
@@ -40,14 +43,15 @@ EVENT_TOPIC = "hil-farm"
 _RESULT = "result.json"
 
 
-def _worker_name() -> str:
+def worker_identity() -> tuple[str, str | None]:
+    """(name for people, dask address or None when not on a dask worker)."""
     try:
         from distributed import get_worker
 
         worker = get_worker()
-        return str(worker.address if worker.name in (None, "") else worker.name)
+        return str(worker.address if worker.name in (None, "") else worker.name), str(worker.address)
     except (ImportError, ValueError):
-        return f"{socket.gethostname()}:{os.getpid()}"
+        return f"{socket.gethostname()}:{os.getpid()}", None
 
 
 def _announce(key: str, worker: str) -> None:
@@ -99,7 +103,10 @@ def run_builder(job: BuildJob, workdir: Path, out: Path) -> dict[str, Any]:
             "build %s failed (%s): %s", job.key[:12], code.value, str(exc).splitlines()[0] if str(exc) else ""
         )
     seconds = round(time.monotonic() - started, 3)
-    versions = {**tool_versions(), **(builder.tool_versions() if builder is not None else {})}
+    try:
+        versions = host_tools(job.builder, job.options)
+    except HilError:  # an unknown builder: its failure is already the result
+        versions = {}
     report = {
         "schema_version": SCHEMA_VERSION,
         "design_key": job.key,
@@ -149,18 +156,23 @@ def _run_isolated(job: BuildJob, workdir: Path, out: Path, log: Path) -> dict[st
     return data
 
 
-def execute_job(job_json: str, shared_root: str | None = None) -> dict[str, Any]:
+def execute_job(job_json: str, shared_root: str | None = None, holder: str = "local") -> dict[str, Any]:
     """Run one build (on a dask worker, or inline); returns the result with ``archive`` bytes.
 
     Args:
         job_json: the ``BuildJob`` as JSON (plain data crosses the wire, no pickled objects).
         shared_root: an artifacts folder every host mounts; the worker then stores the build
             itself and returns no archive.
+        holder: the ledger token of the process that claimed the job (names the staging folder,
+            so the ledger's owner never sweeps it while that process lives).
     """
     from hil.farm.builders import get_builder
 
     job = BuildJob.model_validate_json(job_json)
-    worker = _worker_name()
+    worker, address = worker_identity()
+    refusal = refusal_for(job, worker)
+    if refusal is not None:
+        return {**refusal, "worker": worker, "worker_address": address, "archive": None}
     _announce(job.key, worker)
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix=f"hil-build-{job.key[:12]}-"))
@@ -179,14 +191,17 @@ def execute_job(job_json: str, shared_root: str | None = None) -> dict[str, Any]
         tail = log.read_text(errors="replace")[-4000:] if log.is_file() else ""
         if log.is_file() and out.is_dir():
             shutil.copyfile(log, out / "build.log")
-        result.update(worker=worker, log_tail=tail, seconds=round(time.monotonic() - started, 3))
+        result.update(worker=worker, worker_address=address, log_tail=tail,
+                      seconds=round(time.monotonic() - started, 3))  # fmt: skip
+        if result["ok"]:
+            result["manifest_sha256"] = seal(out)
         archive: bytes | None = None
         keep = result["ok"] or job.keep_failed
         if keep:
             source = out if result["ok"] else workdir  # a failed build keeps its tool projects
             if shared_root is not None:
                 store = ArtifactStore(shared_root)
-                staged = store.staging(job.key)
+                staged = store.staging(job.key, holder)
                 shutil.rmtree(staged)
                 shutil.copytree(source, staged)
                 result["artifact"] = str(store.commit(job.key, staged, failed=not result["ok"]))
@@ -196,3 +211,18 @@ def execute_job(job_json: str, shared_root: str | None = None) -> dict[str, Any]
         return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def refusal_for(job: BuildJob, worker: str) -> dict[str, Any] | None:
+    """The refusal result when this host's tools differ from the job's, else None."""
+    try:
+        actual = host_tools(job.builder, job.options)
+    except HilError as exc:
+        return {"key": job.key, "ok": False, "refused": True, "error_code": ErrorCode.CONVERT.value,
+                "message": f"worker {worker}: {exc}", "tool_versions": {}}  # fmt: skip
+    mismatch = tool_mismatch(job.tools, actual, f"worker {worker}")
+    if mismatch is None:
+        return None
+    _log.warning("%s", mismatch.message)
+    return {"key": job.key, "ok": False, "refused": True, "error_code": mismatch.code.value,
+            "message": mismatch.message, "tool_versions": actual}  # fmt: skip

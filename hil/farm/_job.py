@@ -1,8 +1,11 @@
 """A build job and its key: what is built (model, options, board, builder) and its content address.
 
-Why the key adds the builder and its tool versions to ``design_key()``: the same design built by
-the cost model and by Vivado 2020.1 or 2023.2 gives different numbers, so each must have its own
-artifact folder, while a re-run with identical inputs must find the finished one and skip it.
+Why the key holds the tool versions the job *expects* (``BuildJob.tools``): the same design built
+by the cost model and by Vivado 2020.1 or 2023.2 gives different numbers, so each must have its
+own artifact folder, while a re-run with identical inputs must find the finished one. The
+versions are the ones the farm declares (inventory ``farm.tools``), else those of the host that
+made the job; the worker that runs it checks its own tools against them and refuses the job on a
+mismatch, so a key never names a build that other tools made.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class BuildJob(BaseModel):
         resources: the board's resources in canonical keys (a build over them is RESOURCE_OVERFLOW).
         builder: builder name (estimate, vivado, sleep).
         builder_params: builder-specific settings, hashed into the key (e.g. sleep_s).
+        tools: the tool versions the build must be made with (name -> version), in the key; a
+            worker whose own versions differ refuses the job.
         timeout_s: wall-clock limit of the whole build, enforced on the worker.
         csim_n: test inputs written to the board bundle (their C-sim outputs are the expectation).
         keep_failed: keep the working folder (tool projects, logs) of a failed build.
@@ -49,6 +54,7 @@ class BuildJob(BaseModel):
     resources: dict[str, int] = Field(default_factory=dict)
     builder: str = "estimate"
     builder_params: dict[str, Any] = Field(default_factory=dict)
+    tools: dict[str, str] = Field(default_factory=dict)
     timeout_s: float = Field(default=6 * 3600.0, gt=0)
     csim_n: int = Field(default=16, ge=1, le=10_000)
     keep_failed: bool = False
@@ -66,21 +72,20 @@ def job_key(
     part: str,
     clock_mhz: float,
     builder: str,
-    builder_versions: Mapping[str, str],
+    tools: Mapping[str, str],
     builder_params: Mapping[str, Any] | None = None,
 ) -> str:
-    """The build's key: ``design_key()`` of the design, extended by the builder, its tools and params.
+    """The build's key: ``design_key()`` of the design with the expected tools, plus builder and params.
 
-    ``design_key`` stays the C-sim cache key (the C++ is the same whichever builder runs); the
-    build key changes when the builder or its tool versions do.
+    ``design_key`` with the host's own versions stays the C-sim cache key; the build key uses the
+    versions the build must be made with (``BuildJob.tools``), which may be a farm's, not this host's.
     """
     from hil.records import design_key
 
-    base = design_key(model_bytes, options, part=part, clock_mhz=clock_mhz)
+    base = design_key(model_bytes, options, part=part, clock_mhz=clock_mhz, versions=dict(tools))
     payload = {
         "design": base,
         "builder": builder,
-        "builder_versions": dict(builder_versions),
         "builder_params": dict(builder_params or {}),
     }
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)

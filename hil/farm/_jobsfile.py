@@ -41,6 +41,10 @@ _OPTION_KEYS = {
 }  # fmt: skip
 
 
+def _one_empty_option_set() -> list[dict[str, Any]]:
+    return [{}]
+
+
 class JobsFile(BaseModel):
     """The validated jobs file (see the module docstring)."""
 
@@ -52,7 +56,7 @@ class JobsFile(BaseModel):
     keep_failed: bool = False
     models: list[Path] = Field(min_length=1)
     boards: list[str] = Field(min_length=1)
-    options: list[dict[str, Any]] = Field(default_factory=lambda: [{}])
+    options: list[dict[str, Any]] = Field(default_factory=_one_empty_option_set)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     builder_params: dict[str, Any] = Field(default_factory=dict)
     source: Path | None = None
@@ -124,7 +128,7 @@ def expand_jobs(jobs: JobsFile, inventory: Any) -> list[BuildJob]:
                         job = make_job(
                             model, inventory.board(board_name), {**option_set, **point},
                             builder=jobs.builder, builder_params=jobs.builder_params,
-                            timeout_s=jobs.timeout_s,
+                            timeout_s=jobs.timeout_s, tools=inventory.farm.tools,
                             csim_n=jobs.csim_n, keep_failed=jobs.keep_failed,
                         )  # fmt: skip
                     except HilError as exc:

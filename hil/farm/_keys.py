@@ -29,6 +29,7 @@ def make_job(
     timeout_s: float = 6 * 3600.0,
     csim_n: int = 16,
     keep_failed: bool = False,
+    tools: Mapping[str, str] | None = None,
 ) -> BuildJob:
     """A BuildJob with its key.
 
@@ -36,13 +37,15 @@ def make_job(
         model: the model file.
         board: an inventory ``Board``.
         options: conversion options (any subset of ``ConversionOptions`` fields); validated here.
-        builder: builder name; its tool versions enter the key.
+        builder: builder name; the versions of the tools it uses enter the key.
+        tools: the farm's declared tool versions (inventory ``farm.tools``); the builder's other
+            tools are expected at this host's versions.
 
     Raises:
         InputError: missing model file or invalid option; ConfigError: unknown builder.
     """
     from hil.convert._options import ConversionOptions
-    from hil.farm.builders import get_builder
+    from hil.farm._toolset import expected_tools
 
     path = Path(model).expanduser().resolve()
     if not path.is_file():
@@ -55,7 +58,7 @@ def make_job(
     except TypeError as exc:
         raise InputError(f"invalid conversion options {sorted(raw)}: {exc}") from None
     option_dict = conversion.as_dict()
-    instance = get_builder(builder)
+    expected = expected_tools(builder, option_dict, tools)
     params = dict(builder_params or {})
     key = job_key(
         path.read_bytes(),
@@ -63,7 +66,7 @@ def make_job(
         part=board.part,
         clock_mhz=board.clock_mhz,
         builder=builder,
-        builder_versions=instance.tool_versions(),
+        tools=expected,
         builder_params={k: v for k, v in params.items() if k != "log_file"},
     )
     return BuildJob(
@@ -75,6 +78,7 @@ def make_job(
         resources=board.resources.as_dict(),
         builder=builder,
         builder_params=params,
+        tools=expected,
         timeout_s=timeout_s,
         csim_n=csim_n,
         keep_failed=keep_failed,

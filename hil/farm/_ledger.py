@@ -1,13 +1,18 @@
 """The build ledger: one SQLite file (WAL) that is the source of truth of every build's state.
 
 Why SQLite and not the dask scheduler: a scheduler forgets everything when it or the coordinator
-restarts, and an overnight farm must resume without repeating a six-hour build. Only the
-coordinator process writes here (workers report back to it), so there is one writer and no lock
-contention; WAL lets ``hil farm status`` read while a run writes. Keep the file on local disk:
+restarts, and an overnight farm must resume without repeating a six-hour build. Several
+processes share one ledger (an overnight ``hil farm run``, people's ``hil build`` and ``hil
+measure``, a search's build rung), so every change is a short ``BEGIN IMMEDIATE`` transaction
+and the rules below keep them from undoing each other's work. Keep the file on local disk:
 SQLite locking is unreliable on network file systems.
 
-States: queued -> running -> done | failed. A job left ``running`` by a coordinator that died is
-put back to ``queued`` by ``requeue_stale`` at the start of the next run.
+States: queued -> running -> done | failed. A process *claims* a queued job (``holder``) before
+building it or submitting it to dask; nobody else builds a held job, they wait for it. A job
+goes back to queued when its holder is dead by heartbeat (``requeue_stale``, run only by the
+ledger's owner, see ``hil.farm._liveness``), when its holder exits cleanly without finishing it
+(``release``), or when its stored artifact is missing or damaged (``invalidate``). Every change
+is also appended to ``events`` (who, when, why): ``hil farm status`` shows them.
 """
 
 from __future__ import annotations
@@ -16,45 +21,21 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hil.errors import ConfigError
+from hil.farm._ledger_schema import create_or_upgrade
+from hil.farm._liveness import LivenessMixin, process_label
 
-__all__ = ["Ledger", "LedgerEntry", "JOB_STATES"]
+__all__ = ["Ledger", "LedgerEntry", "LedgerEvent", "JOB_STATES"]
 
 _log = logging.getLogger(__name__)
 
 JOB_STATES = ("queued", "running", "done", "failed")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    key TEXT PRIMARY KEY,
-    job TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    worker TEXT,
-    queued_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL,
-    seconds REAL,
-    error_code TEXT,
-    message TEXT,
-    log_tail TEXT,
-    artifact TEXT,
-    result TEXT
-);
-CREATE TABLE IF NOT EXISTS attempts (
-    key TEXT NOT NULL,
-    n INTEGER NOT NULL,
-    worker TEXT,
-    started_at REAL NOT NULL,
-    PRIMARY KEY (key, n)
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -75,24 +56,48 @@ class LedgerEntry:
     log_tail: str | None
     artifact: str | None
     result: dict[str, Any] | None
+    holder: str | None = None
+    manifest_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
-class Ledger:
-    """The SQLite ledger of one artifact store (default ``<artifacts>/ledger.sqlite``)."""
+@dataclass(frozen=True)
+class LedgerEvent:
+    """One appended event: a job's state change (``key`` set) or a maintenance act (``key`` None)."""
+
+    id: int
+    t: float
+    key: str | None
+    event: str
+    state: str | None
+    by: str | None
+    actor: str | None
+    detail: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Ledger(LivenessMixin):
+    """The SQLite ledger of one artifact store (default ``<artifacts>/ledger.sqlite``).
+
+    One connection per thread: a ``FarmSession``'s heartbeat thread opens its own.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.actor = process_label()
         try:
             self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            create_or_upgrade(self._db)
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"{self.path}: not a usable ledger database ({exc})") from None
+        self._columns = [d[0] for d in self._db.execute("SELECT * FROM jobs LIMIT 0").description]
 
     def close(self) -> None:
         self._db.close()
@@ -113,38 +118,48 @@ class Ledger:
             raise
         self._db.execute("COMMIT")
 
-    # --- writes (coordinator only) ---------------------------------------------------------
+    # --- job transitions -------------------------------------------------------------------
 
-    def enqueue(self, key: str, job: dict[str, Any]) -> str:
+    def enqueue(self, key: str, job: dict[str, Any], *, by: str | None = None) -> str:
         """Add a job as queued unless the key is known; returns its state afterwards.
 
         A failed job is queued again (a re-run retries failures); done stays done.
         """
         with self._tx() as db:
-            row = db.execute("SELECT state FROM jobs WHERE key = ?", (key,)).fetchone()
+            row = db.execute("SELECT state, error_code FROM jobs WHERE key = ?", (key,)).fetchone()
             if row is None:
                 db.execute(
                     "INSERT INTO jobs (key, job, state, queued_at) VALUES (?, ?, 'queued', ?)",
                     (key, json.dumps(job, sort_keys=True), time.time()),
                 )
+                self._event(db, key, "queued", "queued", by)
                 return "queued"
             if row[0] == "failed":
                 db.execute(
-                    "UPDATE jobs SET state = 'queued', job = ?, queued_at = ? WHERE key = ?",
+                    "UPDATE jobs SET state = 'queued', holder = NULL, job = ?, queued_at = ? WHERE key = ?",
                     (json.dumps(job, sort_keys=True), time.time(), key),
                 )
+                self._event(db, key, "queued", "queued", by, {"retry_after": row[1]})
                 return "queued"
             return str(row[0])
 
-    def requeue_stale(self) -> int:
-        """Put jobs left ``running`` (by a coordinator that died) back to ``queued``; returns the count."""
+    def claim(self, keys: Iterable[str], holder: str) -> list[str]:
+        """Claim every queued job of ``keys`` that nobody else holds; returns the keys now ``holder``'s."""
+        claimed = []
         with self._tx() as db:
-            count = db.execute("UPDATE jobs SET state = 'queued' WHERE state = 'running'").rowcount
-        if count:
-            _log.warning("re-queued %d job(s) left running by an earlier coordinator", count)
-        return int(count)
+            for key in keys:
+                row = db.execute("SELECT state, holder FROM jobs WHERE key = ?", (key,)).fetchone()
+                if row is None or row[0] != "queued" or row[1] not in (None, holder):
+                    continue
+                claimed.append(key)
+                if row[1] is None:
+                    db.execute("UPDATE jobs SET holder = ? WHERE key = ?", (holder, key))
+                    self._event(db, key, "claimed", "queued", holder)
+        return claimed
 
-    def mark_started(self, key: str, worker: str | None, started_at: float | None = None) -> int:
+    def mark_started(
+        self, key: str, worker: str | None, started_at: float | None = None, *, by: str | None = None
+    ) -> int:
         """Record an attempt starting on ``worker``; returns the attempt number."""
         when = started_at or time.time()
         with self._tx() as db:
@@ -156,10 +171,11 @@ class Ledger:
                 db.execute("UPDATE jobs SET attempts = ? WHERE key = ?", (n, key))
             else:
                 db.execute(
-                    "UPDATE jobs SET state = 'running', attempts = ?, worker = ?, started_at = ? "
-                    "WHERE key = ?",
-                    (n, worker, when, key),
+                    "UPDATE jobs SET state = 'running', attempts = ?, worker = ?, started_at = ?, "
+                    "holder = COALESCE(holder, ?) WHERE key = ?",
+                    (n, worker, when, by, key),
                 )
+                self._event(db, key, "running", "running", by, {"attempt": n, "worker": worker})
             db.execute(
                 "INSERT OR REPLACE INTO attempts (key, n, worker, started_at) VALUES (?, ?, ?, ?)",
                 (key, n, worker, when),
@@ -178,24 +194,38 @@ class Ledger:
         log_tail: str = "",
         artifact: str | None = None,
         result: dict[str, Any] | None = None,
-    ) -> None:
-        """Record the outcome. A done job is never overwritten (a duplicate result is ignored)."""
+        manifest_sha256: str | None = None,
+        by: str | None = None,
+        attempted: bool = True,
+    ) -> bool:
+        """Record the outcome; returns whether it was recorded.
+
+        ``attempted=False``: no build started (every worker refused the job); no attempt is counted.
+
+        Ignored: any result for a done job (a duplicate: same key, same build), and a failure
+        reported by a process that no longer holds the job (it was presumed dead and the job
+        went to another process, whose attempt decides).
+        """
         with self._tx() as db:
-            row = db.execute("SELECT state, attempts FROM jobs WHERE key = ?", (key,)).fetchone()
+            row = db.execute("SELECT state, attempts, holder FROM jobs WHERE key = ?", (key,)).fetchone()
             if row is None or row[0] == "done":
-                return
-            attempts = max(int(row[1]), 1)
-            if int(row[1]) == 0:  # the start event never arrived: still one attempt
+                return False
+            if not ok and row[2] is not None and by is not None and row[2] != by:
+                self._event(db, key, "late-result-ignored", row[0], by, {"error_code": error_code})
+                return False
+            attempts = max(int(row[1]), 1 if attempted else 0)
+            if int(row[1]) == 0 and attempted:  # the start event never arrived: still one attempt
                 db.execute(
                     "INSERT OR IGNORE INTO attempts (key, n, worker, started_at) VALUES (?, 1, ?, ?)",
                     (key, worker, time.time() - (seconds or 0.0)),
                 )
+            state = "done" if ok else "failed"
             db.execute(
                 "UPDATE jobs SET state = ?, attempts = ?, worker = COALESCE(?, worker), finished_at = ?, "
-                "seconds = ?, error_code = ?, message = ?, log_tail = ?, artifact = ?, result = ? "
-                "WHERE key = ?",
+                "seconds = ?, error_code = ?, message = ?, log_tail = ?, artifact = ?, result = ?, "
+                "holder = NULL, manifest_sha256 = ? WHERE key = ?",
                 (
-                    "done" if ok else "failed",
+                    state,
                     attempts,
                     worker,
                     time.time(),
@@ -205,9 +235,79 @@ class Ledger:
                     log_tail[-4000:],
                     artifact,
                     None if result is None else json.dumps(result, sort_keys=True),
+                    manifest_sha256 if ok else None,
                     key,
                 ),
             )
+            detail = {"error_code": error_code, "worker": worker, "seconds": seconds}
+            if not ok and message:
+                detail["message"] = message.splitlines()[0][:200]
+            self._event(db, key, state, state, by, detail)
+        return True
+
+    def invalidate(
+        self, key: str, reason: str, *, by: str | None = None, manifest_sha256: str | None = None
+    ) -> bool:
+        """A done job whose artifact is missing or damaged goes back to queued (recorded).
+
+        Only while the row still names the build that was checked (``manifest_sha256``): a
+        process that checked an older row must not throw away a rebuild another one just
+        finished. Returns False when nothing changed.
+        """
+        with self._tx() as db:
+            changed = db.execute(
+                "UPDATE jobs SET state = 'queued', holder = NULL, artifact = NULL, manifest_sha256 = NULL, "
+                "error_code = NULL, message = ?, queued_at = ? "
+                "WHERE key = ? AND state = 'done' AND manifest_sha256 IS ?",
+                (f"rebuilding: {reason}", time.time(), key, manifest_sha256),
+            ).rowcount
+            if changed:
+                self._event(db, key, "invalidated", "queued", by, {"reason": reason})
+        if changed:
+            _log.warning("%s: stored build not served (%s); rebuilding", key[:12], reason)
+        return bool(changed)
+
+    def note(self, key: str | None, event: str, *, by: str | None = None, **detail: Any) -> None:
+        """Append an event that changes no state (a refusal, a sweep)."""
+        with self._tx() as db:
+            self._event(db, key, event, None, by, detail)
+
+    def release(self, holder: str) -> list[str]:
+        """A holder exiting cleanly gives its unfinished jobs back (queued, unheld); returns their keys."""
+        with self._tx() as db:
+            keys = [
+                row[0] for row in db.execute(
+                    "SELECT key FROM jobs WHERE holder = ? AND state IN ('queued', 'running')", (holder,)
+                )
+            ]  # fmt: skip
+            for key in keys:
+                db.execute("UPDATE jobs SET state = 'queued', holder = NULL WHERE key = ?", (key,))
+                self._event(db, key, "released", "queued", holder)
+        return keys
+
+    def requeue_stale(self, *, by: str) -> list[str]:
+        """Jobs held by processes dead by heartbeat go back to queued; owner only. Returns their keys.
+
+        A ``running`` job with no holder (left by an hil that recorded none) counts as stale too.
+        """
+        now = time.time()
+        with self._tx() as db:
+            live = {
+                r[0]
+                for r in db.execute("SELECT token FROM processes WHERE heartbeat_at + limit_s >= ?", (now,))
+            }
+            stale = [(key, state, holder) for key, state, holder in self._holders(db) if holder not in live]
+            for key, state, holder in stale:
+                info = None if holder is None else self._process(db, holder)
+                detail: dict[str, Any] = {"holder": holder, "was": state}
+                if info is not None:
+                    detail.update(heartbeat_age_s=round(info.age_s(now), 3), limit_s=info.limit_s,
+                                  pid=info.pid, host=info.host, label=info.label)  # fmt: skip
+                db.execute("UPDATE jobs SET state = 'queued', holder = NULL WHERE key = ?", (key,))
+                self._event(db, key, "requeued", "queued", by, detail)
+        if stale:
+            _log.warning("re-queued %d job(s) whose holder's heartbeat expired", len(stale))
+        return [key for key, _, _ in stale]
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -236,9 +336,21 @@ class Ledger:
             out[state] = int(n)
         return out
 
+    def events(self, key: str | None = None, *, limit: int | None = None) -> list[LedgerEvent]:
+        """Events oldest first: of one job (``key``), or all; ``limit`` keeps the newest ones."""
+        where, args = ("WHERE key = ?", [key]) if key is not None else ("", [])
+        query = f"SELECT id, t, key, event, state, by, actor, detail FROM events {where} ORDER BY id DESC"
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        rows = self._db.execute(query, args).fetchall()
+        return [
+            LedgerEvent(id=r[0], t=r[1], key=r[2], event=r[3], state=r[4], by=r[5], actor=r[6],
+                        detail=json.loads(r[7]) if r[7] else {})
+            for r in reversed(rows)
+        ]  # fmt: skip
+
     def _entry(self, row: tuple[Any, ...]) -> LedgerEntry:
-        names = [d[0] for d in self._db.execute("SELECT * FROM jobs LIMIT 0").description]
-        raw = dict(zip(names, row, strict=True))
+        raw = dict(zip(self._columns, row, strict=True))
         raw["job"] = json.loads(raw["job"])
         raw["result"] = json.loads(raw["result"]) if raw["result"] else None
         return LedgerEntry(**raw)

@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
-__all__ = ["Resources", "Board", "Farm", "Inventory"]
+__all__ = ["Resources", "Board", "Farm", "FarmTls", "Inventory"]
 
-_SCHEDULER = re.compile(r"^tcp://[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
+_SCHEDULER = re.compile(r"^(tcp|tls)://[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
 
 
 class Resources(BaseModel):
@@ -85,24 +85,69 @@ class Board(BaseModel):
         return None if path is None else path.expanduser()
 
 
+class FarmTls(BaseModel):
+    """The coordinator's TLS files for a ``tls://`` scheduler (``hil farm certs DIR`` makes them).
+
+    Relative paths resolve against the inventory file's folder. The key is a secret: whoever
+    holds a certificate signed by the farm's CA can run code on every build host.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: The farm's CA certificate (PEM): peers must present a certificate it signed.
+    ca_file: Path
+    #: This client's certificate (PEM), signed by the CA.
+    cert_file: Path
+    #: This client's private key (PEM; keep it mode 0600).
+    key_file: Path
+
+
 class Farm(BaseModel):
     """Where builds run: a local dask cluster (scheduler null) or a farm's dask scheduler."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    #: ``tls://HOST:8786`` (with ``tls``), ``tcp://127.0.0.1:8786`` (loopback only, unless
+    #: ``hil farm run --insecure``), or null for a local cluster.
     scheduler: str | None = None
+    #: Certificates for a ``tls://`` scheduler.
+    tls: FarmTls | None = None
     artifacts: Path = Path("bitstreams")
     builder: Literal["estimate", "vivado"] = "estimate"
     #: True when every build host mounts ``artifacts`` (NFS, ...): workers then write builds there
     #: directly instead of sending them back to the coordinator.
     shared_artifacts: bool = False
+    #: Tool versions the farm's workers must have (``{vivado: "2023.2"}``): they enter the build
+    #: key, and a worker with other versions refuses the job. Undeclared tools are expected at
+    #: the versions of the host that makes the job.
+    tools: dict[str, str] = Field(default_factory=dict)
+    #: A process using the ledger (``hil farm run``, ``hil build``, ``hil measure``) is presumed
+    #: dead, and its claimed jobs are re-queued, when its heartbeat is older than this (seconds).
+    heartbeat_limit_s: float = Field(default=60.0, gt=0, le=86400)
 
     @field_validator("scheduler")
     @classmethod
     def _scheduler_address(cls, address: str | None) -> str | None:
         if address is not None and not _SCHEDULER.match(address):
-            raise ValueError(f"scheduler must look like tcp://HOST:8786, got {address!r}")
+            raise ValueError(f"scheduler must look like tls://HOST:8786 or tcp://HOST:8786, got {address!r}")
         return address
+
+    @field_validator("tools", mode="before")
+    @classmethod
+    def _versions_as_text(cls, tools: Any) -> Any:
+        # YAML reads `vivado: 2023.2` as a float; a release is a name, so keep it as text.
+        if isinstance(tools, dict):
+            return {str(k): v if isinstance(v, str) else str(v) for k, v in tools.items()}
+        return tools
+
+    @model_validator(mode="after")
+    def _tls_scheduler_has_certificates(self) -> Farm:
+        if self.scheduler is not None and self.scheduler.startswith("tls://") and self.tls is None:
+            raise ValueError(
+                f"scheduler {self.scheduler} needs farm.tls (ca_file, cert_file, key_file); "
+                "`hil farm certs DIR` makes them"
+            )
+        return self
 
 
 class Inventory(BaseModel):

@@ -130,3 +130,83 @@ def processes() -> Iterator[Processes]:
         yield tracker
     finally:
         tracker.close()
+
+
+ZCU104 = {
+    "part": "xczu7ev-ffvc1156-2-e",
+    "resources": {"lut": 230400, "ff": 460800, "dsp": 1728, "bram36": 312, "uram": 96},
+    "clock_mhz": 200,
+}
+
+
+def farm_inventory(folder: Path, **farm: object) -> Path:
+    """An inventory.yaml with the zcu104 board and the given ``farm`` section; returns its path."""
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "inventory.yaml"
+    path.write_text(yaml.safe_dump({"boards": {"zcu104": ZCU104}, "farm": farm}, sort_keys=False))
+    return path
+
+
+def hil_argv(*args: object) -> list[str]:
+    """``python -m hil ARGS`` (this checkout's hil: PYTHONPATH is inherited)."""
+    return [sys.executable, "-m", "hil", *(str(a) for a in args)]
+
+
+def start_cluster(
+    processes: Processes,
+    folder: Path,
+    workers: dict[str, dict[str, str]],
+    *,
+    certs: Path | None = None,
+    timeout_s: float = 60.0,
+) -> str:
+    """A real ``dask scheduler`` and one ``dask worker`` per name on 127.0.0.1; returns the address.
+
+    Args:
+        workers: worker name -> extra environment of that worker process.
+        certs: a ``hil farm certs`` folder: the scheduler and workers then talk mutual TLS.
+    """
+    from distributed import Client
+    from distributed.security import Security
+
+    port = free_port()
+    protocol = "tls" if certs else "tcp"
+    address = f"{protocol}://127.0.0.1:{port}"
+
+    def tls_args(name: str) -> list[str]:
+        if certs is None:
+            return []
+        return ["--tls-ca-file", str(certs / "ca.pem"), "--tls-cert", str(certs / f"{name}.pem"),
+                "--tls-key", str(certs / f"{name}-key.pem")]  # fmt: skip
+
+    processes.start(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
+         "--no-dashboard", "--protocol", protocol, *tls_args("scheduler")], folder / "scheduler.log",
+    )  # fmt: skip
+    for name, env in workers.items():
+        processes.start(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--name", name, "--nthreads", "1",
+             "--no-nanny", "--resources", "vivado=1", "--host", "127.0.0.1", "--no-dashboard",
+             *tls_args("worker")],
+            folder / f"{name}.log", env={**os.environ, **env},
+        )  # fmt: skip
+    security = None
+    if certs is not None:
+        security = Security(
+            tls_ca_file=str(certs / "ca.pem"),
+            tls_client_cert=str(certs / "client.pem"),
+            tls_client_key=str(certs / "client-key.pem"),
+            require_encryption=True,
+        )
+    deadline = time.monotonic() + timeout_s
+    while True:  # the scheduler needs a moment before it accepts connections
+        try:
+            with Client(address, security=security, timeout=5) as client:
+                client.wait_for_workers(len(workers), timeout=max(1.0, deadline - time.monotonic()))
+            return address
+        except (OSError, TimeoutError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

@@ -1,4 +1,4 @@
-"""The farm on real dask processes: a lost worker, a killed coordinator.
+"""The farm on real dask processes: a lost worker, a killed owner of the ledger.
 
 Uses the ``sleep`` builder (builds nothing, takes a fixed time) so the tests measure the farm's
 plumbing: a real ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1 with random ports,
@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import pytest
 
 from hil.farm import ArtifactStore, FarmRunner, Ledger, make_job, open_client
 from hil.inventory import load_inventory
-from tests.farm_tests.conftest import Processes, free_port, wait_for
+from tests.farm_tests.conftest import Processes, farm_inventory, free_port, hil_argv, start_cluster, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -96,43 +97,59 @@ def test_worker_killed_mid_job_every_job_done_once(
     watcher.close()
 
 
-def test_coordinator_kill9_then_rerun_builds_only_the_rest(
+def test_owner_kill9_another_process_takes_over_after_the_heartbeat_limit(
     processes: Processes, dense_onnx: Path, tmp_path: Path
 ) -> None:
+    """kill -9 of the ledger's owner mid-run: a second run waits out the heartbeat limit, then finishes."""
     log_file = tmp_path / "builds.jsonl"
+    address = start_cluster(processes, tmp_path, {"w1": {"HIL_SLEEP_LOG": str(log_file)},
+                                                  "w2": {"HIL_SLEEP_LOG": str(log_file)}})  # fmt: skip
+    limit_s = 3.0
+    root = tmp_path / "bs"
+    inventory = farm_inventory(tmp_path, artifacts=str(root), heartbeat_limit_s=limit_s)
     jobs_file = tmp_path / "jobs.yaml"
     jobs_file.write_text(
         f"builder: sleep\ntimeout_s: 60\nmodels: [{dense_onnx}]\nboards: [zcu104]\n"
-        f"grid: {{reuse_factor: [1, 2, 3, 4, 5, 6]}}\n"
-        f"builder_params: {{sleep_s: 1.5, log_file: {log_file}}}\n"
+        "grid: {reuse_factor: [1, 2, 3, 4, 5, 6, 7, 8]}\nbuilder_params: {sleep_s: 1.0}\n"
     )
-    root = tmp_path / "bs"
-    argv = [sys.executable, "-m", "hil", "farm", "run", str(jobs_file), "--artifacts", str(root),
-            "--workers", "2", "--json"]  # fmt: skip
+    argv = hil_argv("farm", "run", jobs_file, "--scheduler", address, "--inventory", inventory, "--json")
     first = processes.start(argv, tmp_path / "run1.log")
     wait_for(lambda: (root / "ledger.sqlite").exists(), 60, "the ledger")
     with Ledger(root / "ledger.sqlite") as ledger:
         wait_for(lambda: ledger.counts()["done"] >= 2, 90, "two finished builds")
-        os.kill(first.pid, signal.SIGKILL)  # kill -9 the coordinator mid-run
-        first.wait(timeout=10)
-        processes.kill(first)  # and its local cluster's worker processes
+        owner = ledger.owner()
+        assert owner is not None and owner.process is not None and owner.process.pid == first.pid
+        processes.kill(first)  # kill -9 the owner mid-run (the workers keep running)
+        killed_at = time.time()
         before = {e.key: e.finished_at for e in ledger.entries("done")}
-        assert 2 <= len(before) < 6
-        assert ledger.counts()["running"] >= 1 or ledger.counts()["queued"] >= 1
+        assert 2 <= len(before) < 8
+        held = {e.key for e in ledger.entries() if e.holder == owner.token}
+        assert held, "the dead owner held no unfinished job"
 
-    second = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    second = subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
     payload = json.loads(second.stdout)
-    assert payload["total"] == 6 and payload["skipped"] == len(before) and payload["failed"] == 0
+    assert payload["total"] == 8 and payload["failed"] == 0
+    assert payload["skipped"] >= len(before)  # what was finished is not rebuilt
     with Ledger(root / "ledger.sqlite") as ledger:
         entries = ledger.entries()
-        assert len(entries) == 6 and all(e.state == "done" for e in entries)
-        for key, finished_at in before.items():  # finished builds were not rebuilt
+        assert len(entries) == 8 and all(e.state == "done" and e.error_code == "OK" for e in entries)
+        for key, finished_at in before.items():
             assert ledger.get(key).finished_at == finished_at  # type: ignore[union-attr]
+        events = ledger.events()
+    takeovers = [e for e in events if e.event == "owner" and e.detail.get("change") == "took-over"]
+    assert len(takeovers) == 1
+    takeover = takeovers[0]
+    assert takeover.detail["previous"] == owner.token and takeover.detail["pid"] == first.pid
+    assert takeover.detail["heartbeat_age_s"] >= limit_s  # only after the heartbeat limit
+    assert takeover.t - killed_at >= limit_s - limit_s / 6 - 0.5
+    requeued = [e for e in events if e.event == "requeued"]
+    assert {e.key for e in requeued} == held  # exactly the dead owner's unfinished claims
+    assert all(e.by == takeover.by and e.t >= takeover.t for e in requeued)  # by the new owner, after
     counts = _builds(log_file)
     assert all(counts[key] == 1 for key in before)
-    assert set(counts) == {e.key for e in entries}
+    assert all(1 <= counts[e.key] <= 2 for e in entries)  # a job running at the kill may run twice
     assert not list(root.glob(".tmp-*"))
 
     third = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-    assert third.returncode == 0 and json.loads(third.stdout)["skipped"] == 6  # nothing left to do
+    assert third.returncode == 0 and json.loads(third.stdout)["skipped"] == 8  # nothing left to do

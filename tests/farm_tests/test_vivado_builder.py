@@ -67,7 +67,8 @@ def test_vivado_build_parses_real_reports(fake_vivado, dense_onnx: Path, tmp_pat
     bundle.verify()
     assert (bundle.timing.ii_cycles, bundle.timing.latency_cycles) == (8, 10)
     manifest = json.loads((artifact / "manifest.json").read_text())
-    assert manifest["tool_versions"]["vivado_hls"] == "2020.1"  # from the (stand-in) install path
+    assert manifest["tool_versions"]["vivado"] == "2020.1"  # from the (stand-in) install path
+    assert job.tools["vivado"] == "2020.1" and manifest["job"]["tools"] == job.tools
     assert not (artifact / "hls4ml" / "myproject_prj").exists()
 
 
@@ -120,6 +121,42 @@ def test_missing_tool_says_so(dense_onnx: Path, tmp_path: Path, monkeypatch: pyt
     with ledger:
         outcome = build_one(job, ledger, store)
     assert outcome["state"] == "failed" and "'vitis-run' not found on PATH" in outcome["message"]
+
+
+def test_worker_with_other_vivado_refuses_the_job(fake_vivado, dense_onnx: Path, tmp_path: Path) -> None:
+    """The inventory declares Vivado 2023.2, this host has (stand-in) 2020.1: refused before any work."""
+    fake_vivado(require_shared("reports/vivado2020.1_hls4ml_test"))
+    board = load_inventory().board("pynq-z2")
+    options = {"backend": "Vivado"}
+    declared = make_job(dense_onnx, board, options, builder="vivado", tools={"vivado": "2023.2"})
+    local = make_job(dense_onnx, board, {"backend": "Vivado"}, builder="vivado")
+    assert declared.tools["vivado"] == "2023.2" and local.tools["vivado"] == "2020.1"
+    assert declared.key != local.key  # the expected release is in the key
+    ledger, store = _farm(tmp_path)
+    with ledger:
+        outcome = build_one(declared, ledger, store)
+        assert outcome["state"] == "failed" and outcome["error_code"] == "HLS"
+        assert "vivado 2020.1 here, the job expects 2023.2" in outcome["message"]
+        assert "farm.tools" in outcome["message"]
+        assert [e.event for e in ledger.events(declared.key)][-2:] == ["refused", "failed"]
+        assert not (tmp_path / "bs" / declared.key).exists()
+        assert not list((tmp_path / "bs").glob(".tmp-*"))
+
+
+def test_vivado_release_of_a_mixed_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HLS from one release and vivado from another is no release at all: no declaration matches it."""
+    from hil.farm.builders import VivadoBuilder
+
+    for release, tool in (("2020.1", "vivado_hls"), ("2023.2", "vivado")):
+        folder = tmp_path / release / "bin"
+        folder.mkdir(parents=True)
+        (folder / tool).write_text("#!/bin/sh\n")
+        (folder / tool).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path / '2020.1' / 'bin'}:{tmp_path / '2023.2' / 'bin'}:/usr/bin:/bin")
+    versions = VivadoBuilder().tool_versions({"backend": "Vivado"})
+    assert versions == {"vivado": "mixed (vivado_hls 2020.1, vivado 2023.2)"}
+    vitis = VivadoBuilder().tool_versions({"backend": "Vitis"})["vivado"]
+    assert vitis.startswith("incomplete (vitis-run absent")
 
 
 def test_export_feeds_costmodel_check(run_cli, fake_vivado, dense_onnx: Path, tmp_path: Path) -> None:

@@ -80,7 +80,7 @@ def ensure_registered() -> None:
             return
         import hls4ml.backends.vivado_accelerator.vivado_accelerator_config as module
 
-        module.json = _JsonWithBoards(json)  # type: ignore[assignment]
+        module.json = _JsonWithBoards(json)
         config_class = module.VivadoAcceleratorConfig
         hls4ml_templates = Path(module.__file__).resolve().parents[2] / "templates" / "vivado_accelerator"
         original_tcl = config_class.get_tcl_file_path

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -67,14 +68,21 @@ class BaseBuilder(abc.ABC):
         isolate: run ``build()`` in a child process (true for anything that loads hls4ml or runs
             tools: a crash or hang there must not take the dask worker down, and the timeout
             must be able to kill the whole process group).
+        design_tools: the builder converts the model with hls4ml and compiles the C simulation,
+            so ``hil.records.tool_versions()`` (hls4ml, g++, hil) shape its output too.
     """
 
     name: ClassVar[str]
     resources: ClassVar[dict[str, float]] = {}
     isolate: ClassVar[bool] = True
+    design_tools: ClassVar[bool] = True
 
-    def tool_versions(self) -> dict[str, str]:
-        """Versions of the tools this builder uses beyond ``hil.records.tool_versions()``; in the key."""
+    def tool_versions(self, options: Mapping[str, Any] | None = None) -> dict[str, str]:
+        """Versions of this host's tools that a build with ``options`` would use, beyond the design tools.
+
+        Called on the host that makes the job (expected versions, unless the inventory declares
+        them) and on the worker that runs it (actual versions, checked before the build starts).
+        """
         return {}
 
     @abc.abstractmethod

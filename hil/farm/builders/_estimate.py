@@ -9,6 +9,7 @@ bitstream exists.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ class EstimateBuilder(BaseBuilder):
 
     name = "estimate"
 
-    def tool_versions(self) -> dict[str, str]:
+    def tool_versions(self, options: Mapping[str, Any] | None = None) -> dict[str, str]:
         import hashlib
 
         from hil.cost import default_params

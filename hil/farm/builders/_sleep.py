@@ -7,6 +7,15 @@ artifact holds a manifest and an empty report: no board bundle, because there is
 
 Params (``builder_params``): ``sleep_s`` (default 1), ``fail`` (an ErrorCode name to fail with),
 ``log_file`` (append one JSON line per build run: how tests prove a job was not rebuilt).
+
+Environment, read on the host that runs the build (a farm's checks need a tool that can differ
+between workers, and a failure that does not change the key):
+
+- ``HIL_SLEEP_TOOL_VERSION``: the version of the pretend tool ``sleep`` (default ``1``); it enters
+  the key like Vivado's release, and a worker with another one refuses the job.
+- ``HIL_SLEEP_LOG``: a log file like ``log_file`` for every sleep build on that host.
+- ``HIL_SLEEP_FAIL``: an ErrorCode name every sleep build on that host fails with (the tools
+  broke since the last build), key unchanged.
 """
 
 from __future__ import annotations
@@ -17,7 +26,9 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from hil.farm._job import BuildJob
 from hil.farm.builders._base import BaseBuilder, BuildFailure, BuildOutput, Stage
@@ -33,16 +44,19 @@ class SleepBuilder(BaseBuilder):
 
     name = "sleep"
     isolate = False
+    design_tools = False
+
+    def tool_versions(self, options: Mapping[str, Any] | None = None) -> dict[str, str]:
+        return {"sleep": os.environ.get("HIL_SLEEP_TOOL_VERSION", "1")}
 
     def build(self, job: BuildJob, workdir: Path, out: Path, stage: Stage) -> BuildOutput:
         params = job.builder_params
         seconds = float(params.get("sleep_s", 1.0))
-        log_file = params.get("log_file")
-        if log_file:
-            line = json.dumps(
-                {"key": job.key, "pid": os.getpid(), "host": socket.gethostname(), "t": time.time()}
-            )
-            with open(log_file, "a", encoding="utf-8") as handle:
+        line = json.dumps(
+            {"key": job.key, "pid": os.getpid(), "host": socket.gethostname(), "t": time.time()}
+        )
+        for log_file in {params.get("log_file"), os.environ.get("HIL_SLEEP_LOG")} - {None, ""}:
+            with open(str(log_file), "a", encoding="utf-8") as handle:
                 fcntl.flock(handle, fcntl.LOCK_EX)
                 handle.write(line + "\n")
         stage.code = ErrorCode.SYNTH
@@ -52,8 +66,7 @@ class SleepBuilder(BaseBuilder):
                 ErrorCode.BUILD_TIMEOUT, f"sleep builder: {seconds} s exceeds the {job.timeout_s} s timeout"
             )
         time.sleep(seconds)
-        if params.get("fail"):
-            raise BuildFailure(
-                ErrorCode(params["fail"]), f"sleep builder asked to fail with {params['fail']}"
-            )
+        fail = params.get("fail") or os.environ.get("HIL_SLEEP_FAIL")
+        if fail:
+            raise BuildFailure(ErrorCode(fail), f"sleep builder asked to fail with {fail}")
         return BuildOutput(report={"slept_s": seconds}, provenance="estimate")

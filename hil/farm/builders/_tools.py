@@ -16,12 +16,13 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from hil.farm.builders._base import BuildFailure
 from hil.records import ErrorCode
 
-__all__ = ["find_tool", "run_tool", "tool_version", "log_tail"]
+__all__ = ["find_tool", "run_tool", "tool_version", "xilinx_release", "log_tail"]
 
 _log = logging.getLogger(__name__)
 
@@ -42,6 +43,24 @@ def tool_version(name: str) -> str:
         return "absent"
     match = re.search(r"(\d{4}\.\d)", os.path.realpath(path))
     return match.group(1) if match else "unknown"
+
+
+def xilinx_release(tools: Iterable[str]) -> str:
+    """The one Xilinx release that ``tools`` come from (``2023.2``), or a description of the problem.
+
+    Why one value: a farm declares its release (``farm.tools: {vivado: "2023.2"}``), and the HLS
+    tool and Vivado of one build must come from the same install. Returns ``absent`` when none
+    is on PATH, ``incomplete (vivado_hls absent, vivado 2023.2)`` when some are missing, and
+    ``mixed (...)`` when they come from different releases; neither matches a declared release.
+    """
+    found = {name: tool_version(name) for name in tools}
+    releases = set(found.values())
+    if releases == {"absent"}:
+        return "absent"
+    if len(releases) == 1:
+        return releases.pop()
+    detail = ", ".join(f"{name} {version}" for name, version in found.items())
+    return f"incomplete ({detail})" if "absent" in releases else f"mixed ({detail})"
 
 
 def log_tail(path: Path, lines: int = 30) -> str:

@@ -19,6 +19,7 @@ import logging
 import re
 import shutil
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,7 +27,7 @@ from hil.errors import ReportParseError
 from hil.farm._job import BuildJob
 from hil.farm.builders._base import BaseBuilder, BuildFailure, BuildOutput, Stage
 from hil.farm.builders._design import layer_specs, prepare_design, write_board_bundle
-from hil.farm.builders._tools import run_tool, tool_version
+from hil.farm.builders._tools import run_tool, xilinx_release
 from hil.records import ErrorCode
 
 __all__ = ["VivadoBuilder"]
@@ -56,8 +57,10 @@ class VivadoBuilder(BaseBuilder):
     name = "vivado"
     resources: ClassVar[dict[str, float]] = {"vivado": 1}
 
-    def tool_versions(self) -> dict[str, str]:
-        return {tool: tool_version(tool) for tool in ("vivado_hls", "vitis-run", "vivado")}
+    def tool_versions(self, options: Mapping[str, Any] | None = None) -> dict[str, str]:
+        """``{"vivado": release}`` of the HLS tool the backend runs and of vivado (one install)."""
+        backend = str((options or {}).get("backend", "Vitis"))
+        return {"vivado": xilinx_release((_hls_command(backend)[0], "vivado"))}
 
     def build(self, job: BuildJob, workdir: Path, out: Path, stage: Stage) -> BuildOutput:
         deadline = time.monotonic() + job.timeout_s

@@ -1,0 +1,166 @@
+"""Where the runner's claimed jobs execute: a dask cluster, or this process (``hil build``).
+
+Both take a job, report its start, and hand back one JSON-ready result per job; the dask one
+also retries a job that a worker refused (other tools) on the workers that have not refused it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from collections.abc import Callable
+from typing import Any
+
+from hil.farm._job import BuildJob
+from hil.records import ErrorCode
+
+__all__ = ["DaskBackend", "InlineBackend", "StartHook"]
+
+_log = logging.getLogger(__name__)
+
+#: Called when an attempt starts: (key, worker name, start time).
+StartHook = Callable[[str, str, float], None]
+
+
+class DaskBackend:
+    """Jobs as dask tasks (``execute_job`` on a worker holding the builder's resources)."""
+
+    def __init__(self, client: Any, *, shared_root: str | None, holder: str) -> None:
+        from distributed import as_completed
+
+        from hil.farm._execute import EVENT_TOPIC
+
+        self.client = client
+        self.shared_root = shared_root
+        self.holder = holder
+        self._topic = EVENT_TOPIC
+        self._events: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._futures: dict[Any, BuildJob] = {}
+        self._deferred: list[tuple[str, str, float]] = []
+        self._tried: dict[str, set[str]] = {}
+        self._completed = as_completed()
+        client.subscribe_topic(
+            EVENT_TOPIC, lambda event: self._events.put(event[1] if isinstance(event, tuple) else event)
+        )
+
+    def submit(self, job: BuildJob, workers: list[str] | None = None) -> None:
+        from hil.farm._execute import execute_job
+        from hil.farm.builders import get_builder
+
+        future = self.client.submit(
+            execute_job,
+            job.model_dump_json(),
+            self.shared_root,
+            self.holder,
+            key=f"hil-build-{job.key[:24]}-{time.time_ns()}",
+            resources=get_builder(job.builder).resources or None,
+            workers=workers,
+            allow_other_workers=False,
+            pure=False,
+        )
+        self._futures[future] = job
+        self._completed.add(future)
+
+    def busy(self) -> bool:
+        return bool(self._futures or self._deferred)
+
+    def poll(self, on_start: StartHook) -> list[tuple[BuildJob, dict[str, Any]]]:
+        """Report start events, then return the results that arrived (never blocks).
+
+        A worker starts its next job as soon as it finishes one, so that start event often
+        arrives before the finished job's result: it is held back until the next poll (after
+        the caller recorded the result), so the running count never exceeds the workers. A
+        start event of a job whose result is in this batch is reported first (its attempt).
+        """
+        deferred, self._deferred = self._deferred, []
+        for start in deferred:
+            on_start(*start)
+        starts = self._drain()
+        batch = [] if self._completed.is_empty() else self._completed.next_batch(block=False)
+        finishing = {self._futures[future].key for future in batch}
+        for start in starts:
+            if start[0] in finishing:
+                on_start(*start)
+            else:
+                self._deferred.append(start)
+        out = []
+        for future in batch:
+            job = self._futures.pop(future)
+            try:
+                result = future.result()
+            except Exception as exc:  # e.g. KilledWorker after repeated worker loss
+                result = {"key": job.key, "ok": False, "error_code": ErrorCode.BUILD_TIMEOUT.value,
+                          "message": f"{type(exc).__name__}: {exc}"}  # fmt: skip
+            future.release()
+            out.append((job, result))
+        return out
+
+    def retry_elsewhere(self, job: BuildJob, result: dict[str, Any]) -> bool:
+        """After a refusal: resubmit to workers that have the builder's resources and have not refused."""
+        from hil.farm.builders import get_builder
+
+        tried = self._tried.setdefault(job.key, set())
+        if result.get("worker_address"):
+            tried.add(str(result["worker_address"]))
+        need = get_builder(job.builder).resources
+        workers = self.client.scheduler_info(n_workers=-1).get("workers", {})
+        candidates = [
+            address for address, info in workers.items()
+            if address not in tried
+            and all(float((info.get("resources") or {}).get(r, 0)) >= v for r, v in need.items())
+        ]  # fmt: skip
+        if not candidates:
+            return False
+        self.submit(job, workers=candidates)
+        return True
+
+    def close(self) -> None:
+        self.client.unsubscribe_topic(self._topic)
+
+    def _drain(self) -> list[tuple[str, str, float]]:
+        starts: list[tuple[str, str, float]] = []
+        while True:
+            try:
+                event = self._events.get_nowait()
+            except queue.Empty:
+                return starts
+            if isinstance(event, dict) and event.get("event") == "started" and event.get("key"):
+                # dask overwrites a "worker" field with the address; hil's name travels apart
+                worker = event.get("hil_worker") or event.get("worker")
+                starts.append((str(event["key"]), str(worker), float(event.get("t") or time.time())))
+
+
+class InlineBackend:
+    """Jobs built one after another in this process, straight into the artifact store."""
+
+    def __init__(self, *, store_root: str, holder: str) -> None:
+        self.store_root = store_root
+        self.holder = holder
+        self._queue: list[BuildJob] = []
+
+    def submit(self, job: BuildJob, workers: list[str] | None = None) -> None:
+        self._queue.append(job)
+
+    def busy(self) -> bool:
+        return bool(self._queue)
+
+    def poll(self, on_start: StartHook) -> list[tuple[BuildJob, dict[str, Any]]]:
+        """Build the next job now (blocking) and return its result."""
+        from hil.farm._execute import execute_job, refusal_for, worker_identity
+
+        if not self._queue:
+            return []
+        job = self._queue.pop(0)
+        worker = worker_identity()[0]
+        refusal = refusal_for(job, worker)
+        if refusal is not None:  # this host has other tools: no attempt starts
+            return [(job, {**refusal, "worker": worker})]
+        on_start(job.key, worker, time.time())
+        return [(job, execute_job(job.model_dump_json(), self.store_root, self.holder))]
+
+    def retry_elsewhere(self, job: BuildJob, result: dict[str, Any]) -> bool:
+        return False
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,196 @@
+"""``hil farm certs DIR``: a farm's own CA and one certificate per host, for dask's mutual TLS.
+
+Why a private CA: dask's TLS checks that every peer (scheduler, worker, client) shows a
+certificate signed by the cluster's CA, and skips host-name checks (workers connect by IP). So
+the CA *is* the farm's access list: whoever holds a certificate it signed can run code on the
+build hosts. Keep ``ca-key.pem`` off the farm (it is needed only to issue new certificates);
+each host gets its own certificate and key (mode 0600). Running the command again with an
+existing CA issues certificates for new hosts from it and leaves existing files alone.
+
+Files: ``ca.pem`` (give to every host), ``ca-key.pem``, and ``<name>.pem`` + ``<name>-key.pem``
+per name (default: ``scheduler``, ``worker``, ``client``, plus each ``--host``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import logging
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hil.errors import ConfigError, InputError
+
+__all__ = ["CertificateSet", "make_certificates", "DEFAULT_NAMES"]
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_NAMES = ("scheduler", "worker", "client")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,252}$")
+CA_CERT, CA_KEY = "ca.pem", "ca-key.pem"
+
+
+@dataclass(frozen=True)
+class CertificateSet:
+    """What ``make_certificates`` wrote (or found): the CA and a (cert, key) pair per name."""
+
+    folder: Path
+    ca_file: Path
+    ca_key_file: Path
+    certificates: dict[str, tuple[Path, Path]]
+    created: list[Path]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "folder": str(self.folder),
+            "ca_file": str(self.ca_file),
+            "ca_key_file": str(self.ca_key_file),
+            "certificates": {n: {"cert": str(c), "key": str(k)} for n, (c, k) in self.certificates.items()},
+            "created": [str(p) for p in self.created],
+        }
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+
+
+def _key_pem(key: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+
+
+def _load_or_make_ca(folder: Path, days: int, created: list[Path]) -> tuple[Any, Any]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    cert_path, key_path = folder / CA_CERT, folder / CA_KEY
+    if cert_path.exists() != key_path.exists():
+        raise ConfigError(f"{folder}: has only one of {CA_CERT} and {CA_KEY}; remove it or restore the other")
+    if cert_path.exists():
+        try:
+            cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+            key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        except ValueError as exc:
+            raise ConfigError(f"{folder}: cannot read the existing CA ({exc})") from None
+        return cert, key
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hil farm CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    _write_private(key_path, _key_pem(key))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    created += [cert_path, key_path]
+    return cert, key
+
+
+def _issue(name: str, ca_cert: Any, ca_key: Any, days: int) -> tuple[bytes, bytes]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    try:
+        alt: list[x509.GeneralName] = [x509.IPAddress(ipaddress.ip_address(name))]
+    except ValueError:
+        alt = [x509.DNSName(name)]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        # every dask peer both accepts and opens connections: server and client auth
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+            critical=False,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
+
+
+def make_certificates(
+    folder: str | Path, names: Sequence[str] = DEFAULT_NAMES, *, days: int = 825
+) -> CertificateSet:
+    """Make (or reuse) the CA in ``folder`` and a certificate + key for each name.
+
+    Args:
+        folder: where the files go (created, mode 0700).
+        names: certificate names (host names or roles); existing ones are kept, not reissued.
+        days: validity of new certificates.
+
+    Raises:
+        InputError: a name that is not a host name; ConfigError: a half-present or unreadable CA.
+    """
+    bad = [n for n in names if not _NAME.match(n) or n in ("ca", "ca-key")]
+    if bad:
+        raise InputError(
+            f"not a usable certificate name: {', '.join(map(repr, bad))} (letters, digits, . _ -)"
+        )
+    if days < 1:
+        raise InputError(f"--days must be >= 1, got {days}")
+    target = Path(folder).expanduser()
+    target.mkdir(parents=True, exist_ok=True)
+    os.chmod(target, 0o700)
+    created: list[Path] = []
+    ca_cert, ca_key = _load_or_make_ca(target, days, created)
+    certificates = {}
+    for name in dict.fromkeys(names):
+        cert_path, key_path = target / f"{name}.pem", target / f"{name}-key.pem"
+        if not cert_path.exists() and not key_path.exists():
+            cert_pem, key_pem = _issue(name, ca_cert, ca_key, days)
+            _write_private(key_path, key_pem)
+            cert_path.write_bytes(cert_pem)
+            created += [cert_path, key_path]
+        elif not (cert_path.exists() and key_path.exists()):
+            raise ConfigError(f"{target}: {name} has only one of {cert_path.name} and {key_path.name}")
+        certificates[name] = (cert_path, key_path)
+    _log.info("certificates in %s: %s", target, ", ".join(certificates))
+    return CertificateSet(target, target / CA_CERT, target / CA_KEY, certificates, created)
