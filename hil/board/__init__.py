@@ -13,8 +13,8 @@ from hil.board._local import LocalTarget
 from hil.board._measure import MeasureConfig, check_board, make_target, measure_bundle
 from hil.board._pool import BoardHealth, BoardPool, Lease, default_lease_dir
 from hil.board._result import parse_agent_output, result_from_agent, run_provenance
-from hil.board._transfer import HOST_TRANSFER_MODELS, EmulatedTiming, HostTransferModel, emulated_timing
 from hil.board._ssh import SshTarget, check_remote_name
+from hil.board._transfer import HOST_TRANSFER_MODELS, EmulatedTiming, HostTransferModel, emulated_timing
 
 __all__ = [
     "AgentRun",
