@@ -110,9 +110,8 @@ def _specs_at_reuse_1(model: Any, options: ConversionOptions, board: Any) -> tup
     from hil.cost import spec_from_hls_model
 
     base = dataclasses.replace(options, reuse_factor=1, layer_overrides=())
-    names = list(build_hls_config(model, base)["LayerName"])
     with tempfile.TemporaryDirectory(prefix="hil-reuse-") as scratch:
-        hls_model = convert_model(
+        hls_model = convert_model(  # one-line errors for a model hls4ml cannot take
             model,
             base,
             part=board.part,
@@ -121,6 +120,7 @@ def _specs_at_reuse_1(model: Any, options: ConversionOptions, board: Any) -> tup
             board=board.name,
         )
         specs = spec_from_hls_model(hls_model)
+    names = list(build_hls_config(model, base)["LayerName"])  # it converted once: this cannot fail now
     return specs, names
 
 
