@@ -263,13 +263,15 @@ def probe(hwh_path, parser="auto"):
     pynq = _import_pynq() if parser in ("auto", "pynq") else None
     if parser == "pynq" and pynq is None:
         raise AgentError("DEPLOY", "--parser pynq: pynq is not importable here", 2)
+    ip_dict, parser_name = builtin, "hil built-in .hwh reader"
     if pynq is not None:
         try:
             ip_dict, parser_name = _pynq_ip_dict(hwh_path, pynq, ps_kind)
-        except Exception as exc:  # a parser that cannot read this file: say which and why
-            raise AgentError("DEPLOY", f"pynq's parser could not read {hwh_path}: {exc}", 3) from None
-    else:
-        ip_dict, parser_name = builtin, "hil built-in .hwh reader"
+        except Exception as exc:  # say so, and still answer from the same XML
+            if parser == "pynq":
+                raise AgentError("DEPLOY", f"pynq's parser could not read {hwh_path}: {exc}", 3) from None
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            parser_name += f" (pynq {getattr(pynq, '__version__', '?')}'s parser failed: {first})"
     chosen, dmas = choose_dma(ip_dict)
     return {
         "ok": chosen is not None,

@@ -125,5 +125,7 @@ def _print(result: Any) -> None:
         table.add_row(key, value, f"{metric.provenance.value}{source}")
     if result.metrics:
         out.print(table)
+    for basis in dict.fromkeys(m.basis for m in result.metrics.values() if m.basis):
+        out.print(f"basis: {basis}")
     stages = ", ".join(f"{k} {v:.3f}" for k, v in result.stage_seconds.items())
     out.print(f"seconds per stage: {stages}")
