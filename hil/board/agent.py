@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """hil board agent: runs ON the board, measures one bundle (or probes an overlay), prints one JSON object.
 
-Why one standalone file: a PYNQ image has its own Python (3.8 and newer), numpy (1.x or 2.x)
-and pynq (2.7, 3.x or 4.0), and nothing else of ours. The host uploads this one file next to
-the bundle over SFTP, checks its sha256, and runs it; it imports no hil module, never uses eval
-or pickle, and reads only JSON, .npy (``allow_pickle=False``) and .hwh (XML) files.
+Why one standalone file (longer than hil's other modules, on purpose): a PYNQ image has its own
+Python (3.8 and newer), numpy (1.x or 2.x) and pynq (2.7, 3.x or 4.0), and nothing else of ours.
+The host uploads this one file next to the bundle over SFTP, checks its sha256 (one file, one
+digest: nothing else can be half-updated on the board), and runs it; it imports no hil module,
+never uses eval or pickle, and reads only JSON, .npy (``allow_pickle=False``) and .hwh (XML).
 
 ``--bundle DIR`` measures, in this order (and why in this order):
 

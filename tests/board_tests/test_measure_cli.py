@@ -187,3 +187,21 @@ def test_boards_check_probes_a_bundles_overlay_on_the_board(
     assert code == 0 and "hier_0/axi_dma_0" in out and "67,108,863" in out and "built-in" in out
     code, _, err = run_cli("boards", "--bundle", bundle.path, "--inventory", inventory)
     assert code == 2 and "--bundle and --board go with --check" in err
+
+
+@pytest.mark.slow
+def test_hil_measure_of_a_wrong_fixed_point_design_is_wrong_answer_in_emulation(
+    run_cli: Cli, sshd: LoopbackSshd, digits_dense: Path, store: Path, tmp_path: Path, leases: Path
+) -> None:
+    """At ap_fixed<4,1> the digits net's fixed-point outputs pick other classes than its float reference:
+    the emulation (which *is* the C-sim, so bit-exact with itself) must still fail, on the reference."""
+    inventory = _inventory(tmp_path, sshd, store)
+    code, out, err = run_cli(
+        "measure", digits_dense, "--board", "emu", "--precision", "ap_fixed<4,1>", *FITS,
+        "--check-inputs", "32", "--inventory", inventory, "--json",
+    )  # fmt: skip
+    assert code == 1, err
+    result = json.loads(out)
+    assert result["error_code"] == "WRONG_ANSWER", result["message"]
+    assert "agree with the reference model on" in result["message"]
+    assert result["message"].startswith("fixed-point outputs")  # the C-sim check itself passed
