@@ -105,7 +105,8 @@ def test_invalid_farm_and_file_level_errors(tmp_path: Path) -> None:
 
 def test_unknown_board_lists_the_known_ones() -> None:
     with pytest.raises(
-        ConfigError, match=r"unknown board 'zcu105'.*known boards: aup-zu3, kv260, pynq-z2, ultra96v2, zcu102, zcu104"
+        ConfigError,
+        match=r"unknown board 'zcu105'.*known boards: aup-zu3, kv260, pynq-z2, ultra96v2, zcu102, zcu104",
     ):
         load_inventory(SHIPPED_INVENTORY).board("zcu105")
 
