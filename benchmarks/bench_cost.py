@@ -93,7 +93,8 @@ def main() -> None:
         f"{'cifar10-cnn':<12}{len(specs[0]):>8}{count:>12}{elapsed:>10.2f}{rate:>14,.0f}{1e6 / rate:>10.1f}"
     )
     print(f"{'search cands':<12}{'':>8}{'':>12}{'':>10}{search_rate:>14,.0f}{1e6 / search_rate:>10.1f}")
-    print(f"explain: {explain_us:.0f} us for {result['explain_terms']} priced pieces; {result['sample_ii_layer']}")
+    pieces = result["explain_terms"]
+    print(f"explain: {explain_us:.0f} us for {pieces} priced pieces;", result["sample_ii_layer"])
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({"estimates_per_s": rate}))
 

@@ -9,6 +9,8 @@ Layout (format_version 1)::
     bundle.json    description below; its "files" map every other file to its sha256
     inputs.npy     float32 (N, *input_shape[1:]): test inputs, on the input quantizer's grid
     expected.npy   float32 (N, n_outputs): the C simulation's outputs for those inputs
+    reference.npy  float32 (N, n_outputs): the reference model's outputs (onnxruntime, qonnx or
+                   torch) for the same inputs; optional (older bundles lack it)
     csim.so        the compiled C simulation (top function ``<project>_float``), for emulation
     design.bit     bitstream (vivado builder only)
     design.hwh     hardware handoff (vivado builder only)
@@ -19,10 +21,17 @@ bundle.json::
      "input_shape": [1, ...], "output_shape": [1, n], "io_dtype": "float32",
      "clock_mhz": float,
      "timing": {"ii_cycles": int, "latency_cycles": int, "provenance": "estimate"|"hls"|"synth"|"impl"},
+     "reference_check": {"min_argmax_agreement": float | null},
      "files": {"inputs.npy": sha256, ...}}
 
 Why sha256 for every file: the agent refuses to load a bitstream or library whose bytes differ
 from what the build produced (a truncated upload must not program the FPGA).
+
+Why the reference outputs: comparing a board (or an emulation) with the C simulation only proves
+the bitstream matches the C++; an emulated run *is* the C simulation, so that check cannot fail.
+The reference model's outputs let a design whose fixed-point arithmetic is wrong (overflow, a
+bad precision) fail as WRONG_ANSWER: argmax agreement below ``min_argmax_agreement`` (classifiers;
+None for a single output, where only the errors are reported).
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ from hil.errors import BoardError
 
 __all__ = [
     "BUNDLE_FORMAT_VERSION",
+    "DEFAULT_MIN_ARGMAX_AGREEMENT",
     "BundleTiming",
     "BoardBundle",
     "write_bundle",
@@ -51,7 +61,10 @@ __all__ = [
 
 BUNDLE_FORMAT_VERSION = 1
 _MANIFEST = "bundle.json"
-_OPTIONAL_FILES = ("csim.so", "design.bit", "design.hwh")
+_OPTIONAL_FILES = ("reference.npy", "csim.so", "design.bit", "design.hwh")
+#: A design whose outputs pick another class than its reference model's on more than one check
+#: input in ten is wrong (a sound ap_fixed<16,6> design agrees on all of them; see the tests).
+DEFAULT_MIN_ARGMAX_AGREEMENT = 0.9
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
@@ -87,6 +100,11 @@ class BoardBundle:
     files: Mapping[str, str] = field(default_factory=dict)
     project: str = "myproject"
     io_dtype: str = "float32"
+    min_argmax_agreement: float | None = None
+
+    @property
+    def has_reference(self) -> bool:
+        return "reference.npy" in self.files
 
     @property
     def has_bitstream(self) -> bool:
@@ -116,8 +134,14 @@ def write_bundle(
     bitstream: str | os.PathLike[str] | None = None,
     hwh: str | os.PathLike[str] | None = None,
     project: str = "myproject",
+    reference: np.ndarray | None = None,
+    min_argmax_agreement: float | None = DEFAULT_MIN_ARGMAX_AGREEMENT,
 ) -> BoardBundle:
-    """Write a bundle folder (created if absent) and return it."""
+    """Write a bundle folder (created if absent) and return it.
+
+    ``reference`` is the reference model's outputs for ``inputs``; ``min_argmax_agreement`` the
+    agreement with it below which a run is WRONG_ANSWER (ignored for single-output designs).
+    """
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     inputs = np.ascontiguousarray(inputs, dtype=np.float32)
@@ -126,6 +150,16 @@ def write_bundle(
         raise BoardError(f"bundle: {len(inputs)} inputs but {len(expected)} expected outputs")
     np.save(target / "inputs.npy", inputs, allow_pickle=False)
     np.save(target / "expected.npy", expected, allow_pickle=False)
+    if reference is not None:
+        reference = np.ascontiguousarray(reference, dtype=np.float32).reshape(len(reference), -1)
+        if reference.shape != expected.shape:
+            raise BoardError(
+                f"bundle: reference outputs {reference.shape} differ from expected {expected.shape}"
+            )
+        np.save(target / "reference.npy", reference, allow_pickle=False)
+    elif (target / "reference.npy").exists():
+        (target / "reference.npy").unlink()
+    threshold = min_argmax_agreement if reference is not None and expected.shape[1] > 1 else None
     for name, source in (("csim.so", csim_library), ("design.bit", bitstream), ("design.hwh", hwh)):
         if source is not None:
             shutil.copyfile(source, target / name)
@@ -145,6 +179,7 @@ def write_bundle(
         timing=timing,
         files=files,
         project=project,
+        min_argmax_agreement=threshold,
     )
     manifest = {
         "format_version": BUNDLE_FORMAT_VERSION,
@@ -157,6 +192,7 @@ def write_bundle(
         "io_dtype": bundle.io_dtype,
         "clock_mhz": bundle.clock_mhz,
         "timing": asdict(timing),
+        "reference_check": {"min_argmax_agreement": threshold},
         "files": files,
     }
     temporary = target / f".{_MANIFEST}.tmp"
@@ -190,6 +226,13 @@ def read_bundle(folder: str | os.PathLike[str]) -> BoardBundle:
             files=dict(raw["files"]),
             project=str(raw.get("project", "myproject")),
             io_dtype=str(raw.get("io_dtype", "float32")),
+            min_argmax_agreement=_optional_float(
+                (raw.get("reference_check") or {}).get("min_argmax_agreement")
+            ),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BoardError(f"{manifest}: missing or malformed field ({exc})") from None
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)

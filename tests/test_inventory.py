@@ -18,6 +18,7 @@ DATASHEET = {
     "ultra96v2": ("xczu3eg-sbva484-1-e", 70560, 141120, 360, 216, 0),
     "pynq-z2": ("xc7z020clg400-1", 53200, 106400, 220, 140, 0),
     "kv260": ("xck26-sfvc784-2LV-c", 117120, 234240, 1248, 144, 64),
+    "aup-zu3": ("xczu3eg-sfvc784-2-e", 70560, 141120, 360, 216, 0),
 }
 
 
@@ -104,7 +105,8 @@ def test_invalid_farm_and_file_level_errors(tmp_path: Path) -> None:
 
 def test_unknown_board_lists_the_known_ones() -> None:
     with pytest.raises(
-        ConfigError, match=r"unknown board 'zcu105'.*known boards: kv260, pynq-z2, ultra96v2, zcu102, zcu104"
+        ConfigError,
+        match=r"unknown board 'zcu105'.*known boards: aup-zu3, kv260, pynq-z2, ultra96v2, zcu102, zcu104",
     ):
         load_inventory(SHIPPED_INVENTORY).board("zcu105")
 

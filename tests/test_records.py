@@ -8,6 +8,7 @@ import pytest
 
 from hil.errors import RecordError
 from hil.records import (
+    FIDELITY_RANK,
     METRIC_KEYS,
     SCHEMA_VERSION,
     ErrorCode,
@@ -18,6 +19,7 @@ from hil.records import (
     design_key,
     read_results,
 )
+from tests._shared import REPO
 
 
 def _result(key: str = "abc", lut: float = 1234.0) -> MeasureResult:
@@ -37,9 +39,54 @@ def test_canonical_vocabulary_is_complete() -> None:
     assert set(METRIC_KEYS) == {
         "lut", "ff", "dsp", "bram_18k", "uram", "ii_cycles", "latency_cycles", "clock_mhz",
         "throughput_fps", "latency_ms_p50", "latency_ms_p99", "power_w", "accuracy",
+        "design_lut", "design_ff", "design_dsp", "design_bram_18k", "design_uram",
     }  # fmt: skip
-    assert {p.value for p in Provenance} == {"estimate", "hls", "synth", "impl", "csim", "board", "emulated"}
-    assert "BOARD_UNREACHABLE" in {e.value for e in ErrorCode} and len(ErrorCode) == 12
+    assert {p.value for p in Provenance} == {
+        "estimate", "hls", "synth", "impl", "csim", "board", "emulated", "standin",
+    }  # fmt: skip
+    codes = {e.value for e in ErrorCode}
+    assert {"BOARD_UNREACHABLE", "DEPLOY", "DESIGN_FAULT"} <= codes and len(ErrorCode) == 13
+
+
+def test_a_standin_ranks_below_everything_and_board_above_everything() -> None:
+    ranked = sorted(FIDELITY_RANK, key=FIDELITY_RANK.__getitem__)
+    assert ranked[0] is Provenance.STANDIN and ranked[-1] is Provenance.BOARD
+    assert Provenance.EMULATED not in FIDELITY_RANK  # resolved through its source
+
+
+def test_only_the_agent_result_sets_board_provenance() -> None:
+    """``Provenance.BOARD`` is assigned in exactly one place: run_provenance of a real-pynq agent result."""
+    import re
+
+    from hil.board import run_provenance
+
+    # a "set" gives a number BOARD provenance: returned, passed as provenance=, or assigned
+    setter = re.compile(r"(return\s+|provenance\s*=\s*|[^=!<>]=\s*)Provenance\.BOARD\b")
+    sites = [
+        f"{path.relative_to(REPO)}: {line.strip()}"
+        for path in sorted((REPO / "hil").rglob("*.py")) + sorted((REPO / "search").rglob("*.py"))
+        for line in path.read_text().splitlines()
+        if setter.search(line)
+    ]
+    assert sites == ["hil/board/_result.py: return Provenance.BOARD"], sites
+    real = {"versions": {"pynq": "3.1.2", "pynq_standin": False}, "device": {"standin": False}}
+    assert run_provenance(real) is Provenance.BOARD
+    for standin in (
+        {"versions": {"pynq": "0.0.0+hil.standin", "pynq_standin": True}, "device": {"standin": False}},
+        {"versions": {"pynq": "4.0.0"}, "device": {"standin": True}},
+        {"versions": {"pynq": "4.0.0"}},  # an agent that does not say which device: not a board
+    ):
+        assert run_provenance(standin) is Provenance.STANDIN
+    assert run_provenance({"emulated": True}) is Provenance.EMULATED
+
+
+def test_version_1_records_are_still_read(tmp_path) -> None:
+    path = tmp_path / "old.jsonl"
+    path.write_text(
+        '{"schema_version": 1, "design_key": "x", "metrics": {"lut": {"value": 10, "provenance": "hls"}}}\n'
+    )
+    (old,) = read_results(path)
+    assert old.schema_version == 1 and old.value("lut") == 10.0 and SCHEMA_VERSION == 2
 
 
 def test_jsonl_round_trip_keeps_every_field(tmp_path) -> None:
@@ -55,7 +102,9 @@ def test_jsonl_round_trip_keeps_every_field(tmp_path) -> None:
     assert back[1].error_code is ErrorCode.TIMING and not back[1].ok
     raw = json.loads(path.read_text().splitlines()[1])
     assert raw["error_code"] == "TIMING" and raw["schema_version"] == SCHEMA_VERSION
-    assert raw["metrics"]["throughput_fps"] == {"value": 1300.0, "provenance": "emulated", "source": "hls"}
+    assert raw["metrics"]["throughput_fps"] == {
+        "value": 1300.0, "provenance": "emulated", "source": "hls", "basis": None
+    }  # fmt: skip
 
 
 def test_unknown_schema_version_is_refused_with_line_number(tmp_path) -> None:
@@ -65,7 +114,9 @@ def test_unknown_schema_version_is_refused_with_line_number(tmp_path) -> None:
     line["schema_version"] = 99
     with open(path, "a") as handle:
         handle.write(json.dumps(line) + "\n")
-    with pytest.raises(RecordError, match=r"records.jsonl:2: record schema_version 99 is not supported"):
+    with pytest.raises(
+        RecordError, match=r"records.jsonl:2: record schema_version 99 is not supported .*reads versions 1, 2"
+    ):
         read_results(path)
 
 

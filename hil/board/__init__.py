@@ -12,8 +12,9 @@ from hil.board._fault import BOARD_FAULTS, BoardFault
 from hil.board._local import LocalTarget
 from hil.board._measure import MeasureConfig, check_board, make_target, measure_bundle
 from hil.board._pool import BoardHealth, BoardPool, Lease, default_lease_dir
-from hil.board._result import parse_agent_output, result_from_agent
+from hil.board._result import parse_agent_output, result_from_agent, run_provenance
 from hil.board._ssh import SshTarget, check_remote_name
+from hil.board._transfer import HOST_TRANSFER_MODELS, EmulatedTiming, HostTransferModel, emulated_timing
 
 __all__ = [
     "AgentRun",
@@ -37,4 +38,9 @@ __all__ = [
     "default_lease_dir",
     "parse_agent_output",
     "result_from_agent",
+    "run_provenance",
+    "HOST_TRANSFER_MODELS",
+    "HostTransferModel",
+    "EmulatedTiming",
+    "emulated_timing",
 ]

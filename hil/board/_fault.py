@@ -12,7 +12,8 @@ from hil.records import ErrorCode
 
 __all__ = ["BOARD_FAULTS", "BoardFault"]
 
-#: Codes that say the board (not the design) failed: they count towards quarantine.
+#: Codes that say the board or its link (not the design) failed: they count towards quarantine.
+#: DESIGN_FAULT and WRONG_ANSWER are the design's: a board that ran it and reported them worked.
 BOARD_FAULTS = frozenset({ErrorCode.BOARD_UNREACHABLE, ErrorCode.DEPLOY, ErrorCode.RUN_TIMEOUT})
 
 

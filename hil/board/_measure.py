@@ -39,6 +39,7 @@ class MeasureConfig:
         min_seconds: the agent's timed window of work (real boards; emulation models timing).
         warmup: untimed batches before the window.
         repeats: single-image transfers for latency p50/p99.
+        dma_timeout_s: a DMA transfer that takes longer is a design fault (the design hangs).
         emulate: run the agent in emulation; None = emulate exactly when the board has no host.
         connect_timeout_s: TCP connect, SSH handshake, authentication, each SFTP call.
         run_timeout_s: the agent's whole run; it is killed after this.
@@ -51,6 +52,7 @@ class MeasureConfig:
     min_seconds: float = 1.0
     warmup: int = 3
     repeats: int = 100
+    dma_timeout_s: float = 5.0
     emulate: bool | None = None
     connect_timeout_s: float = 10.0
     run_timeout_s: float = 120.0
@@ -63,7 +65,7 @@ class MeasureConfig:
             raise InputError("--batch and repeats must be >= 1, warmup >= 0")
         if self.min_seconds < 0:
             raise InputError(f"--min-seconds must be >= 0, got {self.min_seconds}")
-        for name in ("connect_timeout_s", "run_timeout_s", "lease_timeout_s"):
+        for name in ("connect_timeout_s", "run_timeout_s", "lease_timeout_s", "dma_timeout_s"):
             if getattr(self, name) <= 0:
                 raise InputError(f"{name} must be > 0, got {getattr(self, name)}")
 
@@ -104,6 +106,8 @@ def _agent_argv(
         str(config.warmup),
         "--repeats",
         str(config.repeats),
+        "--dma-timeout",
+        repr(float(config.dma_timeout_s)),
         "--manifest-sha256",
         sha["manifest"],
         "--self-sha256",
@@ -189,6 +193,14 @@ def measure_bundle(
             f"board {board.name} is a real board and bundle {bundle.path} has no bitstream "
             "(the estimate builder makes none); build with --builder vivado, or pass --emulate"
         )
+    if emulate and (bundle.timing.ii_cycles <= 0 or bundle.clock_mhz <= 0):
+        # A design fault found before any board is involved: a record, not a board failure.
+        fault = BoardFault(
+            ErrorCode.DESIGN_FAULT,
+            f"bundle {bundle.path}: timing has II {bundle.timing.ii_cycles} at {bundle.clock_mhz:g} MHz; "
+            "an emulation needs a positive II and clock",
+        )
+        return _failure(bundle, board, fault, stages, candidate)
     pool = config.pool or BoardPool()
     waited = time.perf_counter()
     try:
@@ -217,34 +229,75 @@ def measure_bundle(
     return result
 
 
-def check_board(board: Board, config: MeasureConfig | None = None) -> dict[str, Any]:
+def check_board(
+    board: Board, config: MeasureConfig | None = None, *, bundle_dir: str | Path | None = None
+) -> dict[str, Any]:
     """Connect, upload the agent, run ``agent --version``; a success clears the board's quarantine.
 
+    With ``bundle_dir`` (a bundle with ``design.hwh``), also upload the bundle and run the agent's
+    ``--probe`` on its overlay there: the board's own pynq parses the .hwh and says which DMA it
+    would drive (path, largest transfer, stream widths), before any measurement is attempted.
+
     Returns:
-        A JSON-ready row: board, target, ok, seconds, message and the agent's versions.
+        A JSON-ready row: board, target, ok, seconds, message, the agent's versions and, with a
+        bundle, ``probe`` (the agent's answer).
     """
     config = config or MeasureConfig()
     pool = config.pool or BoardPool()
     started = time.perf_counter()
     row: dict[str, Any] = {"board": board.name, "target": board.host or "local (emulated)", "ok": False}
+    probe: dict[str, Any] | None = None
     try:
+        bundle = read_bundle(bundle_dir) if bundle_dir is not None else None
+        if bundle is not None and "design.hwh" not in bundle.files:
+            raise InputError(f"bundle {bundle.path} has no design.hwh to probe (an estimate build has none)")
         with pool.lease(board.name, min(config.lease_timeout_s, 30.0), ignore_quarantine=True):
             target = make_target(board, config)
             try:
                 target.connect()
-                remote_agent, _ = target.deploy(None, config.agent or agent_file())
-                run = target.run([target.python, remote_agent, "--version"], config.connect_timeout_s + 20.0)
+                remote_agent, remote_bundle = target.deploy(
+                    bundle.path if bundle else None, config.agent or agent_file()
+                )
+                timeout = config.connect_timeout_s + 20.0
+                run = target.run([target.python, remote_agent, "--version"], timeout)
                 payload = parse_agent_output(run, board.name)
+                if bundle is not None:
+                    hwh = str(Path(remote_bundle) / "design.hwh")
+                    answer = target.run(
+                        [target.python, remote_agent, "--probe", hwh, "--json"], timeout + 30.0
+                    )
+                    probe = _probe_answer(answer, board.name)
             finally:
                 target.close()
-            pool.clear_quarantine(board.name)
+            if probe is None or probe.get("ok"):
+                pool.clear_quarantine(board.name)
     except BoardFault as fault:
         row.update(message=str(fault), code=fault.code.value)
+    except BoardError as exc:
+        row.update(message=str(exc), code=ErrorCode.DEPLOY.value)
     else:
         row.update(
-            ok=True,
-            message="agent answered",
+            ok=probe is None or bool(probe.get("ok")),
+            message="agent answered" if probe is None else f"agent answered; probe: {probe.get('message')}",
             **{k: payload.get(k) for k in ("agent", "python", "numpy", "pynq")},
         )
+        if probe is not None:
+            row["probe"] = probe
     row["seconds"] = round(time.perf_counter() - started, 3)
     return row
+
+
+def _probe_answer(run: Any, where: str) -> dict[str, Any]:
+    """The agent's --probe JSON (a probe that found no DMA is an answer too, with ok false)."""
+    import json
+
+    lines = [line for line in run.stdout.strip().splitlines() if line.strip()]
+    try:
+        answer = json.loads(lines[-1]) if lines else None
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise BoardFault(ErrorCode.DEPLOY, f"{where}: agent --probe exited {run.status} without an answer")
+    if answer.get("parser") is None and not answer.get("ok"):
+        raise BoardFault(ErrorCode.DEPLOY, f"{where}: agent --probe failed: {answer.get('message')}")
+    return answer

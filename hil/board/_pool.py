@@ -5,7 +5,8 @@ descriptor closes, which includes the holder crashing or being killed, so a dead
 leaves a board locked; and two processes (two searches, or two ``hil measure``) can never hold
 one board at once. Why quarantine: a board that fails N times in a row (unreachable, deploy or
 run timeout) would otherwise eat every candidate of an overnight search; it is skipped until a
-successful ``hil boards --check`` clears it.
+successful ``hil boards --check`` clears it. Only infrastructure faults count (``BOARD_FAULTS``):
+a design that fails (DESIGN_FAULT, WRONG_ANSWER) says nothing against the board.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class Lease:
                     health.consecutive_failures,
                     message,
                 )
-        else:  # OK or a design fault (WRONG_ANSWER): the board itself worked
+        else:  # OK or a design fault (WRONG_ANSWER, DESIGN_FAULT): the board itself worked
             health = BoardHealth()
         self.pool._write_health(self.board, health)
         return health

@@ -1,7 +1,10 @@
 """`hil boards`: the boards of the inventory, their resources and whether they are emulated.
 
 ``--check`` connects to each board (SSH for a board with a host, locally for an emulated one),
-uploads the agent and runs ``agent --version``; a board that answers leaves quarantine.
+uploads the agent and runs ``agent --version``; a board that answers leaves quarantine. With
+``--bundle DIR`` (a vivado build's ``<artifact>/board``) it also uploads that bundle and runs the
+agent's ``--probe`` on its overlay there, so the board's own pynq says which DMA it would drive
+(its path, largest transfer, stream widths) before anything is measured.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import typer
 
 from hil.cli._app import app
 from hil.cli._common import INVENTORY_OPTION, JSON_OPTION, console, print_json
+from hil.errors import InputError
 from hil.inventory import load_inventory
 
 
@@ -24,21 +28,30 @@ def boards_command(
         False, "--check", help="Connect to each board and run the agent's --version; exit 1 if any fails."
     ),
     timeout: float = typer.Option(10.0, "--timeout", help="Seconds for connect/SFTP (--check)."),
+    bundle: Path | None = typer.Option(
+        None,
+        "--bundle",
+        help="--check also probes this bundle's overlay (design.hwh) on each board.",
+        file_okay=False,
+    ),
+    board: str | None = typer.Option(None, "--board", "-b", help="--check only this board."),
 ) -> int:
     """List the inventory's boards (BRAM shown in 18 Kb blocks)."""
     inv = load_inventory(inventory)
+    if (bundle is not None or board is not None) and not check:
+        raise InputError("--bundle and --board go with --check")
     if check:
-        return _check(inv, timeout, as_json)
+        return _check(inv, timeout, as_json, bundle, board)
     rows: list[dict[str, Any]] = []
-    for name, board in inv.boards.items():
+    for name, entry in inv.boards.items():
         rows.append(
             {
                 "board": name,
-                "part": board.part,
-                **board.resources.as_dict(),
-                "clock_mhz": board.clock_mhz,
-                "emulated": board.emulated,
-                "host": board.host,
+                "part": entry.part,
+                **entry.resources.as_dict(),
+                "clock_mhz": entry.clock_mhz,
+                "emulated": entry.emulated,
+                "host": entry.host,
             }
         )
     if as_json:
@@ -67,29 +80,42 @@ def boards_command(
     return 0
 
 
-def _check(inv: Any, timeout: float, as_json: bool) -> int:
+def _check(inv: Any, timeout: float, as_json: bool, bundle: Path | None, only: str | None) -> int:
     from hil.board import MeasureConfig, check_board
 
     config = MeasureConfig(connect_timeout_s=timeout, lease_timeout_s=max(timeout, 30.0))
-    rows = [check_board(board, config) for board in inv.boards.values()]
+    boards = [inv.board(only)] if only is not None else list(inv.boards.values())
+    rows = [check_board(board, config, bundle_dir=bundle) for board in boards]
     if as_json:
         print_json({"inventory": str(inv.source), "check": rows})
     else:
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table(title=f"board check ({inv.source})")
-        for column in ("board", "target", "result", "agent", "python", "numpy", "pynq", "seconds"):
+        columns = ["board", "target", "result", "agent", "python", "numpy", "pynq"]
+        if bundle is not None:
+            columns += ["DMA", "max transfer B", "in/out bits", "parser"]
+        for column in (*columns, "seconds"):
             table.add_column(column)
         for row in rows:
-            table.add_row(
+            cells = [
                 row["board"],
                 row["target"],
-                "[green]ok[/]" if row["ok"] else f"[red]{row['message']}[/]",
+                "[green]ok[/]" if row["ok"] else f"[red]{escape(row['message'])}[/]",
                 str(row.get("agent") or "-"),
                 str(row.get("python") or "-"),
                 str(row.get("numpy") or "-"),
                 str(row.get("pynq") or "-"),
-                f"{row['seconds']:.2f}",
-            )
+            ]
+            if bundle is not None:
+                dma = (row.get("probe") or {}).get("dma") or {}
+                cells += [
+                    str(dma.get("path") or "-"),
+                    f"{dma['max_transfer_bytes']:,}" if dma else "-",
+                    f"{dma.get('in_width_bits')}/{dma.get('out_width_bits')}" if dma else "-",
+                    str((row.get("probe") or {}).get("parser") or "-"),
+                ]
+            table.add_row(*cells, f"{row['seconds']:.2f}")
         console().print(table)
     return 0 if all(row["ok"] for row in rows) else 1

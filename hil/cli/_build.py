@@ -23,6 +23,7 @@ from hil.cli._conversion import (
     REUSE_OPTION,
     STRATEGY_OPTION,
     conversion_options,
+    resolve_auto_reuse,
 )
 
 
@@ -31,7 +32,7 @@ def build_command(
     model: Path = MODEL_ARGUMENT,
     board: str = BOARD_OPTION,
     precision: str = PRECISION_OPTION,
-    reuse: int = REUSE_OPTION,
+    reuse: str = REUSE_OPTION,
     io_type: str = IO_TYPE_OPTION,
     strategy: str = STRATEGY_OPTION,
     backend: str = BACKEND_OPTION,
@@ -53,6 +54,7 @@ def build_command(
     inv = load_inventory(inventory)
     target = inv.board(board)
     options = conversion_options(precision, reuse, io_type, strategy, backend, input_shape)
+    options, _plan = resolve_auto_reuse(model, target, options, reuse)
     job = make_job(
         model,
         target,

@@ -20,6 +20,7 @@ __all__ = [
     "BACKEND_OPTION",
     "INPUT_SHAPE_OPTION",
     "conversion_options",
+    "resolve_auto_reuse",
 ]
 
 MODEL_ARGUMENT = typer.Argument(
@@ -29,7 +30,12 @@ BOARD_OPTION = typer.Option(..., "--board", "-b", help="Target board (see `hil b
 PRECISION_OPTION = typer.Option(
     "ap_fixed<16,6>", "--precision", help="Default fixed-point type (what quantizers don't fix)."
 )
-REUSE_OPTION = typer.Option(1, "--reuse", help="Reuse factor (hls4ml corrects invalid values).")
+REUSE_OPTION = typer.Option(
+    "1",
+    "--reuse",
+    help="Reuse factor (hls4ml corrects invalid values), or 'auto': per layer, the smallest valid one "
+    "that fits the board by the cost model.",
+)
 IO_TYPE_OPTION = typer.Option("io_stream", "--io-type", help="io_stream or io_parallel.")
 STRATEGY_OPTION = typer.Option("Latency", "--strategy", help="Latency or Resource.")
 BACKEND_OPTION = typer.Option("Vitis", "--backend", help="Vivado, Vitis or VivadoAccelerator.")
@@ -38,17 +44,54 @@ INPUT_SHAPE_OPTION = typer.Option(
 )
 
 
+def _reuse_factor(reuse: str) -> int | None:
+    """None for 'auto', else the integer (an InputError names the option otherwise)."""
+    from hil.errors import InputError
+
+    text = str(reuse).strip().lower()
+    if text == "auto":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"--reuse must be a positive integer or 'auto', got {reuse!r}") from None
+
+
 def conversion_options(
-    precision: str, reuse: int, io_type: str, strategy: str, backend: str, input_shape: str | None
+    precision: str, reuse: str | int, io_type: str, strategy: str, backend: str, input_shape: str | None
 ) -> Any:
-    """A validated ``hil.convert.ConversionOptions`` from the command-line values."""
+    """A validated ``hil.convert.ConversionOptions`` from the command-line values.
+
+    ``--reuse auto`` gives reuse factor 1 here; ``resolve_auto_reuse`` then sets the per-layer
+    choice once the model and the board are known.
+    """
     from hil.convert import ConversionOptions, parse_shape
 
+    factor = _reuse_factor(str(reuse))
     return ConversionOptions(
         precision=precision,
-        reuse_factor=reuse,
+        reuse_factor=1 if factor is None else factor,
         io_type=io_type,  # type: ignore[arg-type]
         strategy=strategy,  # type: ignore[arg-type]
         backend=backend,  # type: ignore[arg-type]
         input_shape=parse_shape(input_shape),
     )
+
+
+def resolve_auto_reuse(model: Any, board: Any, options: Any, reuse: str | int) -> tuple[Any, Any]:
+    """(options, plan): with ``--reuse auto`` the per-layer reuse factors of ``hil.convert.resolve_reuse``
+    (logged on stderr, so --json output stays one document); otherwise the options unchanged and None."""
+    if _reuse_factor(str(reuse)) is not None:
+        return options, None
+    import sys
+
+    from hil.convert import resolve_reuse
+
+    resolved, plan = resolve_reuse(model, board, options)
+    verdict = "fits" if plan.fits else "does NOT fit"
+    print(
+        f"hil: --reuse auto for {board.name}: {plan.describe() or 'no multiply layers'} "
+        f"({verdict}: {plan.binding} at {plan.utilisation.get(plan.binding, 0.0):.0%} by the cost model)",
+        file=sys.stderr,
+    )
+    return resolved, plan

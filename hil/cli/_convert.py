@@ -19,6 +19,7 @@ from hil.cli._conversion import (
     REUSE_OPTION,
     STRATEGY_OPTION,
     conversion_options,
+    resolve_auto_reuse,
 )
 from hil.errors import InputError
 
@@ -41,7 +42,7 @@ def convert_command(
     model: Path = MODEL_ARGUMENT,
     board: str = BOARD_OPTION,
     precision: str = PRECISION_OPTION,
-    reuse: int = REUSE_OPTION,
+    reuse: str = REUSE_OPTION,
     io_type: str = IO_TYPE_OPTION,
     strategy: str = STRATEGY_OPTION,
     backend: str = BACKEND_OPTION,
@@ -71,6 +72,7 @@ def convert_command(
         raise InputError(f"--min-agreement must be a fraction in [0, 1], got {min_agreement}")
     if min_agreement is not None and csim <= 0:
         raise InputError("--min-agreement needs --csim N")
+    options, _plan = resolve_auto_reuse(model, target, options, reuse)
     data = _load_array(inputs, "--inputs")
     label_data = _load_array(labels, "--labels")
     result = convert(

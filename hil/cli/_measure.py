@@ -24,6 +24,7 @@ from hil.cli._conversion import (
     REUSE_OPTION,
     STRATEGY_OPTION,
     conversion_options,
+    resolve_auto_reuse,
 )
 from hil.errors import InputError
 
@@ -33,7 +34,7 @@ def measure_command(
     model: Path = MODEL_ARGUMENT,
     board: str = BOARD_OPTION,
     precision: str = PRECISION_OPTION,
-    reuse: int = REUSE_OPTION,
+    reuse: str = REUSE_OPTION,
     io_type: str = IO_TYPE_OPTION,
     strategy: str = STRATEGY_OPTION,
     backend: str = BACKEND_OPTION,
@@ -80,6 +81,7 @@ def measure_command(
         run_timeout_s=run_timeout,
         lease_timeout_s=lease_timeout,
     )
+    options, _plan = resolve_auto_reuse(model, target, options, reuse)
     candidate: dict[str, Any] = {"model": str(model), "options": options.as_dict(), "builder": chosen}
     stages: dict[str, float] = {}
     try:
@@ -123,5 +125,7 @@ def _print(result: Any) -> None:
         table.add_row(key, value, f"{metric.provenance.value}{source}")
     if result.metrics:
         out.print(table)
+    for basis in dict.fromkeys(m.basis for m in result.metrics.values() if m.basis):
+        out.print(f"basis: {basis}")
     stages = ", ".join(f"{k} {v:.3f}" for k, v in result.stage_seconds.items())
     out.print(f"seconds per stage: {stages}")

@@ -11,6 +11,7 @@ from hil.convert._options import (
     parse_shape,
 )
 from hil.convert._pipeline import ConversionResult, convert, csim_inputs
+from hil.convert._reuse import ReusePlan, choose_reuse, config_layer_name, overflow_hint, resolve_reuse
 
 __all__ = [
     "BACKENDS",
@@ -31,4 +32,9 @@ __all__ = [
     "parse_shape",
     "run_csim",
     "summarize",
+    "ReusePlan",
+    "choose_reuse",
+    "config_layer_name",
+    "overflow_hint",
+    "resolve_reuse",
 ]

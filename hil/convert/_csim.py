@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from hil.errors import CSimError, InputError
+from hil.errors import CSimError, InputError, UnsupportedModelError
 
 __all__ = ["CSimResult", "cache_root", "compile_cached", "run_csim", "compare_outputs"]
 
@@ -103,8 +103,9 @@ def compile_cached(hls_model: Any, key: str) -> tuple[float, bool]:
                 try:
                     hls_model.compile()
                 except Exception as exc:  # hls4ml raises bare Exception when g++ fails
-                    tail = "\n".join(sink.getvalue().strip().splitlines()[-5:])
-                    raise CSimError(f"C simulation failed to compile: {exc}\n{tail}") from None
+                    raise CSimError(
+                        f"C simulation failed to compile: {_first_error(exc, sink.getvalue())}"
+                    ) from None
         finally:
             hls_model.config.config["OutputDir"] = original_dir
         seconds = time.perf_counter() - started
@@ -116,6 +117,13 @@ def compile_cached(hls_model: Any, key: str) -> tuple[float, bool]:
         os.replace(staging, entry / _LIB_RECORD)
     _log.info("compiled C-sim for %s in %.1f s", key[:12], seconds)
     return seconds, False
+
+
+def _first_error(exc: Exception, output: str) -> str:
+    """One line: the exception's first line and the compiler's first ``error:`` line, if any."""
+    head = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    errors = [line.strip() for line in output.splitlines() if "error:" in line]
+    return f"{head} ({errors[0]})" if errors else head
 
 
 def compare_outputs(
@@ -157,11 +165,22 @@ def run_csim(
     compile_seconds, hit = compile_cached(hls_model, key)
     x = np.ascontiguousarray(inputs, dtype=np.float32)
     started = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):
-        hls_out = np.asarray(hls_model.predict(x), dtype=np.float32)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            hls_out = np.asarray(hls_model.predict(x), dtype=np.float32)
+    except Exception as exc:  # hls4ml's predict raises bare exceptions (shapes, the library)
+        raise CSimError(
+            f"C simulation of {len(x)} inputs {x.shape[1:]} failed: {_first_error(exc, '')}"
+        ) from None
     run_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    ref_out = np.asarray(reference(x), dtype=np.float32)
+    try:
+        ref_out = np.asarray(reference(x), dtype=np.float32)
+    except Exception as exc:  # onnxruntime/qonnx/torch errors: one line, the model's fault
+        raise UnsupportedModelError(
+            f"the reference model could not run {len(x)} inputs of shape {x.shape[1:]}: "
+            f"{_first_error(exc, '')}"
+        ) from None
     reference_seconds = time.perf_counter() - started
     hls_out = hls_out.reshape(len(x), -1)
     stats = compare_outputs(hls_out, ref_out, labels)

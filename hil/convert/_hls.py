@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hil.convert._options import FIXED_PRECISION, ConversionOptions
-from hil.errors import ConversionError, HilError, InputError
+from hil.errors import HilError, InputError, UnsupportedModelError
 from hil.ingest import IngestedModel, ModelFormat
 
 __all__ = ["accelerator_boards", "build_hls_config", "convert_model", "input_precision", "summarize"]
@@ -32,6 +32,12 @@ _log = logging.getLogger(__name__)
 #: Ops a Softmax's input passes through without being re-quantized.
 _LINEAR_OPS = {"MatMul", "Add", "Sub", "Mul", "Conv", "BatchNormalization", "Reshape", "Flatten", "Transpose"}
 _SOFTMAX_OUTPUT = "ap_ufixed<16,0,AP_RND,AP_SAT>"
+#: Table and result types of squashing activations of float models: their whole range is (0, 1)
+#: or (-1, 1), so the bits go to the fraction.
+_SQUASH_TYPES = {
+    "Sigmoid": ("ap_ufixed<18,0,AP_RND,AP_SAT>", "ap_ufixed<16,0,AP_RND,AP_SAT>"),
+    "Tanh": ("ap_fixed<18,1,AP_RND,AP_SAT>", "ap_fixed<16,1,AP_RND,AP_SAT>"),
+}
 _SOFTMAX_TABLES = "ap_fixed<18,8,AP_RND,AP_SAT>"
 
 
@@ -45,10 +51,15 @@ def accelerator_boards() -> list[str]:
     return sorted(set(json.loads(table.read_text())) | set(register_accelerator_boards()))
 
 
+#: Heads whose output saturates for large inputs: a wrapped input flips their answer.
+_SQUASHING_OPS = {"Softmax", "Sigmoid", "Tanh", "HardSigmoid"}
+
+
 def _softmax_feeders(graph: Any) -> set[str]:
+    """Layers whose results reach a Softmax/Sigmoid/Tanh through linear ops only (see ``saturating``)."""
     names: set[str] = set()
     for node in graph.graph.node:
-        if node.op_type != "Softmax":
+        if node.op_type not in _SQUASHING_OPS:
             continue
         frontier = [node.input[0]]
         while frontier:
@@ -58,6 +69,22 @@ def _softmax_feeders(graph: Any) -> set[str]:
             names.add(producer.name)
             frontier.extend(i for i in producer.input if graph.get_initializer(i) is None)
     return names
+
+
+def _softmax_norm_type(precision: str) -> str:
+    """The type of ``x_max - x_i`` in hls4ml's stable Softmax, saturating instead of wrapping.
+
+    Why: hls4ml derives it from the input type without its sign bit (ap_fixed<16,6> ->
+    ap_ufixed<15,5>, up to 32), so logits spanning more than that (-36 to +20 was seen here on
+    random inputs) wrap: a class 56 below the maximum got half the probability. Saturating keeps
+    the same table indexing and gives such a class exp(-32) ~ 0, as it should.
+    """
+    match = FIXED_PRECISION.match(precision.strip())
+    if match is None:
+        return "ap_ufixed<15,5,AP_RND,AP_SAT>"
+    width, integer = int(match["width"]), int(match["int"])
+    signed = match["sign"] != "u"
+    return f"ap_ufixed<{width - signed},{integer - signed},AP_RND,AP_SAT>"
 
 
 def saturating(precision: str) -> str:
@@ -136,6 +163,16 @@ def build_hls_config(model: IngestedModel, options: ConversionOptions) -> dict[s
             precision["result"] = _SOFTMAX_OUTPUT
             for table in ("exp_table", "inv_table"):
                 precision[table] = _SOFTMAX_TABLES
+            layer["inp_norm_t"] = _softmax_norm_type(options.precision)
+            continue
+        if is_float and name.split("_")[0] in _SQUASH_TYPES:
+            # hls4ml's default 18-bit table with 8 integer bits keeps 10 fraction bits of a value in
+            # (0, 1): strong classes of a sigmoid head all round to 0.999 and tie (55 % argmax
+            # agreement was seen here before saturating its inputs, 95 % after, 100 % with these).
+            table, result = _SQUASH_TYPES[name.split("_")[0]]
+            layer["TableSize"] = options.softmax_table_size
+            layer["table_t"] = table  # hls4ml's Activation reads its table type only from the layer key
+            precision["result"] = result
             continue
         if is_float or name in feeders:
             for key, value in list(precision.items()):
@@ -164,7 +201,7 @@ def convert_model(
 
     Raises:
         InputError: VivadoAccelerator asked for a board without accelerator board files.
-        ConversionError: hls4ml failed on a graph that passed hil's checks.
+        UnsupportedModelError: hls4ml failed on a graph that passed hil's checks (exit 2).
     """
     import hls4ml
 
@@ -201,8 +238,13 @@ def convert_model(
     except HilError:
         raise
     except Exception as exc:  # hls4ml raises bare Exception for most failures
+        # A graph that passed hil's checks and still fails is one hls4ml does not implement: the
+        # user's to change (exit 2), with the operators named so they know where to look.
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConversionError(f"{model.path}: hls4ml could not convert the model ({first})") from None
+        ops = ", ".join(dict.fromkeys(model.ops))
+        raise UnsupportedModelError(
+            f"{model.path}: hls4ml could not convert the model ({first}); its operators: {ops}"
+        ) from None
     _log.debug("hls4ml conversion output:\n%s", sink.getvalue())
     return hls_model
 

@@ -21,7 +21,7 @@ import numpy as np
 from hil.convert._csim import CSimResult, run_csim
 from hil.convert._hls import convert_model, summarize
 from hil.convert._options import ConversionOptions
-from hil.errors import InputError
+from hil.errors import InputError, UnsupportedModelError
 from hil.ingest import IngestedModel, load_model
 from hil.inventory import Board
 from hil.records import design_key, tool_versions
@@ -152,8 +152,16 @@ def convert(
         )
     with _timed(steps, "write"):
         out.mkdir(parents=True, exist_ok=True)
-        with contextlib.redirect_stdout(io.StringIO()):
-            hls_model.write()
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                hls_model.write()
+        except OSError as exc:
+            raise InputError(f"cannot write the hls4ml project to {out}: {exc.strerror or exc}") from None
+        except Exception as exc:  # hls4ml's writers raise bare exceptions for layers they cannot emit
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UnsupportedModelError(
+                f"{model.path}: hls4ml could not write the design ({first})"
+            ) from None
     result = ConversionResult(model, hls_model, options, board, key, out, steps)
     if csim_n > 0:
         x = csim_inputs(model, csim_n, seed=seed, data=csim_data)

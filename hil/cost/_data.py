@@ -31,6 +31,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hil.cost._design_format import LayerTruth, confidence_weight, is_design_file, read_designs
 from hil.cost._spec import LayerKind, LayerSpec, Strategy, layer_from_dict
@@ -224,7 +225,8 @@ def _read_jsonl(path: Path, include_estimates: bool = False) -> list[CostRow]:
             _log.info("%s: skipped (no hls/synth/impl hardware metric)", where)
             continue
         clock = cand.get("clock_mhz") if isinstance(cand.get("clock_mhz"), (int, float)) else None
-        options = cand.get("options") if isinstance(cand.get("options"), dict) else {}
+        raw_options = cand.get("options")
+        options: dict[str, Any] = raw_options if isinstance(raw_options, dict) else {}
         backend = cand.get("backend") or options.get("backend")
         # ``hil farm export`` writes one record per reported layer too (candidate.layer): a layer alone.
         whole = "layer" not in cand
@@ -236,7 +238,9 @@ def _read_jsonl(path: Path, include_estimates: bool = False) -> list[CostRow]:
                 whole or len(layers) > 1,
                 truth,
                 family=str(cand.get("family") or path.stem),
-                target=target_for(part=cand.get("part"), hls=cand.get("hls"), backend=backend, clock_mhz=clock),
+                target=target_for(
+                    part=cand.get("part"), hls=cand.get("hls"), backend=backend, clock_mhz=clock
+                ),
                 part=cand.get("part"),
                 design_id=rec.design_key or "",
             )

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from hil.errors import InputError, UnsupportedModelError
+from hil.ingest._batch import rebatch
 from hil.ingest._formats import ModelFormat, detect_format
 from hil.ingest._quantizer import InputQuantizer, find_input_quantizer
 
@@ -74,8 +75,15 @@ def _quiet() -> contextlib.ExitStack:
     return stack
 
 
-def _fix_input_shape(onnx_model: Any, path: Path, input_shape: tuple[int, ...] | None) -> tuple[int, ...]:
-    """Make the single graph input static: symbolic batch -> 1; other dynamic dims refused."""
+def _fix_input_shape(
+    onnx_model: Any, path: Path, input_shape: tuple[int, ...] | None
+) -> tuple[tuple[int, ...], Any]:
+    """Make the single graph input static: symbolic batch -> 1; other dynamic dims refused.
+
+    Returns:
+        (the input shape with batch 1, the model the reference should run when the file fixes a
+        batch other than 1: see ``hil.ingest._batch``; None otherwise).
+    """
     initializers = {init.name for init in onnx_model.graph.initializer}
     inputs = [i for i in onnx_model.graph.input if i.name not in initializers]
     if len(inputs) != 1:
@@ -85,6 +93,10 @@ def _fix_input_shape(onnx_model: Any, path: Path, input_shape: tuple[int, ...] |
     declared: list[int | str] = [
         d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in dims
     ]
+    reference = None
+    if declared and isinstance(declared[0], int) and declared[0] > 1:
+        reference = rebatch(onnx_model, path, declared[0])
+        declared[0] = 1
     if input_shape is not None:
         if len(input_shape) != len(declared):
             raise InputError(
@@ -114,7 +126,7 @@ def _fix_input_shape(onnx_model: Any, path: Path, input_shape: tuple[int, ...] |
     for dim_proto, value in zip(dims, shape, strict=True):
         dim_proto.Clear()
         dim_proto.dim_value = int(value)
-    return tuple(shape)
+    return tuple(shape), reference
 
 
 def _check_ops(graph: Any, original: Any, path: Path) -> None:
@@ -223,7 +235,9 @@ def load_model(path: str | Path, input_shape: tuple[int, ...] | None = None) -> 
         onnx_bytes = model_bytes
 
     onnx_model = onnx.load_model_from_string(onnx_bytes)
-    shape = _fix_input_shape(onnx_model, source, input_shape)
+    shape, rebatched = _fix_input_shape(onnx_model, source, input_shape)
+    if rebatched is not None:
+        onnx_bytes = rebatched.SerializeToString()  # the reference runs any batch size
     original = onnx.ModelProto()
     original.CopyFrom(onnx_model)
     try:

@@ -2,11 +2,12 @@
 
 from hil.records._design_key import design_key, tool_versions
 from hil.records._jsonl import append_results, iter_results, read_results
-from hil.records._result import SCHEMA_VERSION, MeasureResult, Metric
+from hil.records._result import READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, MeasureResult, Metric
 from hil.records._vocabulary import FIDELITY_RANK, METRIC_KEYS, METRIC_UNITS, ErrorCode, Provenance
 
 __all__ = [
     "SCHEMA_VERSION",
+    "READABLE_SCHEMA_VERSIONS",
     "METRIC_KEYS",
     "METRIC_UNITS",
     "FIDELITY_RANK",

@@ -49,7 +49,7 @@ def _hls4ml_version() -> str:
 #: Bumped whenever hil changes how it turns a model into an hls4ml design (precision policy,
 #: Softmax implementation, input types, ...): cached C-sim libraries and builds made by an
 #: older policy must not be reused, and the package version alone does not move in development.
-DESIGN_POLICY_VERSION = 4
+DESIGN_POLICY_VERSION = 8
 
 
 def tool_versions() -> dict[str, str]:

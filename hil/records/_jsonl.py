@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from hil.errors import RecordError
-from hil.records._result import SCHEMA_VERSION, MeasureResult
+from hil.records._result import READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, MeasureResult
 
 __all__ = ["append_results", "read_results", "iter_results"]
 
@@ -56,10 +56,11 @@ def iter_results(path: str | os.PathLike[str]) -> Iterator[MeasureResult]:
             if not isinstance(raw, dict):
                 raise RecordError(f"{source}:{number}: not a JSON object")
             version = raw.get("schema_version")
-            if version != SCHEMA_VERSION:
+            if version not in READABLE_SCHEMA_VERSIONS:
                 raise RecordError(
                     f"{source}:{number}: record schema_version {version!r} is not supported "
-                    f"(this hil reads version {SCHEMA_VERSION}); upgrade hil or re-export the records"
+                    f"(this hil reads versions {', '.join(map(str, READABLE_SCHEMA_VERSIONS))} and writes "
+                    f"{SCHEMA_VERSION}); upgrade hil or re-export the records"
                 )
             try:
                 yield MeasureResult.model_validate(raw)

@@ -13,18 +13,24 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from hil.records._vocabulary import METRIC_KEYS, ErrorCode, Provenance
 
-__all__ = ["SCHEMA_VERSION", "Metric", "MeasureResult"]
+__all__ = ["READABLE_SCHEMA_VERSIONS", "SCHEMA_VERSION", "Metric", "MeasureResult"]
 
 #: Bumped whenever a field changes meaning or is removed. Readers refuse versions they do not know.
-SCHEMA_VERSION = 1
+#: Version 2: ``Metric.basis``; provenance ``standin`` (version 1 labelled stand-in runs ``board``);
+#: ``lut`` ... ``uram`` are the kernel's, a block design's totals are ``design_*``; error code
+#: DESIGN_FAULT. Version-1 records are still read (their numbers keep the labels they had).
+SCHEMA_VERSION = 2
+READABLE_SCHEMA_VERSIONS = (1, 2)
 
 
 class Metric(BaseModel):
     """One number and where it came from.
 
-    ``source`` is set for emulated figures: the provenance of the number the emulation was
-    derived from (e.g. an emulated throughput computed from the HLS II), so a search can rank
-    it no higher than that source.
+    ``source`` names the provenance of the number a derived figure was computed from: always for
+    an emulated figure (e.g. an emulated throughput computed from the HLS II), so a search can
+    rank it no higher than that source, and for an estimate derived from a measurement (the
+    throughput ``clock / II`` of an HLS report is an ``estimate`` whose source is ``hls``).
+    ``basis`` says in words what the figure rests on (the model and its constants' sources).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -32,6 +38,7 @@ class Metric(BaseModel):
     value: float | None
     provenance: Provenance
     source: Provenance | None = None
+    basis: str | None = None
 
     @model_validator(mode="after")
     def _emulated_names_source(self) -> Metric:

@@ -12,12 +12,21 @@ from enum import Enum
 __all__ = ["METRIC_KEYS", "METRIC_UNITS", "Provenance", "ErrorCode", "FIDELITY_RANK"]
 
 #: Every metric a record may carry, with its unit. BRAM is always counted in 18 Kb blocks.
+#: ``lut`` ... ``uram`` are the network kernel's resources (the HLS top function, or its
+#: out-of-context synthesis): what a LUT budget counts and the cost model is calibrated on.
+#: ``design_lut`` ... ``design_uram`` are a whole block design's (PS wrapper, DMA, interconnect
+#: and the kernel), reported apart so they are never taken for the network's cost.
 METRIC_UNITS: dict[str, str] = {
     "lut": "LUT",
     "ff": "FF",
     "dsp": "DSP slices",
     "bram_18k": "18 Kb BRAM blocks",
     "uram": "URAM blocks",
+    "design_lut": "LUT",
+    "design_ff": "FF",
+    "design_dsp": "DSP slices",
+    "design_bram_18k": "18 Kb BRAM blocks",
+    "design_uram": "URAM blocks",
     "ii_cycles": "cycles",
     "latency_cycles": "cycles",
     "clock_mhz": "MHz",
@@ -38,13 +47,17 @@ class Provenance(str, Enum):
     SYNTH = "synth"  # Vivado post-synthesis
     IMPL = "impl"  # Vivado post-route
     CSIM = "csim"  # bit-accurate C simulation (accuracy, outputs)
-    BOARD = "board"  # measured on a real board
+    BOARD = "board"  # measured on a real board by the agent with the real pynq and a real device
     EMULATED = "emulated"  # an emulated board; its record names the source of its timing
+    STANDIN = "standin"  # the agent's real path on a stand-in pynq or pynq device (tests only)
 
 
 #: Order used to pick the best available hardware number. An emulated figure is never ranked
 #: above its source: callers resolve EMULATED to the rank of the provenance it was derived from.
+#: A stand-in run ranks lowest of all: its timing is whatever the stand-in device was told to
+#: take, so it says nothing about the design (its outputs are still checked).
 FIDELITY_RANK: dict[Provenance, int] = {
+    Provenance.STANDIN: -1,
     Provenance.ESTIMATE: 0,
     Provenance.HLS: 1,
     Provenance.SYNTH: 2,
@@ -65,7 +78,8 @@ class ErrorCode(str, Enum):
     TIMING = "TIMING"
     RESOURCE_OVERFLOW = "RESOURCE_OVERFLOW"
     BUILD_TIMEOUT = "BUILD_TIMEOUT"
-    DEPLOY = "DEPLOY"
+    DEPLOY = "DEPLOY"  # the bundle did not reach or could not start on the board (infrastructure)
+    DESIGN_FAULT = "DESIGN_FAULT"  # the design misbehaved on a working board: no DMA, DMA error, hang
     RUN_TIMEOUT = "RUN_TIMEOUT"
     WRONG_ANSWER = "WRONG_ANSWER"
     BOARD_UNREACHABLE = "BOARD_UNREACHABLE"

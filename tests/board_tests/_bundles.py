@@ -2,14 +2,18 @@
 
 Why: most board tests are about transport, leases and faults, not about the network; a 64->10
 fixed-point dense layer compiled in ~0.3 s keeps them fast. The end-to-end ``hil measure`` test
-uses a real trained model and hls4ml instead.
+uses a real trained model and hls4ml instead. A bundle for the agent's real path carries a real
+Vivado ``.hwh`` from ../shared/hwh and a bitstream for the stand-in PYNQ device
+(``pynq_device/``) that the real pynq drives.
 """
 
 from __future__ import annotations
 
 import ctypes
-import json
+import dataclasses
+import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -54,38 +58,56 @@ def run_library(library: Path, inputs: np.ndarray) -> np.ndarray:
     return out
 
 
+#: The real hardware handoffs in ../shared/hwh, by the board they were built for.
+HWH = {
+    "zcu104": ("hwh/zcu104_pynq-helloworld-resizer_viv2019.1_resizer.hwh", "xczu7ev-ffvc1156-2-e"),
+    "pynq-z2": ("hwh/pynqz2_hls4ml-va_viv2020.1_spehic_design_1.hwh", "xc7z020clg400-1"),
+}
+
+
+@dataclass(frozen=True)
+class OverlaySpec:
+    """How the stand-in device behind a real .hwh behaves (see pynq_device/hil_standin_device.py)."""
+
+    seconds_per_transfer: float = 0.01
+    seconds_per_image: float = 0.0
+    hwh: str = "zcu104"
+    corrupt_batch_transfer: int = 0
+    corrupt_image: int = 0
+    hang: bool = False
+    idle_w: float = 7.5
+    busy_w: float = 9.25
+
+
 def make_bundle(
     folder: Path,
     library: Path,
     *,
     n: int = 32,
-    standin_seconds_per_transfer: float | None = None,
-    corrupt_outputs: bool = False,
+    overlay: OverlaySpec | None = None,
     clock_mhz: float = 200.0,
     timing: BundleTiming | None = None,
+    reference: np.ndarray | None = None,
 ) -> BoardBundle:
-    """A bundle; with ``standin_seconds_per_transfer`` it also has a stand-in bitstream + hwh."""
+    """A bundle; with ``overlay`` it also has a real .hwh and a stand-in-device bitstream.
+
+    ``reference`` defaults to the library's own outputs (a design that agrees with its reference).
+    """
     inputs = np.random.default_rng(0).integers(0, 16, (n, 1, 8, 8)).astype(np.float32) / 16.0
     expected = run_library(library, inputs)
     extra: dict[str, Path] = {}
-    if standin_seconds_per_transfer is not None:
-        scratch = folder.parent / f"{folder.name}-standin"
+    if overlay is not None:
+        from tests._shared import require_shared
+        from tests.board_tests.pynq_device.standin_bitstream import write_bitstream
+
+        relative, part = HWH[overlay.hwh]
+        scratch = folder.parent / f"{folder.name}-overlay"
         scratch.mkdir(parents=True, exist_ok=True)
-        bit = scratch / "design.bit"
-        bit.write_text(
-            json.dumps(
-                {
-                    "hil_standin_bitstream": 1,
-                    "seconds_per_transfer": standin_seconds_per_transfer,
-                    "library": "csim.so",
-                    "project": "myproject",
-                    "clock_mhz": clock_mhz,
-                    "corrupt_outputs": corrupt_outputs,
-                }
-            )
-        )
+        design = {"n_in": N_IN, "n_out": N_OUT, "library": "csim.so", "top": "myproject_float"}
+        design.update(dataclasses.asdict(overlay))
+        bit = write_bitstream(scratch / "design.bit", design, part=part)
         hwh = scratch / "design.hwh"
-        hwh.write_text("<!-- STAND-IN hardware handoff for the pynq stand-in -->\n")
+        shutil.copyfile(require_shared(relative), hwh)
         extra = {"bitstream": bit, "hwh": hwh}
     return write_bundle(
         folder,
@@ -97,5 +119,6 @@ def make_bundle(
         clock_mhz=clock_mhz,
         timing=timing or BundleTiming(ii_cycles=100, latency_cycles=250, provenance="hls"),
         csim_library=library,
+        reference=expected if reference is None else reference,
         **extra,
     )

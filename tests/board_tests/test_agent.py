@@ -1,4 +1,5 @@
-"""The standalone agent: versions, integrity checks, emulation, and the real path on the stand-in pynq."""
+"""The standalone agent: integrity checks, --probe on real .hwh files through the real pynq, emulation,
+and the real path through the real pynq on a stand-in device (only the device is replaced)."""
 
 from __future__ import annotations
 
@@ -13,20 +14,33 @@ import pytest
 
 from hil.board import agent_file
 from hil.bundle import BoardBundle
+from tests._shared import require_shared
+from tests.board_tests._bundles import HWH, OverlaySpec, make_bundle
 
 AGENT = str(agent_file())
+FLAT, HIER = HWH["zcu104"][0], HWH["pynq-z2"][0]
+#: What PYNQ's own parser makes of the two real overlays (../shared/hwh/README.md).
+EXPECTED_DMA = {
+    FLAT: {"path": "axi_dma_0", "max_transfer_bytes": (1 << 23) - 1, "phys_addr": 0xA0000000, "ps": "zynqmp"},
+    HIER: {
+        "path": "hier_0/axi_dma_0",
+        "max_transfer_bytes": (1 << 26) - 1,
+        "phys_addr": 0x40400000,
+        "ps": "zynq7000",
+    },
+}
 
 
-def _agent(python: str, *args: str, timeout: float = 60) -> tuple[int, dict]:  # type: ignore[type-arg]
+def _agent(python: str, *args: str, timeout: float = 90) -> tuple[int, dict]:  # type: ignore[type-arg]
     done = subprocess.run([python, AGENT, *args], capture_output=True, text=True, timeout=timeout)
     lines = done.stdout.strip().splitlines()
-    assert len(lines) == 1, f"agent printed {done.stdout!r} (stderr {done.stderr[-500:]!r})"
+    assert len(lines) == 1, f"agent printed {done.stdout!r} (stderr {done.stderr[-800:]!r})"
     return done.returncode, json.loads(lines[0])
 
 
 def test_version_reports_its_own_sha256() -> None:
     code, payload = _agent(sys.executable, "--version")
-    assert code == 0 and payload["ok"] and payload["agent"] == "1"
+    assert code == 0 and payload["ok"] and payload["agent"] == "2"
     from hil.bundle import sha256_file
 
     assert payload["sha256"] == sha256_file(AGENT)
@@ -37,7 +51,7 @@ def test_agent_source_is_standalone_and_never_evals() -> None:
     assert "import hil" not in source and "from hil" not in source
     for forbidden in ("eval(", "exec(", "import pickle", "allow_pickle=True"):
         assert forbidden not in source
-    assert source.count("allow_pickle=False") >= 2
+    assert source.count("allow_pickle=False") >= 3
 
 
 def test_agent_parses_as_python_38() -> None:
@@ -56,14 +70,65 @@ def test_agent_lints_for_python_38() -> None:
     assert done.returncode == 0, done.stdout
 
 
-def test_emulation_is_bit_exact_with_the_csim_and_models_timing(bundle: BoardBundle) -> None:
+@pytest.mark.parametrize("relative", [HIER, FLAT], ids=["hls4ml-hierarchical", "flat"])
+def test_probe_finds_the_dma_with_pynqs_own_parser(pynq4_plain: str, relative: str) -> None:
+    """pynq 4.0's pynqmetadata parser: DMA by IP type at its hierarchy path, limits from its parameters."""
+    hwh = require_shared(relative)
+    code, payload = _agent(pynq4_plain, "--probe", str(hwh), "--json")
+    assert code == 0 and payload["ok"], payload
+    assert "RuntimeMetadataParser (pynq 4.0.0)" in payload["parser"]  # pynqmetadata, as Overlay uses
+    want = EXPECTED_DMA[relative]
+    dma = payload["dma"]
+    assert (dma["path"], dma["max_transfer_bytes"], dma["phys_addr"]) == (
+        want["path"], want["max_transfer_bytes"], want["phys_addr"],
+    )  # fmt: skip
+    assert dma["in_width_bits"] == dma["out_width_bits"] == 32 and not dma["scatter_gather"]
+    assert payload["ps"]["family"] == want["ps"]
+    if relative == HIER:  # the hls4ml IP has only AXI-Stream ports: no address, not in ip_dict
+        assert not any("myproject" in key for key in payload["ip"])
+        assert "axi_dma_0" not in payload["ip"]  # only at its hierarchical key
+
+
+@pytest.mark.parametrize("relative", [HIER, FLAT], ids=["hls4ml-hierarchical", "flat"])
+def test_builtin_reader_agrees_with_pynqs_parser(pynq4_plain: str, relative: str) -> None:
+    """The fallback for a board without pynq reads the same DMA description as PYNQ does."""
+    hwh = str(require_shared(relative))
+    _, with_pynq = _agent(pynq4_plain, "--probe", hwh, "--json")
+    code, builtin = _agent(sys.executable, "--probe", hwh, "--json", "--parser", "builtin")
+    assert code == 0 and builtin["parser"] == "hil built-in .hwh reader"
+    strip = lambda d: {k: v for k, v in d.items() if k != "interrupts"}  # noqa: E731
+    assert [strip(d) for d in builtin["dmas"]] == [strip(d) for d in with_pynq["dmas"]]
+    assert builtin["ps"] == with_pynq["ps"]
+
+
+def test_probe_text_form_and_an_overlay_without_dma(pynq4_plain: str, tmp_path: Path) -> None:
+    hwh = require_shared(FLAT)
+    done = subprocess.run(
+        [pynq4_plain, AGENT, "--probe", str(hwh)], capture_output=True, text=True, timeout=90
+    )
+    assert done.returncode == 0 and "DMA: axi_dma_0 (largest transfer 8388607 bytes" in done.stdout
+    # The same design with its DMA unmapped from the PS: nothing to drive.
+    no_dma = tmp_path / "no_dma.hwh"
+    text = hwh.read_text()
+    unmapped = [
+        line for line in text.splitlines() if not ("<MEMRANGE" in line and 'INSTANCE="axi_dma_0"' in line)
+    ]
+    assert len(unmapped) == len(text.splitlines()) - 1
+    no_dma.write_text("\n".join(unmapped))
+    code, payload = _agent(pynq4_plain, "--probe", str(no_dma), "--json")
+    assert code == 4 and not payload["ok"] and payload["dma"] is None
+    assert "no AXI DMA" in payload["message"] and "resize_accel_0" in payload["ip"]
+
+
+def test_emulation_checks_against_csim_and_reference_and_leaves_timing_to_the_host(
+    bundle: BoardBundle,
+) -> None:
     code, payload = _agent(sys.executable, "--bundle", str(bundle.path), "--emulate", "--batch", "16")
     assert code == 0, payload
     assert payload["emulated"] is True and payload["timing_provenance"] == "hls"
     assert payload["n_checked"] == payload["n_bit_exact"] == 32
-    # II 100 cycles at 200 MHz: a batch of 16 takes (250 + 15 * 100) cycles = 8.75 us
-    assert payload["throughput_fps"] == pytest.approx(16 / 8.75e-6)
-    assert payload["latency_ms"]["image_p50"] == pytest.approx(250 / 200e6 * 1e3)
+    assert payload["reference"]["argmax_agreement"] == 1.0 and payload["reference"]["max_abs_error"] == 0.0
+    assert "throughput_fps" not in payload  # modelled on the host (hil.board._transfer), not here
 
 
 def test_sha256_mismatch_refused_before_loading(bundle: BoardBundle, tmp_path: Path) -> None:
@@ -93,47 +158,103 @@ def test_real_path_without_a_bitstream_is_a_deploy_error(bundle: BoardBundle) ->
     assert code == 3 and payload["error"] == "DEPLOY" and "design.bit" in payload["message"]
 
 
-def test_real_path_on_the_standin_pynq_measures_the_known_dma_rate(
-    venv_python: str, standin_bundle: BoardBundle
+def test_real_pynq4_on_the_flat_overlay_measures_the_known_rate_and_power_during_the_window(
+    pynq4_python: str, overlay_bundle: BoardBundle
 ) -> None:
-    """numpy<2 + stand-in pynq: 16 images per 10 ms transfer must measure 1600 images/s within 5 %."""
+    """Real pynq 4.0 (its Overlay, hwh parser, DMA driver, Clocks) on the stand-in device: 16 images per
+    40 ms transfer must measure 400 images/s within 5 %; power is the busy figure, read during the window."""
     code, payload = _agent(
-        venv_python,
-        "--bundle", str(standin_bundle.path), "--batch", "16", "--min-seconds", "1.0",
+        pynq4_python,
+        "--bundle", str(overlay_bundle.path), "--batch", "16", "--min-seconds", "1.0",
         "--repeats", "20", "--warmup", "2",
     )  # fmt: skip
     assert code == 0, payload
-    assert payload["versions"]["numpy"].startswith("1.") and payload["versions"]["pynq_standin"] is True
-    assert payload["emulated"] is False
-    known_rate = 16 / 0.01
+    assert payload["versions"]["pynq"] == "4.0.0" and payload["versions"]["numpy"].startswith("1.")
+    assert payload["device"]["standin"] is True and payload["device"]["class"].endswith("HilStandinDevice")
+    assert payload["emulated"] is False and payload["dma"]["path"] == "axi_dma_0"
+    known_rate = 16 / 0.04
     assert payload["throughput_fps"] == pytest.approx(known_rate, rel=0.05)
     assert payload["window_seconds"] >= 1.0
     assert payload["n_bit_exact"] == payload["n_checked"] == 32
-    assert payload["latency_ms"]["image_p50"] == pytest.approx(10.0, rel=0.05)
-    assert payload["power_w"] == 7.5 and payload["clock_mhz"] == 200.0
-    print(f"stand-in DMA: measured {payload['throughput_fps']:.1f} images/s vs known {known_rate:.1f}")
-
-
-def test_real_path_detects_wrong_outputs(venv_python: str, library: Path, tmp_path: Path) -> None:
-    from tests.board_tests._bundles import make_bundle
-
-    wrong = make_bundle(
-        tmp_path / "wrong", library, n=8, standin_seconds_per_transfer=0.001, corrupt_outputs=True
+    assert payload["window_check"] == {"images": payload["images"], "wrong": 0, "first_wrong": None}
+    assert payload["latency_check"] == {"images": 20, "wrong": 0}
+    assert payload["latency_ms"]["image_p50"] == pytest.approx(40.0, rel=0.05)
+    # the PL clock as pynq's Clocks computes it from the divisors the overlay's hwh set (IOPLL / 15)
+    assert payload["clock_mhz"] == pytest.approx(100.0, abs=0.01)
+    power = payload["power_w"]  # busy 9.25 W during transfers, 7.5 W idle: read before/after it would be 7.5
+    assert power["rail"] == "12V" and power["samples"] >= 20 and power["p50"] == 9.25 and power["max"] == 9.25
+    print(
+        f"real pynq 4.0 on the stand-in device: {payload['throughput_fps']:.1f} images/s vs {known_rate:.1f}"
     )
-    code, payload = _agent(venv_python, "--bundle", str(wrong.path), "--batch", "4", "--min-seconds", "0.05")
-    assert code == 0 and payload["n_bit_exact"] == 0 and payload["n_checked"] == 8
-    assert np.isfinite(payload["max_abs_error"]) and payload["max_abs_error"] > 0
 
 
-def test_emulated_throughput_is_bounded_by_the_axi_stream_interface(library: Path, tmp_path: Path) -> None:
-    """A core with II 1 still receives one 32-bit value per cycle: 64 input values = 64 cycles/image."""
-    from hil.bundle import BundleTiming
-    from tests.board_tests._bundles import make_bundle
-
-    fast = make_bundle(
-        tmp_path / "fast", library, timing=BundleTiming(ii_cycles=1, latency_cycles=20, provenance="estimate")
+def test_real_pynq3_on_the_hierarchical_hls4ml_overlay(
+    pynq3_python: str, library: Path, tmp_path: Path
+) -> None:
+    """The real hls4ml PYNQ-Z2 overlay (DMA in hier_0, no network IP in ip_dict) with pynq 3.1."""
+    wrong_free = make_bundle(tmp_path / "z2", library, n=8, overlay=OverlaySpec(0.001, hwh="pynq-z2"))
+    code, payload = _agent(
+        pynq3_python,
+        "--bundle",
+        str(wrong_free.path),
+        "--batch",
+        "4",
+        "--min-seconds",
+        "0.1",
+        "--repeats",
+        "5",
     )
-    code, payload = _agent(sys.executable, "--bundle", str(fast.path), "--emulate", "--batch", "16")
     assert code == 0, payload
-    assert payload["ii_cycles_effective"] == 64  # 1x8x8 inputs, 10 outputs
-    assert payload["throughput_fps"] == pytest.approx(16 / ((20 + 15 * 64) / 200e6))
+    assert payload["versions"]["pynq"] == "3.1.2" and payload["dma"]["path"] == "hier_0/axi_dma_0"
+    assert payload["n_bit_exact"] == 8 and payload["window_check"]["wrong"] == 0
+    assert payload["clock_mhz"] == pytest.approx(100.0)  # IO PLL 1000 MHz / 5 / 2 from the hwh
+
+
+def test_real_pynq4_refuses_the_zynq7000_overlay_with_a_hint(
+    pynq4_python: str, library: Path, tmp_path: Path
+) -> None:
+    z2 = make_bundle(tmp_path / "z2", library, n=4, overlay=OverlaySpec(0.001, hwh="pynq-z2"))
+    code, payload = _agent(pynq4_python, "--bundle", str(z2.path))
+    assert code == 3 and payload["error"] == "DEPLOY"
+    assert "cannot load the overlay" in payload["message"] and "PYNQ 3.x image" in payload["message"]
+
+
+def test_one_wrong_output_in_the_timed_window_is_caught(
+    pynq4_python: str, library: Path, tmp_path: Path
+) -> None:
+    """The check inputs pass; one image of one batch inside the timed window is one LSB off."""
+    spec = OverlaySpec(0.002, corrupt_batch_transfer=3, corrupt_image=5)  # warm-up is 2 batches
+    bundle = make_bundle(tmp_path / "wrong", library, n=8, overlay=spec)
+    code, payload = _agent(
+        pynq4_python, "--bundle", str(bundle.path), "--batch", "8", "--min-seconds", "0.2", "--warmup", "2"
+    )
+    assert code == 0 and payload["n_bit_exact"] == payload["n_checked"] == 8
+    assert payload["window_check"]["wrong"] == 1
+    assert payload["window_check"]["first_wrong"] == {"batch": 0, "image": 5}
+
+
+def test_a_dma_that_never_finishes_is_a_design_fault(
+    pynq4_python: str, library: Path, tmp_path: Path
+) -> None:
+    bundle = make_bundle(tmp_path / "hang", library, n=4, overlay=OverlaySpec(0.001, hang=True))
+    code, payload = _agent(pynq4_python, "--bundle", str(bundle.path), "--dma-timeout", "0.5")
+    assert code == 4 and payload["error"] == "DESIGN_FAULT"
+    assert "did not finish within 0.5 s" in payload["message"] and "axi_dma_0" in payload["message"]
+
+
+def test_power_sampler_reports_what_it_read_during_the_window() -> None:
+    import importlib.util
+    import time
+
+    spec = importlib.util.spec_from_file_location("hil_agent_under_test", AGENT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    readings = iter([5.0, 6.0, 7.0, 8.0] + [9.0] * 10_000)
+    with module.PowerSampler(lambda: next(readings), period_s=0.001) as sampler:
+        time.sleep(0.1)
+    summary = sampler.summary("12V")
+    assert summary["samples"] >= 10 and summary["max"] == 9.0 and summary["p50"] == 9.0
+    assert sampler.samples[:4] == [5.0, 6.0, 7.0, 8.0]
+    assert module.PowerSampler(lambda: None).summary("12V") is None
+    assert np.isfinite(summary["p50"])

@@ -36,10 +36,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("store")
 
 
-def _inventory(folder: Path, sshd: LoopbackSshd, store: Path, **extra: dict[str, object]) -> Path:
+def _inventory(
+    folder: Path, sshd: LoopbackSshd, store: Path, python: str = sys.executable, **extra: dict[str, object]
+) -> Path:
     common = {"part": "xczu7ev-ffvc1156-2-e", "resources": RESOURCES, "clock_mhz": 200}
     boards = {
-        "loop": {**common, **sshd.board_fields(), "python": sys.executable, "workdir": str(folder / "work")},
+        "loop": {**common, **sshd.board_fields(), "python": python, "workdir": str(folder / "work")},
         "emu": dict(common),
         **{name: {**common, **fields} for name, fields in extra.items()},
     }
@@ -75,9 +77,11 @@ def test_hil_measure_emulated_over_ssh_is_bit_exact_and_labelled(
     assert code == 0, err + out
     result = json.loads(out)
     assert result["error_code"] == "OK" and result["message"].startswith("16/16 outputs bit-exact with C-sim")
-    for key in ("throughput_fps", "latency_ms_p50", "latency_ms_p99", "clock_mhz"):
+    for key in ("throughput_fps", "latency_ms_p50", "latency_ms_p99"):
         assert result["metrics"][key]["provenance"] == "emulated"
         assert result["metrics"][key]["source"] == "estimate"  # the estimate builder's timing
+        assert "pynq-z2 host transfers" in result["metrics"][key]["basis"]
+    assert "clock_mhz" not in result["metrics"]  # requested, not measured
     assert result["metrics"]["ii_cycles"]["provenance"] == "estimate"
     for stage in ("build", "lease_wait", "connect", "upload", "run", "collect", "cleanup"):
         assert stage in result["stage_seconds"]
@@ -143,7 +147,7 @@ def test_boards_check_connects_and_runs_the_agent(
     code, out, err = run_cli("boards", "--check", "--json", "--inventory", inventory)
     assert code == 0, err
     rows = {row["board"]: row for row in json.loads(out)["check"]}
-    assert rows["loop"]["ok"] and rows["loop"]["agent"] == "1" and rows["loop"]["target"] == "127.0.0.1"
+    assert rows["loop"]["ok"] and rows["loop"]["agent"] == "2" and rows["loop"]["target"] == "127.0.0.1"
     assert rows["emu"]["ok"] and rows["emu"]["target"] == "local (emulated)"
     dead = _inventory(
         tmp_path / "dead", sshd, store, dead={"host": "127.0.0.1", "port": free_port(), "user": sshd.user}
@@ -152,3 +156,52 @@ def test_boards_check_connects_and_runs_the_agent(
     assert code == 1 and "cannot connect" in out
     code, out, _ = run_cli("boards", "--json", "--inventory", inventory)  # the listing is unchanged
     assert code == 0 and {row["board"] for row in json.loads(out)["boards"]} == {"loop", "emu"}
+
+
+def test_boards_check_probes_a_bundles_overlay_on_the_board(
+    run_cli: Cli,
+    sshd: LoopbackSshd,
+    store: Path,
+    tmp_path: Path,
+    leases: Path,
+    pynq4_plain: str,
+    library: Path,
+) -> None:
+    """The board's own pynq (4.0, over SSH) parses the bundle's real hls4ml .hwh and names the DMA."""
+    from tests.board_tests._bundles import OverlaySpec, make_bundle
+
+    bundle = make_bundle(tmp_path / "bundle", library, n=4, overlay=OverlaySpec(hwh="pynq-z2"))
+    inventory = _inventory(tmp_path, sshd, store, python=pynq4_plain)
+    code, out, err = run_cli(
+        "boards", "--check", "--bundle", bundle.path, "--board", "loop", "--json", "--inventory", inventory
+    )
+    assert code == 0, err + out
+    (row,) = json.loads(out)["check"]
+    probe = row["probe"]
+    assert row["ok"] and row["pynq"] == "4.0.0" and "RuntimeMetadataParser (pynq 4.0.0)" in probe["parser"]
+    assert probe["dma"]["path"] == "hier_0/axi_dma_0" and probe["dma"]["max_transfer_bytes"] == (1 << 26) - 1
+    # an emulated board runs the agent here, without pynq: the built-in reader gives the same DMA
+    code, out, _ = run_cli(
+        "boards", "--check", "--bundle", bundle.path, "--board", "emu", "--inventory", inventory
+    )
+    assert code == 0 and "hier_0/axi_dma_0" in out and "67,108,863" in out and "built-in" in out
+    code, _, err = run_cli("boards", "--bundle", bundle.path, "--inventory", inventory)
+    assert code == 2 and "--bundle and --board go with --check" in err
+
+
+@pytest.mark.slow
+def test_hil_measure_of_a_wrong_fixed_point_design_is_wrong_answer_in_emulation(
+    run_cli: Cli, sshd: LoopbackSshd, digits_dense: Path, store: Path, tmp_path: Path, leases: Path
+) -> None:
+    """At ap_fixed<4,1> the digits net's fixed-point outputs pick other classes than its float reference:
+    the emulation (which *is* the C-sim, so bit-exact with itself) must still fail, on the reference."""
+    inventory = _inventory(tmp_path, sshd, store)
+    code, out, err = run_cli(
+        "measure", digits_dense, "--board", "emu", "--precision", "ap_fixed<4,1>", *FITS,
+        "--check-inputs", "32", "--inventory", inventory, "--json",
+    )  # fmt: skip
+    assert code == 1, err
+    result = json.loads(out)
+    assert result["error_code"] == "WRONG_ANSWER", result["message"]
+    assert "agree with the reference model on" in result["message"]
+    assert result["message"].startswith("fixed-point outputs")  # the C-sim check itself passed

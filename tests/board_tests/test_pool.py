@@ -61,6 +61,9 @@ def test_quarantine_counts_consecutive_board_faults_only(tmp_path: Path) -> None
         lease.record(ErrorCode.RUN_TIMEOUT, "hung")
     with pool.lease("b", 1.0) as lease:
         lease.record(ErrorCode.WRONG_ANSWER, "design fault: the board worked")  # resets
+    for _ in range(3):
+        with pool.lease("b", 1.0) as lease:
+            assert not lease.record(ErrorCode.DESIGN_FAULT, "the DMA never finished").quarantined
     with pool.lease("b", 1.0) as lease:
         lease.record(ErrorCode.DEPLOY, "upload failed")
     with pool.lease("b", 1.0) as lease:

@@ -6,6 +6,7 @@ with the lease released (the next lease is immediate) and nothing left running o
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -13,14 +14,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import paramiko
 import pytest
 
 from hil.board import BoardPool, MeasureConfig, check_board, check_remote_name, measure_bundle
 from hil.board._fault import BoardFault
-from hil.bundle import BoardBundle
+from hil.bundle import BoardBundle, BundleTiming
 from hil.inventory import Board
 from hil.records import ErrorCode, Provenance
+from tests.board_tests._bundles import OverlaySpec, make_bundle
 from tests.board_tests._sshd import LoopbackSshd, free_port
 
 Config = Callable[..., MeasureConfig]
@@ -58,8 +61,11 @@ def test_emulated_board_over_ssh_is_bit_exact_and_labelled(
     result = measure_bundle(board, bundle.path, config(emulate=True))
     assert result.ok, result.message
     assert result.message.startswith("32/32 outputs bit-exact with C-sim")
+    assert "argmax agreement with the reference model 1.000" in result.message
     throughput = result.metrics["throughput_fps"]
     assert throughput.provenance is Provenance.EMULATED and throughput.source is Provenance.HLS
+    assert "host transfers" in (throughput.basis or "") and "hls4ml-tutorial" in (throughput.basis or "")
+    assert "clock_mhz" not in result.metrics  # the requested clock is an input, not a measurement
     assert result.metrics["ii_cycles"].provenance is Provenance.HLS
     for stage in ("lease_wait", "connect", "upload", "run", "collect", "cleanup", "agent_verify"):
         assert stage in result.stage_seconds
@@ -76,21 +82,91 @@ def test_real_board_bundle_without_bitstream_is_an_input_error(
         measure_bundle(make_board(**sshd.board_fields()), bundle.path, config())
 
 
-def test_real_path_over_ssh_with_standin_pynq(
+def test_real_path_over_ssh_is_labelled_standin_never_board(
     sshd: LoopbackSshd,
-    standin_bundle: BoardBundle,
+    overlay_bundle: BoardBundle,
     make_board: Callable[..., Board],
     config: Config,
-    venv_python: str,
+    pynq4_python: str,
 ) -> None:
-    board = make_board(**sshd.board_fields(python=venv_python))
-    result = measure_bundle(board, standin_bundle.path, config(batch=16, min_seconds=1.0))
+    """The real pynq on a stand-in device: every measured number says ``standin``, and why."""
+    board = make_board(**sshd.board_fields(python=pynq4_python))
+    result = measure_bundle(board, overlay_bundle.path, config(batch=16, min_seconds=1.0))
     assert result.ok, result.message
-    fps = result.metrics["throughput_fps"]
-    assert fps.provenance is Provenance.BOARD and fps.source is None
-    assert fps.value == pytest.approx(16 / 0.01, rel=0.05)
-    assert result.metrics["power_w"].value == 7.5
-    assert result.tool_versions["board_numpy"].startswith("1.")
+    assert "on a STAND-IN device, not a board" in result.message
+    for key in ("throughput_fps", "latency_ms_p50", "latency_ms_p99", "clock_mhz", "power_w"):
+        metric = result.metrics[key]
+        assert metric.provenance is Provenance.STANDIN and "HilStandinDevice" in (metric.basis or ""), key
+    assert result.metrics["throughput_fps"].value == pytest.approx(16 / 0.04, rel=0.05)
+    assert result.metrics["power_w"].value == 9.25  # p50 of the samples taken during the window
+    assert result.tool_versions["board_pynq"] == "4.0.0" and result.tool_versions["board_numpy"].startswith(
+        "1."
+    )
+    assert result.tool_versions["board_device"].endswith("HilStandinDevice")
+    raw = json.loads(result.model_dump_json())
+    assert all(m["provenance"] != "board" for m in raw["metrics"].values())
+
+
+def test_one_wrong_output_in_the_timed_window_is_wrong_answer(
+    sshd: LoopbackSshd,
+    library: Path,
+    make_board: Callable[..., Board],
+    config: Config,
+    pynq4_python: str,
+    pool: BoardPool,
+    tmp_path: Path,
+) -> None:
+    spec = OverlaySpec(0.002, corrupt_batch_transfer=2, corrupt_image=3)  # config() warms up with 1 batch
+    bundle = make_bundle(tmp_path / "wrong", library, n=8, overlay=spec)
+    board = make_board(**sshd.board_fields(python=pynq4_python))
+    result = measure_bundle(board, bundle.path, config(batch=8, min_seconds=0.2))
+    assert result.error_code is ErrorCode.WRONG_ANSWER, result.message
+    assert (
+        "1 of" in result.message
+        and "in the timed window differ from C-sim (first: batch 0, image 3)" in result.message
+    )
+    assert not pool.health("loop").quarantined and pool.health("loop").consecutive_failures == 0
+
+
+def test_three_design_faults_leave_the_board_in_the_pool(
+    sshd: LoopbackSshd,
+    library: Path,
+    make_board: Callable[..., Board],
+    config: Config,
+    pynq4_python: str,
+    pool: BoardPool,
+    bundle: BoardBundle,
+    tmp_path: Path,
+) -> None:
+    """A design whose DMA never finishes is the design's fault: three in a row do not quarantine the board."""
+    hang = make_bundle(tmp_path / "hang", library, n=4, overlay=OverlaySpec(0.001, hang=True))
+    board = make_board(**sshd.board_fields(python=pynq4_python))
+    for _ in range(3):
+        result = measure_bundle(board, hang.path, config(dma_timeout_s=0.3))
+        assert result.error_code is ErrorCode.DESIGN_FAULT, result.message
+        assert "did not finish within 0.3 s" in result.message
+    health = pool.health("loop")
+    assert not health.quarantined and health.consecutive_failures == 0
+    assert measure_bundle(board, bundle.path, config(emulate=True)).ok  # still leased out normally
+    # a design with no positive II cannot be emulated: also a design fault, and the board is never blamed
+    zero = make_bundle(tmp_path / "zero", library, n=4, timing=BundleTiming(0, 10, "estimate"))
+    for _ in range(3):
+        assert measure_bundle(board, zero.path, config(emulate=True)).error_code is ErrorCode.DESIGN_FAULT
+    assert not pool.health("loop").quarantined
+
+
+def test_an_emulated_design_that_disagrees_with_its_reference_is_wrong_answer(
+    sshd: LoopbackSshd, library: Path, make_board: Callable[..., Board], config: Config, tmp_path: Path
+) -> None:
+    """The emulation *is* the C-sim, so only the reference model's outputs can expose a wrong design."""
+    from tests.board_tests._bundles import run_library
+
+    inputs = np.random.default_rng(0).integers(0, 16, (32, 1, 8, 8)).astype(np.float32) / 16.0
+    reference = np.roll(run_library(library, inputs), 1, axis=1)  # another class wins for most inputs
+    wrong = make_bundle(tmp_path / "wrong", library, reference=reference)
+    result = measure_bundle(make_board(**sshd.board_fields()), wrong.path, config(emulate=True))
+    assert result.error_code is ErrorCode.WRONG_ANSWER
+    assert "agree with the reference model on" in result.message and "(< 90%" in result.message
 
 
 def test_connection_refused(
@@ -173,16 +249,16 @@ def test_agent_hanging_times_out_and_is_killed(
 
 def test_agent_killed_mid_run(
     sshd: LoopbackSshd,
-    standin_bundle: BoardBundle,
+    overlay_bundle: BoardBundle,
     make_board: Callable[..., Board],
     config: Config,
     pool: BoardPool,
-    venv_python: str,
+    pynq4_python: str,
 ) -> None:
-    board = make_board(**sshd.board_fields(python=venv_python))
+    board = make_board(**sshd.board_fields(python=pynq4_python))
     results = []
     worker = threading.Thread(
-        target=lambda: results.append(measure_bundle(board, standin_bundle.path, config(min_seconds=60.0)))
+        target=lambda: results.append(measure_bundle(board, overlay_bundle.path, config(min_seconds=60.0)))
     )
     worker.start()
     deadline = time.monotonic() + 15
@@ -247,7 +323,7 @@ def test_quarantine_after_consecutive_failures_and_check_clears_it(
     assert "quarantined after 3 consecutive failures" in blocked.message
     alive = make_board(**sshd.board_fields())
     row = check_board(alive, config())
-    assert row["ok"] and row["agent"] == "1", row
+    assert row["ok"] and row["agent"] == "2", row
     assert not pool.health("loop").quarantined
     assert measure_bundle(alive, bundle.path, config(emulate=True)).ok
 

@@ -86,7 +86,8 @@ def test_layer_specs_shapes_and_widths() -> None:
     assert specs["dense0"].in_shape == (64,) and specs["dense0"].acc_bits == 18
     assert specs["dense1"].acc_bits == 19 and specs["relu1"].result_bits == 5
     # ReLUs round and saturate into ap_ufixed<b,0>; the input quantizer is the input type, no layer.
-    assert not specs["relu1"].result_signed and specs["relu1"].result_rounding and specs["relu1"].result_saturation
+    relu = specs["relu1"]
+    assert not relu.result_signed and relu.result_rounding and relu.result_saturation
     assert specs["conv1"].act_signed is False and specs["conv0"].act_int_bits == 1
     assert "input_quant" not in specs
 

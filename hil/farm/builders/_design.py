@@ -39,6 +39,7 @@ class Design:
     expected: np.ndarray
     csim_library: Path
     csim_stats: dict[str, Any]
+    reference: np.ndarray | None = None
 
     @property
     def hls_model(self) -> Any:
@@ -90,7 +91,7 @@ def prepare_design(job: BuildJob, workdir: Path, out: Path, stage: Stage) -> Des
     entry = cache_root() / "csim" / conversion.key
     library = entry / json.loads((entry / "csim.json").read_text())["library"]
     stats = compare_outputs(expected, reference)
-    return Design(conversion, project, x, expected, library, stats)
+    return Design(conversion, project, x, expected, library, stats, reference)
 
 
 def layer_specs(hls_model: Any) -> dict[str, Any]:
@@ -126,4 +127,5 @@ def write_board_bundle(
         csim_library=design.csim_library,
         bitstream=bitstream,
         hwh=hwh,
+        reference=design.reference,  # so an emulated run, which *is* the C-sim, can still fail
     )

@@ -44,9 +44,16 @@ class EstimateBuilder(BaseBuilder):
         stage.code = ErrorCode.HLS
         specs = layer_specs(design.hls_model)
         est = estimate(list(specs.values()), clock_mhz=job.clock_mhz)
+        # The cost model takes the requested clock as given: an input, not a figure it estimates.
         metrics: dict[str, dict[str, Any]] = {
-            k: {"value": float(v), "provenance": "estimate"} for k, v in est.totals.items()
+            k: {"value": float(v), "provenance": "estimate"}
+            for k, v in est.totals.items()
+            if k != "clock_mhz"
         }
+        if "throughput_fps" in metrics:
+            metrics["throughput_fps"]["basis"] = (
+                f"cost-model II at the {job.clock_mhz:g} MHz target; kernel only, no host transfers"
+            )
         layers = []
         for le in est.layers:
             spec = specs.get(le.name)
@@ -82,9 +89,12 @@ class EstimateBuilder(BaseBuilder):
         if job.resources:
             fit = fits(job.resources, est.totals)
             if not fit.ok:
+                from hil.convert import overflow_hint
+
                 raise BuildFailure(
                     ErrorCode.RESOURCE_OVERFLOW,
                     f"estimate exceeds {job.board}: {', '.join(fit.over)} over "
-                    f"(binding {fit.binding} at {fit.utilisation[fit.binding]:.0%})",
+                    f"(binding {fit.binding} at {fit.utilisation[fit.binding]:.0%})"
+                    f"{overflow_hint(design.hls_model, job.resources, job.clock_mhz)}",
                 )
         return output

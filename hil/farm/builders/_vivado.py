@@ -8,9 +8,10 @@ Flow (tools found on PATH, each in the build's own folder, with the job's timeou
      (Zynq PS + AXI DMA + the network) to a bitstream; the .bit and .hwh go into the bundle.
   3. Reports are parsed by hil.farm.reports; a report for another part or top module is rejected.
 
-Numbers: HLS gives provenance ``hls`` (also II and latency); post-synthesis utilization replaces
-the resource figures with provenance ``synth`` (``impl`` when the report says Routed). The Vivado
-project folders are deleted after a successful build (a failed one keeps them with keep_failed).
+Numbers and their provenance: see ``hil.farm.builders._vivado_metrics`` (kernel vs block-design
+utilization, csynth's estimated clock and the TIMING verdict, throughput as an estimate). The
+Vivado project folders are deleted after a successful build (a failed one keeps them with
+keep_failed).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from hil.farm._job import BuildJob
 from hil.farm.builders._base import BaseBuilder, BuildFailure, BuildOutput, Stage
 from hil.farm.builders._design import layer_specs, prepare_design, write_board_bundle
 from hil.farm.builders._tools import run_tool, xilinx_release
+from hil.farm.builders._vivado_metrics import KERNEL_KEYS, clock_metrics, hls_metrics, synth_metrics
 from hil.records import ErrorCode
 
 __all__ = ["VivadoBuilder"]
@@ -102,16 +104,17 @@ class VivadoBuilder(BaseBuilder):
             shutil.rmtree(folder, ignore_errors=True)  # success: the reports and bundle are kept
         return output
 
-    def _collect(self, job: BuildJob, design: Any, out: Path, stage: Stage) -> BuildOutput:
-        from hil.cost import fits, layer_to_dict
+    def _reports(self, job: BuildJob, design: Any, out: Path, stage: Stage) -> Any:
+        """The build's reports, checked to be this job's, copied to ``out/reports``."""
         from hil.farm.reports import check_report_matches, find_report_files, read_reports
 
         prj = design.project_dir
         accelerator = job.options.get("backend") == "VivadoAccelerator"
         top = f"{_PROJECT}_axi" if accelerator else _PROJECT
+        kernel_tops = frozenset({_PROJECT, top})  # hls4ml's vsynth synthesizes the core out of context
         try:
-            files = find_report_files(prj, top=top)
-            reports = read_reports(prj, top=top)
+            files = find_report_files(prj, top=top, kernel_tops=kernel_tops)
+            reports = read_reports(prj, top=top, kernel_tops=kernel_tops)
         except ReportParseError as exc:
             raise BuildFailure(stage.code, f"reports: {exc}") from None
         if reports.hls is None:
@@ -119,77 +122,82 @@ class VivadoBuilder(BaseBuilder):
         try:
             check_report_matches(reports.hls, part=job.part, top=top)
             if reports.synth is not None:
-                check_report_matches(reports.synth, part=job.part, top=None if accelerator else _PROJECT)
-            if reports.timing is not None:
-                check_report_matches(reports.timing, part=job.part)
+                check_report_matches(reports.synth, part=job.part)
+            for section in (reports.timing, reports.design):
+                if section is not None:
+                    check_report_matches(section, part=job.part)
         except ReportParseError as exc:
             raise BuildFailure(stage.code, f"rejected report: {exc}") from None
         (out / "reports").mkdir(exist_ok=True)
-        for path in (files.csynth_xml, files.csynth_rpt, files.utilization, files.timing):
+        for path in (
+            files.csynth_xml,
+            files.csynth_rpt,
+            files.utilization,
+            files.timing,
+            files.design_utilization,
+        ):
             if path is not None:
                 shutil.copyfile(path, out / "reports" / path.name)
-        hls = reports.hls
+        return reports
+
+    def _collect(self, job: BuildJob, design: Any, out: Path, stage: Stage) -> BuildOutput:
+        from hil.convert import overflow_hint
+        from hil.cost import fits, layer_to_dict
+
+        reports = self._reports(job, design, out, stage)
         metrics: dict[str, dict[str, Any]] = {}
-
-        def put(key: str, value: float | None, provenance: str) -> None:
-            metrics[key] = {"value": None if value is None else float(value), "provenance": provenance}
-
-        for key in ("lut", "ff", "dsp", "bram_18k", "uram"):
-            put(key, getattr(hls, key), "hls")
-        put("ii_cycles", hls.ii_max_cycles, "hls")
-        put("latency_cycles", hls.latency_worst_cycles, "hls")
-        put("clock_mhz", job.clock_mhz, "hls")
-        if hls.ii_max_cycles:
-            put("throughput_fps", job.clock_mhz * 1e6 / hls.ii_max_cycles, "hls")
-        provenance = "hls"
-        if reports.synth is not None:
-            synth = reports.synth
-            provenance = "impl" if (synth.design_state or "").lower().startswith("routed") else "synth"
-            put("lut", synth.lut, provenance)
-            put("ff", synth.ff, provenance)
-            put("dsp", synth.dsp, provenance)
-            put("bram_18k", round(2 * synth.bram_tile), provenance)
-            if synth.uram is not None:
-                put("uram", synth.uram, provenance)
-        if reports.timing is not None and reports.timing.met is False:
-            stage.code = ErrorCode.TIMING
-            raise BuildFailure(
-                ErrorCode.TIMING,
-                f"timing not met: WNS {reports.timing.wns_ns} ns, WHS {reports.timing.whs_ns} ns",
-            )
+        hls_metrics(metrics, reports.hls, job.clock_mhz)
+        provenance = synth_metrics(metrics, reports)
+        stage.code = ErrorCode.TIMING
+        clock = clock_metrics(metrics, reports, job.clock_mhz)
         if job.resources:
             used = {
-                k: m["value"] for k, m in metrics.items() if k in job.resources and m["value"] is not None
+                k: metrics[k]["value"]
+                for k in KERNEL_KEYS
+                if k in metrics and metrics[k]["value"] is not None
             }
             fit = fits(job.resources, used)
             if not fit.ok:
                 raise BuildFailure(
-                    ErrorCode.RESOURCE_OVERFLOW, f"design exceeds {job.board}: {', '.join(fit.over)}"
+                    ErrorCode.RESOURCE_OVERFLOW,
+                    f"design exceeds {job.board}: {', '.join(fit.over)} over "
+                    f"(binding {fit.binding} at {fit.utilisation[fit.binding]:.0%} of the kernel's budget)"
+                    f"{overflow_hint(design.hls_model, job.resources, job.clock_mhz)}",
                 )
         specs = layer_specs(design.hls_model)
-        names = {int(layer.index): layer.name for layer in design.hls_model.get_layers()}
-        layers = []
-        for module in hls.modules:
-            match = _CONFIG_INDEX.search(module.module)
-            name = names.get(int(match.group(1))) if match else None
-            if name is None or name not in specs:
-                continue
-            layers.append(
-                {
-                    "name": name,
-                    "module": module.module,
-                    "spec": layer_to_dict(specs[name]),
-                    "provenance": "hls",
-                    "metrics": {
-                        "lut": module.lut, "ff": module.ff, "dsp": module.dsp, "bram_18k": module.bram_18k,
-                        "latency_cycles": module.latency_worst_cycles, "ii_cycles": module.ii_max_cycles,
-                    },
-                }
-            )  # fmt: skip
         return BuildOutput(
             metrics=metrics,
-            layers=layers,
+            layers=_layer_rows(reports.hls, design.hls_model, specs, layer_to_dict),
             candidate={"layers": [layer_to_dict(s) for s in specs.values()], "clock_mhz": job.clock_mhz},
-            report={"reports": reports.to_dict(), "timing_source": "hls", "csim": design.csim_stats},
+            report={
+                "reports": reports.to_dict(),
+                "timing_source": "hls",
+                "clock": clock,
+                "csim": design.csim_stats,
+            },
             provenance=provenance,
         )
+
+
+def _layer_rows(hls: Any, hls_model: Any, specs: dict[str, Any], to_dict: Any) -> list[dict[str, Any]]:
+    """Per-layer csynth rows (module ``...config<index>``) matched to the converted layers."""
+    names = {int(layer.index): layer.name for layer in hls_model.get_layers()}
+    layers = []
+    for module in hls.modules:
+        match = _CONFIG_INDEX.search(module.module)
+        name = names.get(int(match.group(1))) if match else None
+        if name is None or name not in specs:
+            continue
+        layers.append(
+            {
+                "name": name,
+                "module": module.module,
+                "spec": to_dict(specs[name]),
+                "provenance": "hls",
+                "metrics": {
+                    "lut": module.lut, "ff": module.ff, "dsp": module.dsp, "bram_18k": module.bram_18k,
+                    "latency_cycles": module.latency_worst_cycles, "ii_cycles": module.ii_max_cycles,
+                },
+            }
+        )  # fmt: skip
+    return layers

@@ -36,12 +36,28 @@ _PATTERNS = "*_csynth.xml, *csynth.rpt, vivado_synth.rpt, *utilization*.rpt, *ti
 
 @dataclass(frozen=True)
 class ReportFiles:
-    """The report files chosen for one build; None where there is none."""
+    """The report files chosen for one build; None where there is none.
+
+    ``utilization`` is the network kernel's (its "Design" is one of the kernel tops, e.g. hls4ml's
+    out-of-context ``vivado_synth.rpt``); ``design_utilization`` a whole block design's (PS
+    wrapper, DMA, interconnect and the kernel), found only when the caller names the kernel tops.
+    """
 
     csynth_xml: Path | None = None
     csynth_rpt: Path | None = None
     utilization: Path | None = None
     timing: Path | None = None
+    design_utilization: Path | None = None
+
+
+def _design_top(path: Path) -> str | None:
+    """The ``| Design : name`` banner line of a Vivado text report (None when absent)."""
+    try:
+        head = path.read_bytes()[:8192].decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise ReportParseError(f"{path}: cannot read report ({exc.strerror or exc})") from exc
+    match = re.search(r"^\|\s*Design\s*:\s*(\S+)", head, re.MULTILINE)
+    return match.group(1) if match else None
 
 
 def _kind(path: Path) -> str | None:
@@ -134,7 +150,20 @@ def _pick_hls(
     return (xml_hits[0] if xml_hits else None), (rpt_hits[0] if rpt_hits else None)
 
 
-def find_report_files(path: str | Path, *, top: str | None = None) -> ReportFiles:
+def _best(kind: str, candidates: list[Path], path: Path) -> Path | None:
+    if not candidates:
+        return None
+    best = min(_rank(kind, p) for p in candidates)
+    top_rank = [p for p in candidates if _rank(kind, p) == best]
+    if len(top_rank) > 1:
+        names = ", ".join(str(p) for p in top_rank[:6])
+        raise ReportParseError(f"{path}: several {kind} reports and no rule to choose between them: {names}")
+    return top_rank[0]
+
+
+def find_report_files(
+    path: str | Path, *, top: str | None = None, kernel_tops: frozenset[str] | None = None
+) -> ReportFiles:
     """Choose the report files of one build.
 
     Args:
@@ -142,6 +171,10 @@ def find_report_files(path: str | Path, *, top: str | None = None) -> ReportFile
             recursively for *_csynth.xml, *csynth.rpt, vivado_synth.rpt / *utilization*.rpt and
             *timing_summary*.rpt.
         top: the HLS top function, to pick its csynth report among per-module ones.
+        kernel_tops: the module names a kernel's own utilization report can have (``myproject``,
+            ``myproject_axi``); with them, a utilization report of any other design (a block
+            design's wrapper) becomes ``design_utilization`` instead of being taken for the
+            network's. Without them every utilization report is the kernel's, as before.
 
     Raises:
         ReportParseError: nothing found, a file of unknown kind, or an ambiguous choice.
@@ -163,31 +196,28 @@ def find_report_files(path: str | Path, *, top: str | None = None) -> ReportFile
         raise ReportParseError(f"{path}: no report files found (looked for {_PATTERNS})")
     xml, rpt = _pick_hls(found["csynth_xml"], found["csynth_rpt"], top, path)
     chosen: dict[str, Path | None] = {"csynth_xml": xml, "csynth_rpt": rpt}
-    for kind in ("utilization", "timing"):
-        candidates = _distinct(found[kind])
-        if not candidates:
-            chosen[kind] = None
-            continue
-        best = min(_rank(kind, p) for p in candidates)
-        top_rank = [p for p in candidates if _rank(kind, p) == best]
-        if len(top_rank) > 1:
-            names = ", ".join(str(p) for p in top_rank[:6])
-            raise ReportParseError(
-                f"{path}: several {kind} reports and no rule to choose between them: {names}"
-            )
-        chosen[kind] = top_rank[0]
+    chosen["timing"] = _best("timing", _distinct(found["timing"]), path)
+    utilization = _distinct(found["utilization"])
+    if kernel_tops is None:
+        chosen["utilization"] = _best("utilization", utilization, path)
+    else:
+        kernel = [p for p in utilization if _design_top(p) in kernel_tops]
+        chosen["utilization"] = _best("utilization", kernel, path)
+        chosen["design_utilization"] = _best("utilization", [p for p in utilization if p not in kernel], path)
     files = ReportFiles(**chosen)
     logger.info("reports under %s: %s", path, files)
     return files
 
 
-def read_reports(path: str | Path, *, top: str | None = None) -> ReportSet:
-    """Parse a build's reports into typed objects (see ``find_report_files`` for ``path``).
+def read_reports(
+    path: str | Path, *, top: str | None = None, kernel_tops: frozenset[str] | None = None
+) -> ReportSet:
+    """Parse a build's reports into typed objects (see ``find_report_files`` for the arguments).
 
     The HLS totals come from csynth.xml when there is one (read by tag), else from the .rpt;
     per-instance rows always come from the .rpt when it exists.
     """
-    files = find_report_files(path, top=top)
+    files = find_report_files(path, top=top, kernel_tops=kernel_tops)
     hls: HlsReport | None = None
     if files.csynth_xml is not None:
         # A lone XML still gets its per-instance rows from a sibling .rpt of the same name.
@@ -198,8 +228,9 @@ def read_reports(path: str | Path, *, top: str | None = None) -> ReportSet:
     elif files.csynth_rpt is not None:
         hls = parse_csynth_rpt(files.csynth_rpt)
     synth = parse_utilization(files.utilization) if files.utilization is not None else None
+    design = parse_utilization(files.design_utilization) if files.design_utilization is not None else None
     timing = parse_timing_summary(files.timing) if files.timing is not None else None
-    return ReportSet(hls=hls, synth=synth, timing=timing)
+    return ReportSet(hls=hls, synth=synth, timing=timing, design=design)
 
 
 def parse_reports(path: str | Path, *, top: str | None = None) -> dict[str, Any]:
@@ -254,6 +285,8 @@ def check_report_matches(
         for section in (report.hls, report.synth, report.timing):
             if section is not None:
                 check_report_matches(section, part=part, top=top)
+        if report.design is not None:  # a block design's top is its wrapper, never the kernel's
+            check_report_matches(report.design, part=part)
         return
     if part is not None and not parts_match(report.part, part):
         raise ReportParseError(f"{report.path}: report is for part {report.part}, the job's part is {part}")

@@ -163,11 +163,16 @@ class TimingReport:
 
 @dataclass(frozen=True)
 class ReportSet:
-    """The reports of one build (any of them may be absent)."""
+    """The reports of one build (any of them may be absent).
+
+    ``synth`` is the network kernel's utilization; ``design`` a whole block design's (PS wrapper,
+    DMA, interconnect and the kernel), kept apart so it is never read as the network's cost.
+    """
 
     hls: HlsReport | None = None
     synth: SynthReport | None = None
     timing: TimingReport | None = None
+    design: SynthReport | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form: a section only for each report that was found."""
@@ -178,4 +183,6 @@ class ReportSet:
             out["synth"] = self.synth.to_dict()
         if self.timing is not None:
             out["timing"] = self.timing.to_dict()
+        if self.design is not None:
+            out["design"] = {"top": self.design.top, **self.design.to_dict()}
         return out
