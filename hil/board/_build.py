@@ -72,11 +72,12 @@ def build_for_measure(
         raise InputError(f"the number of check inputs must be >= 1, got {n_inputs}")
     raw = options if isinstance(options, dict) else options.as_dict()
     started = time.perf_counter()
-    job = make_job(model, board, raw, builder=builder, csim_n=n_inputs)
     inv = inventory if inventory is not None else load_inventory(None)
+    # Same key as ``hil build`` of the same design: the farm's declared tools, its heartbeat limit.
+    job = make_job(model, board, raw, builder=builder, csim_n=n_inputs, tools=inv.farm.tools)
     ledger, store = open_farm(artifacts_root(inv, artifacts))
     with ledger:
-        outcome = build_one(job, ledger, store)
+        outcome = build_one(job, ledger, store, heartbeat_limit_s=inv.farm.heartbeat_limit_s)
     if stage_seconds is not None:
         stage_seconds["build"] = time.perf_counter() - started
     if outcome["state"] != "done" or not outcome.get("artifact"):

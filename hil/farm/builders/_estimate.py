@@ -38,12 +38,14 @@ class EstimateBuilder(BaseBuilder):
         return {"cost_params": hashlib.sha256(blob).hexdigest()[:16]}
 
     def build(self, job: BuildJob, workdir: Path, out: Path, stage: Stage) -> BuildOutput:
-        from hil.cost import estimate, fits, layer_to_dict
+        from hil.cost import estimate, fits, layer_to_dict, target_for
 
         design = prepare_design(job, workdir, out, stage)
         stage.code = ErrorCode.HLS
         specs = layer_specs(design.hls_model)
-        est = estimate(list(specs.values()), clock_mhz=job.clock_mhz)
+        # The part and the backend decide the DSP width, the HLS tool's FIFO and ROM binding.
+        target = target_for(part=job.part, backend=job.options.get("backend"), clock_mhz=job.clock_mhz)
+        est = estimate(list(specs.values()), clock_mhz=job.clock_mhz, target=target)
         # The cost model takes the requested clock as given: an input, not a figure it estimates.
         metrics: dict[str, dict[str, Any]] = {
             k: {"value": float(v), "provenance": "estimate"}
