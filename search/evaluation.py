@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import math
+import resource
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -24,7 +26,7 @@ from hil.inventory import Board
 from hil.records import FIDELITY_RANK, Provenance
 from search.space import Candidate
 
-__all__ = ["VERDICTS", "Evaluation", "Measured", "Rung", "Target", "best_metric"]
+__all__ = ["VERDICTS", "Evaluation", "Measured", "Rung", "Target", "best_metric", "cpu_seconds"]
 
 _log = logging.getLogger(__name__)
 
@@ -32,6 +34,13 @@ _log = logging.getLogger(__name__)
 #: the right answer): the candidate becomes infeasible and earns reward 0. Any other failure (a
 #: missing tool, an unreachable board) only marks the rung failed; the lower rungs' numbers stand.
 VERDICTS = ("RESOURCE_OVERFLOW", "TIMING", "WRONG_ANSWER")
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (g++ compiling a C simulation, C-sim
+    workers): what a search costs the machine, all threads and processes together."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _rank(provenance: str) -> float:

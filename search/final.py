@@ -25,7 +25,7 @@ from typing import Any
 
 from hil.errors import HilError
 from search.datasets import Dataset, load_dataset
-from search.evaluation import Evaluation
+from search.evaluation import Evaluation, cpu_seconds
 from search.profiles import final_recipe
 from search.runner import Compute, SearchOutcome
 from search.training import TrainRecipe
@@ -155,7 +155,7 @@ def _finish(
     from search.training import evaluate, predict_logits
 
     cfg = outcome.config
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu = time.perf_counter(), cpu_seconds()
     design = FinalDesign(
         number,
         ev.phase,
@@ -186,7 +186,7 @@ def _finish(
         design.error = str(exc)
         _log.warning("final design of trial %d: %s", number, exc)
     compute.update(
-        cpu_seconds=round(time.process_time() - cpu, 1), wall_seconds=round(time.perf_counter() - started, 1)
+        cpu_seconds=round(cpu_seconds() - cpu, 1), wall_seconds=round(time.perf_counter() - started, 1)
     )
     design.compute = compute
     return design

@@ -23,7 +23,7 @@ from hil.cost import estimate
 from hil.errors import HilError, InputError
 from hil.records import Provenance
 from search.datasets import Dataset
-from search.evaluation import Evaluation, Measured, Rung, Target, best_metric
+from search.evaluation import Evaluation, Measured, Rung, Target, best_metric, cpu_seconds
 from search.space import Candidate
 from search.training import TrainRecipe
 
@@ -154,12 +154,12 @@ class Ladder:
         on_stage: StageHook | None,
     ) -> Evaluation:
         hook = on_stage or (lambda _name: None)
-        cpu = time.process_time()
+        cpu = cpu_seconds()
         hook("estimate")
         ev = self.estimate(candidate, phase)
         if candidate.quantized and not ev.feasible:
             _log.info("trial %d pruned by the estimate (%s over budget)", trial_number, ev.binding)
-            ev.cpu_seconds = time.process_time() - cpu
+            ev.cpu_seconds = cpu_seconds() - cpu
             return ev
         hook("train")
         folder = self.artifacts / f"trial_{trial_number:05d}"
@@ -173,7 +173,7 @@ class Ladder:
             self._csim(ev, model, folder)
             if self.fidelity in HARDWARE_RUNGS and self.hardware is not None and ev.csim_gate == "passed":
                 self._hardware(ev, folder, trial_number, hook)
-        ev.cpu_seconds = time.process_time() - cpu
+        ev.cpu_seconds = cpu_seconds() - cpu
         return ev
 
     def _hardware(self, ev: Evaluation, folder: Path, trial_number: int, hook: StageHook) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,18 @@ def _best(outcome: SearchOutcome, final: FinalResult) -> dict[str, Any] | None:
     }
 
 
+def _copy_best(design: Any, folder: Path) -> None:
+    """The reported design's QONNX, hls4ml config and weights at a stable path, ``OUT/best/``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for key in ("qonnx", "config"):
+        source = design.files.get(key)
+        if source and Path(source).is_file():
+            shutil.copy2(source, folder / Path(source).name)
+    weights = Path(design.files.get("qonnx", "")).with_name("model.pt")
+    if weights.is_file():
+        shutil.copy2(weights, folder / "model.pt")
+
+
 def finalize(outcome: SearchOutcome, final: FinalResult | None = None) -> dict[str, Any]:
     """Export the final design (retrained with ``--final-epochs``), plot, write report.json/report.md.
 
@@ -181,6 +194,8 @@ def finalize(outcome: SearchOutcome, final: FinalResult | None = None) -> dict[s
         "valid": False,
         "message": "no valid design: no trained candidate fits the spec",
     }
+    if final.chosen is not None:
+        _copy_best(final.chosen, out / "best")
     summary["pareto_png"] = str(plot_pareto(last, float(cfg.luts or 0), out / "pareto.png"))
     if summary["best"] is not None:
         summary["valid"], summary["message"] = True, f"best design: trial {summary['best']['trial']}"

@@ -34,6 +34,7 @@ from hil.inventory import Board, load_inventory
 from search.adapters import hardware_adapter
 from search.controllers import CONTROLLERS, BaseController, make_controller
 from search.datasets import dataset_names, dataset_shape, load_dataset
+from search.evaluation import cpu_seconds
 from search.ladder import FIDELITIES, Evaluation, Ladder, Target, WarmStart
 from search.profiles import profile
 from search.space import Architecture, Candidate, LayerHw, default_space
@@ -495,7 +496,7 @@ def _heartbeat_interval(cfg: SearchConfig) -> int:
 
 def run_search(config: SearchConfig, on_progress: ProgressHook | None = None) -> SearchOutcome:
     """Run (or resume) a search; returns every phase's trials. Reporting is ``search.report``'s job."""
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu = time.perf_counter(), cpu_seconds()
     cfg = check_resume(config)
     hardware = hardware_adapter(cfg.fidelity, inventory=cfg.inventory)
     board = load_inventory(cfg.inventory).board(cfg.board)
@@ -520,7 +521,7 @@ def run_search(config: SearchConfig, on_progress: ProgressHook | None = None) ->
     outcome = SearchOutcome(cfg, target, [], train_samples=len(data.x_train))
     cost_model = _cost_model_fingerprint(data.input_shape, data.n_classes)
     done: dict[str, PhaseResult] = {}
-    setup = (time.perf_counter() - started, time.process_time() - cpu)
+    setup = (time.perf_counter() - started, cpu_seconds() - cpu)
     for plan in plan_phases(cfg.strategy, int(cfg.trials or 1)):
         arch, warm_start = None, None
         if plan.arch_from is not None:

@@ -38,6 +38,7 @@ from typing import Any
 import optuna
 
 from hil.errors import ConfigError, InputError
+from search.evaluation import cpu_seconds
 
 __all__ = [
     "GRACE_FACTOR",
@@ -264,16 +265,14 @@ class RunClock:
     @classmethod
     def start(cls, study: optuna.Study, *, setup_wall: float = 0.0, setup_cpu: float = 0.0) -> RunClock:
         """Start counting now; ``setup_*``: time spent before (dataset loading), charged to this study."""
-        return cls(
-            study, time.perf_counter(), time.process_time(), setup_wall, setup_cpu, uuid.uuid4().hex[:12]
-        )
+        return cls(study, time.perf_counter(), cpu_seconds(), setup_wall, setup_cpu, uuid.uuid4().hex[:12])
 
     def record(self) -> None:
         self.study.set_user_attr(
             f"{_RUN_PREFIX}{self.run_id}",
             {
                 "wall_seconds": round(time.perf_counter() - self.started_wall + self.extra_wall, 3),
-                "cpu_seconds": round(time.process_time() - self.started_cpu + self.extra_cpu, 3),
+                "cpu_seconds": round(cpu_seconds() - self.started_cpu + self.extra_cpu, 3),
                 "host": socket.gethostname(),
                 "pid": os.getpid(),
             },
