@@ -27,7 +27,7 @@ import numpy as np
 
 from hil.errors import InputError
 
-__all__ = ["Dataset", "dataset_names", "load_dataset"]
+__all__ = ["Dataset", "dataset_names", "dataset_shape", "load_dataset"]
 
 _logger = logging.getLogger(__name__)
 
@@ -78,8 +78,21 @@ def dataset_names() -> tuple[str, ...]:
     return _NAMES
 
 
-def load_dataset(name: str, *, data_dir: str | Path | None = None, seed: int = 0,
-                 val_fraction: float = 0.1, subset: int | None = None) -> Dataset:
+def dataset_shape(name: str) -> tuple[tuple[int, int, int], int]:
+    """(input shape (C, H, W), number of classes) of ``name`` without loading it."""
+    if name not in _NAMES:
+        raise InputError(f"unknown dataset {name!r}; valid names: {', '.join(_NAMES)}")
+    return ((1, 8, 8), 10) if name == "digits" else ((3, 32, 32), 10)
+
+
+def load_dataset(
+    name: str,
+    *,
+    data_dir: str | Path | None = None,
+    seed: int = 0,
+    val_fraction: float = 0.1,
+    subset: int | None = None,
+) -> Dataset:
     """Load a dataset with deterministic, stratified train/validation/test splits.
 
     ``digits``: test is 20 % of all images; ``cifar10``: the official test set, in one fixed shuffled
@@ -124,8 +137,16 @@ def load_dataset(name: str, *, data_dir: str | Path | None = None, seed: int = 0
         if not 0 < subset <= len(train):
             raise InputError(f"subset must be in 1..{len(train)} (the training split's size), got {subset}")
         train = train[_stratified_split(y_tr[train], subset, rng)[1]]
-    return Dataset(name, _to_float_nchw(x_tr, train, scale), y_tr[train], _to_float_nchw(x_tr, val, scale),
-                   y_tr[val], _to_float_nchw(x_te, test, scale), y_te[test], classes)
+    return Dataset(
+        name,
+        _to_float_nchw(x_tr, train, scale),
+        y_tr[train],
+        _to_float_nchw(x_tr, val, scale),
+        y_tr[val],
+        _to_float_nchw(x_te, test, scale),
+        y_te[test],
+        classes,
+    )
 
 
 def _stratified_split(y: np.ndarray, n_take: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -171,9 +192,14 @@ def _load_cifar10_uint8(data_dir: str | Path | None) -> _Cifar:
 class _NumpyOnlyUnpickler(pickle.Unpickler):
     """Unpickler that resolves numpy's array-rebuilding callables and refuses everything else."""
 
-    _ALLOWED = frozenset({"numpy.ndarray", "numpy.dtype", "_codecs.encode"} | {
-        f"numpy.{core}.{fn}" for fn in ("multiarray._reconstruct", "multiarray.scalar", "numeric._frombuffer")
-        for core in ("core", "_core")})
+    _ALLOWED = frozenset(
+        {"numpy.ndarray", "numpy.dtype", "_codecs.encode"}
+        | {
+            f"numpy.{core}.{fn}"
+            for fn in ("multiarray._reconstruct", "multiarray.scalar", "numeric._frombuffer")
+            for core in ("core", "_core")
+        }
+    )
 
     def find_class(self, module: str, name: str) -> Any:
         if f"{module}.{name}" not in self._ALLOWED:
@@ -200,8 +226,13 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     batch = _read_pickle(path)
     data, labels = batch.get(b"data"), batch.get(b"labels")
     y = np.asarray(labels if isinstance(labels, list | np.ndarray) else [], dtype=np.int64)
-    if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.shape[1:] == (3072,)
-            and y.shape == data.shape[:1] and np.all((y >= 0) & (y <= 9))):
+    if not (
+        isinstance(data, np.ndarray)
+        and data.dtype == np.uint8
+        and data.shape[1:] == (3072,)
+        and y.shape == data.shape[:1]
+        and np.all((y >= 0) & (y <= 9))
+    ):
         raise InputError(f"{path}: expected b'data' uint8 (N, 3072) and N b'labels' in 0..9")
     return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), y
 

@@ -3,32 +3,55 @@
 The co-search chooses reuse factor and strategy per layer; ``hil.convert`` takes them as
 ``ConversionOptions.layer_overrides``, so a candidate is converted exactly as ``hil convert`` and
 the build farm convert it (same precision policy, same design key), and its compiled C-sim
-library is shared with them through the cache.
+library is shared with them through the cache. A CIFAR-10-sized design simulates about one image
+per second per core (hls4ml's C++ multiplies ap_fixed values one at a time), so large batches are
+split over spawned worker processes, one library copy each.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import io
 import json
 import logging
+import multiprocessing
+import os
+import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Literal
 
 import numpy as np
 
-from hil.convert import ConversionOptions, CSimResult, convert_model, csim_inputs, run_csim
+from hil.convert import (
+    ConversionOptions,
+    CSimResult,
+    compare_outputs,
+    compile_cached,
+    convert_model,
+    csim_inputs,
+    run_csim,
+)
 from hil.ingest import IngestedModel, load_model
 from hil.inventory import Board
 from hil.records import design_key
+from search._csim_worker import run_chunk
 from search.space import Candidate
 
-__all__ = ["HlsDesign", "candidate_options", "convert_candidate", "csim_candidate", "write_design"]
+__all__ = [
+    "HlsDesign",
+    "candidate_options",
+    "convert_candidate",
+    "csim_candidate",
+    "csim_workers",
+    "write_design",
+]
 
 _log = logging.getLogger(__name__)
-_BACKEND: Final = "Vitis"
+_BACKEND: Literal["Vitis"] = "Vitis"
 
 
 @dataclass
@@ -86,10 +109,72 @@ def convert_candidate(
     return HlsDesign(model, hls_model, hls_model.config.config["HLSConfig"], key, target, options)
 
 
-def csim_candidate(design: HlsDesign, x: np.ndarray, y: np.ndarray) -> CSimResult:
-    """Bit-accurate accuracy of the design on (x, y); the compiled library is cached by design key."""
+def csim_workers(inputs: np.ndarray, requested: int | None = None) -> int:
+    """Processes for a C simulation of ``inputs``: ``HIL_CSIM_WORKERS`` or ``requested``, else every
+    core for image-sized inputs (a CIFAR-10 design simulates ~1 image/s per core) and 1 for small
+    ones (8x8 digits simulate in milliseconds: a pool would cost more than it saves)."""
+    env = os.environ.get("HIL_CSIM_WORKERS")
+    if env or requested:
+        return max(1, int(env or requested or 1))
+    if len(inputs) < 32 or int(np.prod(inputs.shape[2:])) <= 256:
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _predict_parallel(design: HlsDesign, x: np.ndarray, workers: int) -> np.ndarray | None:
+    """The design's outputs for ``x``, chunked over ``workers`` spawned processes; None when the
+    design's bridge is not the one-input/one-output form the workers call (then run serially)."""
+    model = design.hls_model
+    library = getattr(getattr(model, "_top_function_lib", None), "_name", None)
+    if library is None or len(model.get_input_variables()) != 1 or len(model.get_output_variables()) != 1:
+        return None
+    n_out = int(model.get_output_variables()[0].size())
+    function = f"{model.config.get_project_name()}_float"
+    chunks = np.array_split(np.ascontiguousarray(x, dtype=np.float32), workers)
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        parts = list(pool.map(run_chunk, *zip(*[(library, function, n_out, c) for c in chunks], strict=True)))
+    return np.concatenate(parts)
+
+
+def csim_candidate(
+    design: HlsDesign,
+    x: np.ndarray,
+    y: np.ndarray,
+    reference: Callable[[np.ndarray], np.ndarray] | None = None,
+    *,
+    workers: int | None = None,
+) -> CSimResult:
+    """Bit-accurate accuracy of the design on (x, y); the compiled library is cached by design key.
+
+    ``reference``: what the design's outputs are compared with, given the same (grid-snapped)
+    inputs; the search passes the trained torch model, whose agreement is the C-sim gate (and
+    which runs a batch at once, where the QONNX default runs one image at a time). Large inputs
+    are simulated by several processes (``csim_workers``); the result is the same.
+    """
     inputs = csim_inputs(design.model, len(x), data=x)
-    return run_csim(design.hls_model, design.key, inputs, design.model.reference, np.asarray(y))
+    ref = reference or design.model.reference
+    n_workers = min(csim_workers(inputs, workers), len(inputs))
+    if n_workers <= 1:
+        return run_csim(design.hls_model, design.key, inputs, ref, np.asarray(y))
+    compile_seconds, hit = compile_cached(design.hls_model, design.key)
+    started = time.perf_counter()
+    hls_out = _predict_parallel(design, inputs, n_workers)
+    if hls_out is None:
+        return run_csim(design.hls_model, design.key, inputs, ref, np.asarray(y))
+    run_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    ref_out = np.asarray(ref(inputs), dtype=np.float32).reshape(len(inputs), -1)
+    reference_seconds = time.perf_counter() - started
+    _log.info("C-simulated %d inputs on %d processes in %.1f s", len(inputs), n_workers, run_seconds)
+    return CSimResult(
+        n_inputs=len(inputs),
+        compile_seconds=round(compile_seconds, 3),
+        run_seconds=round(run_seconds, 3),
+        reference_seconds=round(reference_seconds, 3),
+        cache_hit=hit,
+        **compare_outputs(hls_out, ref_out, np.asarray(y)),
+    )
 
 
 def write_design(design: HlsDesign, folder: Path) -> dict[str, Path]:

@@ -9,7 +9,6 @@ accumulator's grid. Together they make hls4ml's C simulation bit-exact against q
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,8 @@ import numpy as np
 __all__ = ["QatCnnSpec", "build_float_cnn", "build_qat_cnn", "train_classifier", "evaluate", "export_qonnx"]
 
 _log = logging.getLogger(__name__)
+#: Batches over which an activation quantizer's scale is initialised from statistics.
+_STATS_STEPS = 32
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,13 @@ def _quantizers(bits: int, kind: str) -> Any:
         "act": Uint8ActPerTensorFixedPoint,
         "input": Int8ActPerTensorFixedPoint,
     }[kind]
-    return type(f"{kind.title()}{bits}FixedPoint", (base,), {"bit_width": bits})
+    attrs: dict[str, Any] = {"bit_width": bits}
+    if kind != "weight":
+        # brevitas initialises an activation scale from percentile statistics over the first
+        # 300 steps (a kthvalue per batch, the slowest op of a CPU step); 32 batches suffice, and a
+        # proxy training of a few hundred steps then spends its steps learning the scale.
+        attrs["collect_stats_steps"] = _STATS_STEPS
+    return type(f"{kind.title()}{bits}FixedPoint", (base,), attrs)
 
 
 def build_qat_cnn(spec: QatCnnSpec) -> Any:
@@ -156,12 +163,6 @@ def build_float_cnn(spec: QatCnnSpec) -> Any:
     return nn.Sequential(*layers)
 
 
-def _set_threads() -> None:
-    import torch
-
-    torch.set_num_threads(max(1, min(int(os.environ.get("HIL_TORCH_THREADS", os.cpu_count() or 1)), 8)))
-
-
 def train_classifier(
     model: Any,
     x: np.ndarray,
@@ -172,48 +173,23 @@ def train_classifier(
     lr: float = 1e-2,
     seed: int = 0,
 ) -> float:
-    """Train with Adam and cross-entropy; returns the last epoch's mean training loss."""
-    import torch
+    """Train with Adam at a constant rate and cross-entropy; returns the last epoch's mean loss.
 
-    _set_threads()
-    torch.manual_seed(seed)
-    inputs = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
-    targets = torch.from_numpy(np.asarray(y, dtype=np.int64))
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    generator = torch.Generator().manual_seed(seed)
-    mean_loss = float("nan")
-    model.train()
-    for epoch in range(epochs):
-        order = torch.randperm(len(inputs), generator=generator)
-        total, batches = 0.0, 0
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
-            optimizer.zero_grad()
-            loss = loss_fn(model(inputs[batch]), targets[batch])
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach())
-            batches += 1
-        mean_loss = total / max(batches, 1)
-        _log.info("epoch %d: loss %.4f", epoch + 1, mean_loss)
-    model.eval()
-    return mean_loss
+    The plain recipe, kept for callers that train one fixed model (the demo, test fixtures); the
+    search uses ``search.training`` recipes directly.
+    """
+    from search.training import TrainRecipe
+    from search.training import train_classifier as train
+
+    recipe = TrainRecipe(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
+    return train(model, x, y, recipe).final_loss
 
 
 def evaluate(model: Any, x: np.ndarray, y: np.ndarray, batch_size: int = 512) -> float:
-    """Top-1 accuracy of ``model`` on (x, y)."""
-    import torch
+    """Top-1 accuracy of ``model`` on (x, y) (``search.training.evaluate`` on the CPU)."""
+    from search.training import evaluate as accuracy
 
-    model.eval()
-    correct = 0
-    with torch.no_grad():
-        for start in range(0, len(x), batch_size):
-            logits = model(
-                torch.from_numpy(np.ascontiguousarray(x[start : start + batch_size], dtype=np.float32))
-            )
-            correct += int((logits.argmax(1).numpy() == y[start : start + batch_size]).sum())
-    return correct / max(len(x), 1)
+    return accuracy(model, x, y, batch_size=batch_size)
 
 
 def export_qonnx(model: Any, input_shape: tuple[int, ...], path: str | Path) -> Path:

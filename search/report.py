@@ -1,9 +1,12 @@
-"""Outputs of a search: top-designs table, Pareto plot, the best design exported, a JSON/markdown report.
+"""Outputs of a search: top-designs table, Pareto plot, the final design, a JSON/markdown report.
 
 Why test accuracy only here: the search ranks on validation accuracy; the test split is touched once,
-for the final design, so the reported number is not selected on. The best design's test accuracy is
-its bit-accurate C-sim accuracy when the run reached C-sim (provenance ``csim``), else the QAT
-model's (``torch``).
+for the final design, so the reported number is not selected on. The final design's test accuracy
+is its bit-accurate C-sim accuracy on the test split (provenance ``csim``); the torch model's
+accuracy on the same images is reported beside it. Why provenance per column: every hardware
+figure says where it came from (``estimate``, ``hls``, ``board``, ...), each its own; img/s is never
+shown with the LUT's label. Why compute in the report: the joint-vs-separate comparison means
+something only at equal budgets, so every report states the budget and what was spent.
 """
 
 from __future__ import annotations
@@ -11,19 +14,22 @@ from __future__ import annotations
 import json
 import logging
 import math
+import shutil
 from pathlib import Path
 from typing import Any
 
-from hil.errors import HilError
-from search.ladder import Evaluation
+from search.evaluation import Evaluation
+from search.final import FinalResult, final_designs
 from search.runner import PhaseResult, SearchOutcome
 
 __all__ = ["finalize", "top_designs"]
 
 _log = logging.getLogger(__name__)
+#: Hardware columns of the tables, each shown with its own provenance.
+_HW_COLUMNS = ("lut", "throughput_fps", "dsp", "bram_18k")
 
 
-def _num(value: float) -> float | None:
+def _num(value: float | None) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
@@ -32,22 +38,23 @@ def _row(number: int, ev: Evaluation) -> dict[str, Any]:
         "trial": number,
         "accuracy": ev.accuracy,
         "accuracy_provenance": ev.accuracy_provenance,
-        "lut": _num(ev.value("lut")),
-        "throughput_fps": _num(ev.value("throughput_fps")),
-        "dsp": _num(ev.value("dsp")),
-        "bram_18k": _num(ev.value("bram_18k")),
+        **{key: _num(ev.value(key)) for key in _HW_COLUMNS},
         "feasible": ev.feasible,
         "binding": ev.binding,
         "stage": ev.stage,
+        "csim_gate": ev.csim_gate,
+        "csim_agreement": None if ev.csim is None else ev.csim.get("argmax_agreement"),
         "provenance": ev.provenance(),
+        "sample_epochs": ev.sample_epochs,
+        "inherited_sample_epochs": ev.inherited_sample_epochs,
         "error": ev.error,
         "candidate": ev.candidate.to_dict(),
     }
 
 
 def top_designs(result: PhaseResult, n: int = 5) -> list[dict[str, Any]]:
-    """The ``n`` most accurate trained designs, feasible first."""
-    rows = sorted(result.trained, key=lambda ne: (not ne[1].feasible, -(ne[1].accuracy or 0.0)))
+    """The ``n`` most accurate trained designs (validation accuracy), feasible first."""
+    rows = sorted(result.trained, key=lambda ne: (not ne[1].feasible, -(ne[1].accuracy or 0.0), ne[0]))
     return [_row(number, ev) for number, ev in rows[:n]]
 
 
@@ -75,10 +82,11 @@ def plot_pareto(result: PhaseResult, lut_budget: float, path: Path) -> Path:
     if front:
         ax.step(*zip(*front, strict=True), where="post", color="tab:green", alpha=0.6, label="Pareto front")
     pruned = sum(1 for ev in result.evaluations.values() if ev.stage == "pruned")
+    lut_sources = sorted({ev.hardware["lut"].provenance for ev in trained if "lut" in ev.hardware})
     ax.axvline(lut_budget, color="grey", linestyle="--", label=f"LUT budget ({lut_budget:,.0f})")
     ax.set_xscale("log")
-    ax.set_xlabel("LUTs (best available provenance)")
-    ax.set_ylabel("validation accuracy")
+    ax.set_xlabel(f"LUTs ({', '.join(lut_sources) or 'no data'})")
+    ax.set_ylabel("validation accuracy (torch)")
     ax.set_title(f"{result.study_name}: {len(trained)} trained, {pruned} pruned by the estimate")
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
@@ -88,50 +96,65 @@ def plot_pareto(result: PhaseResult, lut_budget: float, path: Path) -> Path:
     return path
 
 
-def _export_best(outcome: SearchOutcome, ev: Evaluation, folder: Path) -> dict[str, Any]:
-    """Test accuracy of the best design, its QONNX and hls4ml config (and project)."""
-    import torch
-
-    from search.datasets import load_dataset
-    from search.hls import convert_candidate, csim_candidate, write_design
-    from search.qat import QatCnnSpec, build_qat_cnn, evaluate, export_qonnx
-
-    cfg = outcome.config
-    data = load_dataset(cfg.dataset, data_dir=cfg.data_dir, seed=cfg.seed, subset=cfg.subset)
-    spec = QatCnnSpec(input_shape=data.input_shape, n_classes=data.n_classes, **ev.candidate.qat_kwargs())
-    model = build_qat_cnn(spec)
-    model.load_state_dict(torch.load(str(ev.model_path), map_location="cpu", weights_only=True))
-    info: dict[str, Any] = {"test_accuracy_torch": evaluate(model, data.x_test, data.y_test)}
-    info["test_accuracy"], info["test_accuracy_provenance"] = info["test_accuracy_torch"], "torch"
-    info["qonnx"] = str(export_qonnx(model, data.input_shape, folder / "best.onnx"))
-    try:
-        design = convert_candidate(
-            Path(info["qonnx"]),
-            ev.candidate,
-            outcome.target.board,
-            folder / "hls4ml_prj",
-            data.input_shape,
-            data.n_classes,
-        )
-        info.update({k: str(v) for k, v in write_design(design, folder).items()})
-        if cfg.fidelity != "estimate":
-            n = min(cfg.csim_n, len(data.x_test))
-            csim = csim_candidate(design, data.x_test[:n], data.y_test[:n])
-            info["csim_test"] = csim.as_dict()
-            info["test_accuracy"], info["test_accuracy_provenance"] = csim.hls_accuracy, "csim"
-    except HilError as exc:
-        info["error"] = str(exc)
-        _log.warning("exporting the best design failed: %s", exc)
-    return info
+def _best(outcome: SearchOutcome, final: FinalResult) -> dict[str, Any] | None:
+    """The reported design: search-time figures of its trial and the final design's accuracies."""
+    chosen = final.chosen
+    if chosen is None:
+        return None
+    ev = outcome.final.evaluations[chosen.trial]
+    provenance = {
+        **ev.provenance(),
+        "accuracy": ev.accuracy_provenance,
+        "final_val_accuracy": "torch",
+        "test_accuracy": "csim" if chosen.test_accuracy is not None else "torch",
+    }
+    export = {**chosen.files, "csim_test": chosen.csim, "error": chosen.error}
+    return {
+        "trial": chosen.trial,
+        "accuracy": ev.accuracy,
+        "csim_check": ev.csim,
+        "csim_gate": ev.csim_gate,
+        "retrained": chosen.retrained,
+        "final_val_accuracy": chosen.val_accuracy,
+        "test_accuracy": chosen.test_accuracy
+        if chosen.test_accuracy is not None
+        else chosen.test_accuracy_torch,
+        "test_accuracy_torch": chosen.test_accuracy_torch,
+        "test_n": chosen.test_n,
+        **{key: _num(ev.value(key)) for key in _HW_COLUMNS},
+        "provenance": provenance,
+        "params": ev.candidate.to_dict(),
+        "hardware": ev.values(),
+        "recipe": chosen.recipe,
+        "export": export,
+    }
 
 
-def finalize(outcome: SearchOutcome) -> dict[str, Any]:
-    """Export the best design, plot, write report.json/report.md; returns the JSON summary."""
-    cfg, final = outcome.config, outcome.final
+def _copy_best(design: Any, folder: Path) -> None:
+    """The reported design's QONNX, hls4ml config and weights at a stable path, ``OUT/best/``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for key in ("qonnx", "config"):
+        source = design.files.get(key)
+        if source and Path(source).is_file():
+            shutil.copy2(source, folder / Path(source).name)
+    weights = Path(design.files.get("qonnx", "")).with_name("model.pt")
+    if weights.is_file():
+        shutil.copy2(weights, folder / "model.pt")
+
+
+def finalize(outcome: SearchOutcome, final: FinalResult | None = None) -> dict[str, Any]:
+    """Export the final design (retrained with ``--final-epochs``), plot, write report.json/report.md.
+
+    Returns the JSON summary (what ``hil search --json`` prints).
+    """
+    cfg, last = outcome.config, outcome.final
     out = Path(cfg.out)
-    evs = list(final.evaluations.values())
+    evs = list(last.evaluations.values())
     trained = [e for e in evs if e.trained]
     feasible = [e for e in trained if e.feasible]
+    final = final if final is not None else final_designs(outcome)
+    search, retrain = outcome.compute(), final.compute()
+    total = search + retrain
     summary: dict[str, Any] = {
         "board": cfg.board,
         "dataset": cfg.dataset,
@@ -141,11 +164,17 @@ def finalize(outcome: SearchOutcome) -> dict[str, Any]:
         "lut_budget": cfg.luts,
         "fps_min": cfg.fps,
         "epochs": cfg.epochs,
+        "final_epochs": cfg.final_epochs,
+        "device": cfg.device,
+        "recipe": cfg.recipe().to_dict(),
         "study": cfg.study,
         "trials": len(trained),
         "proposed": len(evs),
         "pruned": sum(e.stage == "pruned" for e in evs),
         "feasible": len(feasible),
+        "budget": outcome.budget(),
+        "compute": {k: v for k, v in total.to_dict().items() if k != "trained"},
+        "compute_by_stage": {"search": search.to_dict(), "final": retrain.to_dict()},
         "phases": [
             {
                 "phase": p.plan.name,
@@ -153,68 +182,69 @@ def finalize(outcome: SearchOutcome) -> dict[str, Any]:
                 "trained": len(p.trained),
                 "proposed": len(p.evaluations),
                 "epochs": sum(e.epochs for _, e in p.trained),
+                "compute": p.compute().to_dict(),
+                "runs": int(p.elapsed.get("runs", 0)),
             }
             for p in outcome.phases
         ],
-        "wall_seconds": round(outcome.wall_seconds, 1),
-        "top": top_designs(final),
-        "best": None,
+        "wall_seconds": round(total.wall_seconds, 1),
+        "top": top_designs(last),
+        "final": [d.to_dict() for d in final.designs],
+        "best": _best(outcome, final),
         "valid": False,
         "message": "no valid design: no trained candidate fits the spec",
     }
-    summary["pareto_png"] = str(plot_pareto(final, float(cfg.luts or 0), out / "pareto.png"))
-    best = final.best()
-    if best is not None:
-        number, ev = best
-        export = _export_best(outcome, ev, out / "best")
-        provenance = {
-            **ev.provenance(),
-            "accuracy": ev.accuracy_provenance,
-            "test_accuracy": export["test_accuracy_provenance"],
-        }
-        summary["best"] = {
-            "trial": number,
-            "accuracy": ev.accuracy,
-            "test_accuracy": export["test_accuracy"],
-            "lut": _num(ev.value("lut")),
-            "throughput_fps": _num(ev.value("throughput_fps")),
-            "provenance": provenance,
-            "params": ev.candidate.to_dict(),
-            "hardware": ev.values(),
-            "export": export,
-        }
-        summary["valid"], summary["message"] = True, f"best design: trial {number}"
+    if final.chosen is not None:
+        _copy_best(final.chosen, out / "best")
+    summary["pareto_png"] = str(plot_pareto(last, float(cfg.luts or 0), out / "pareto.png"))
+    if summary["best"] is not None:
+        summary["valid"], summary["message"] = True, f"best design: trial {summary['best']['trial']}"
     (out / "report.json").write_text(json.dumps(summary, indent=2, default=str))
     (out / "report.md").write_text(_markdown(summary))
     return summary
 
 
+def _fmt(value: float | None, spec: str = ",.0f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
 def _markdown(s: dict[str, Any]) -> str:
+    c = s["compute"]
     lines = [
         f"# hil search: {s['dataset']} on {s['board']} ({s['strategy']}, {s['controller']})",
         "",
         f"Spec: LUT <= {s['lut_budget']:,.0f}, throughput >= {s['fps_min']:,.0f} img/s, {s['epochs']} epochs "
-        f"per candidate, fidelity {s['fidelity']}.",
+        f"per candidate, fidelity {s['fidelity']}, device {s['device']}.",
         "",
         f"{s['trials']} trained, {s['proposed']} proposed, {s['pruned']} pruned by the estimate, "
-        f"{s['feasible']} feasible; {s['wall_seconds']} s.",
+        f"{s['feasible']} feasible. Budget: {s['budget']['trained_candidates']} candidates, "
+        f"{s['budget']['sample_epochs']:,} sample-epochs. Compute: {c['sample_epochs']:,} sample-epochs, "
+        f"{c['cpu_seconds']:,.0f} CPU s, {c['wall_seconds']:,.0f} s wall (all runs and resumes).",
         "",
         f"**{s['message']}**",
         "",
     ]
     if s["best"]:
-        b = s["best"]
+        b, p = s["best"], s["best"]["provenance"]
+        trained = "retrained from scratch" if b["retrained"] else "search-time model"
         lines += [
-            f"Best: validation accuracy {b['accuracy']:.4f} ({b['provenance']['accuracy']}), test accuracy "
-            f"{b['test_accuracy']:.4f} ({b['provenance']['test_accuracy']}), {b['lut']:,.0f} LUT, "
-            f"{b['throughput_fps']:,.0f} img/s ({b['provenance'].get('lut')}).",
+            f"Best: search validation accuracy {_fmt(b['accuracy'], '.4f')} ({p['accuracy']}); final design "
+            f"({trained}): validation {_fmt(b['final_val_accuracy'], '.4f')} (torch), test "
+            f"{_fmt(b['test_accuracy'], '.4f')} ({p['test_accuracy']}, {b['test_n']:,} images; torch "
+            f"{_fmt(b['test_accuracy_torch'], '.4f')}); {_fmt(b['lut'])} LUT ({p.get('lut', '-')}), "
+            f"{_fmt(b['throughput_fps'])} img/s ({p.get('throughput_fps', '-')}).",
             "",
         ]
-    lines += ["| trial | val acc | prov | LUT | img/s | feasible | stage |", "|---|---|---|---|---|---|---|"]
+    lines += [
+        "| trial | val acc (torch) | C-sim gate | LUT | LUT from | img/s | img/s from | feasible | stage |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in s["top"]:
+        prov = r["provenance"]
         lines.append(
-            f"| {r['trial']} | {r['accuracy']:.4f} | {r['accuracy_provenance']} | {r['lut'] or 0:,.0f} | "
-            f"{r['throughput_fps'] or 0:,.0f} | {r['feasible']} | {r['stage']} |"
+            f"| {r['trial']} | {_fmt(r['accuracy'], '.4f')} | {r['csim_gate'] or '-'} | {_fmt(r['lut'])} | "
+            f"{prov.get('lut', '-')} | {_fmt(r['throughput_fps'])} | {prov.get('throughput_fps', '-')} | "
+            f"{r['feasible']} | {r['stage']} |"
         )
     lines += ["", f"![Pareto front]({Path(s['pareto_png']).name})", ""]
     return "\n".join(lines)

@@ -1,10 +1,17 @@
 """Search strategies: ``joint`` (the co-search) and ``separate`` (the paper's baseline).
 
 Why the baseline lives here, built from the same parts: the comparison is only fair if both get the
-same controller, the same hardware space, the same number of trained candidates and the same epochs
-per candidate. ``separate`` first searches the architecture for float accuracy alone, then keeps
-the best architecture (warm-started from its float weights) and searches only quantization and
-hardware settings to fit the spec; when nothing it tries fits, it reports "no valid design".
+same controller, the same hardware space and the same budget. A budget is two numbers: trained
+candidates and training compute in sample-epochs (images x epochs, every training the strategy
+runs). ``separate`` first searches the architecture for float accuracy alone (half the
+candidates), then keeps the best architecture and searches only quantization and hardware
+settings to fit the spec (the other half); when nothing it tries fits, it reports "no valid design".
+Its phase-2 candidates warm-start from the float weights phase 1 trained (that is what "compress a
+trained network" means): those weights were paid for once, in phase 1's sample-epochs, so both
+strategies spend trials x epochs x images in total; each warm-started record carries its
+``inherited_sample_epochs``. The final retrain (``--final-epochs``) then trains each strategy's
+chosen design from scratch with the same recipe, so the reported test accuracies compare designs,
+not warm starts.
 """
 
 from __future__ import annotations

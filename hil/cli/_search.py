@@ -42,6 +42,17 @@ def search_command(
         Path("hil-search"), "--out", help="Output folder (report, Pareto PNG, best design)."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the data split, training and controller."),
+    top_k: int = typer.Option(
+        3, "--top-k", help="Candidates climb to the C-sim gate while among the best K."
+    ),
+    subset: int | None = typer.Option(
+        None, "--subset", help="Training images the search uses (a proxy; default all)."
+    ),
+    device: str = typer.Option("cpu", "--device", help="Where candidates train: auto, cpu or cuda."),
+    final_epochs: int = typer.Option(
+        0, "--final-epochs", help="Retrain the best design(s) from scratch for N epochs (0: no retrain)."
+    ),
+    final_top: int = typer.Option(1, "--final-top", help="How many of the best designs to retrain."),
     inventory: Path | None = INVENTORY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> int:
@@ -50,7 +61,7 @@ def search_command(
     Exit code 0 with a design, 1 when no trained design fits the spec ("no valid design"), 2 on bad input.
     """
     from search.report import finalize
-    from search.runner import SearchConfig, run_search
+    from search.runner import SearchConfig, check_resume, run_search
 
     config = SearchConfig(
         board=board,
@@ -66,9 +77,14 @@ def search_command(
         study=study,
         out=out,
         seed=seed,
+        top_k=top_k,
+        subset=subset,
+        device=device,
+        final_epochs=final_epochs,
+        final_top=final_top,
         inventory=inventory,
     )
-    config.resolved()  # bad input fails here, before the live display starts
+    check_resume(config)  # bad input or a resume with other settings fails here, before the display
     with _LiveProgress(stderr=as_json) as live:
         outcome = run_search(config, live.update)
         live.update_stage("report")
@@ -129,38 +145,52 @@ class _LiveProgress:
         self._progress.update(self._task, stage=stage)
 
 
+def _fmt(value: float | None, spec: str = ",.0f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
 def _print_summary(s: dict[str, Any]) -> None:
     from rich.table import Table
 
     out = console()
     table = Table(title=f"top designs ({s['dataset']} on {s['board']}, {s['strategy']}, {s['controller']})")
-    for column in ("trial", "val acc", "acc from", "LUT", "img/s", "hw from", "feasible", "binding", "stage"):
+    columns = ("trial", "val acc (torch)", "C-sim gate", "LUT", "LUT from", "img/s", "img/s from", "feasible")
+    for column in (*columns, "binding", "stage"):
         table.add_column(column)
     for r in s["top"]:
+        prov = r["provenance"]
         table.add_row(
             str(r["trial"]),
-            f"{r['accuracy']:.4f}",
-            str(r["accuracy_provenance"]),
-            f"{r['lut'] or 0:,.0f}",
-            f"{r['throughput_fps'] or 0:,.0f}",
-            str(r["provenance"].get("lut", "")),
+            _fmt(r["accuracy"], ".4f"),
+            str(r["csim_gate"] or "-"),
+            _fmt(r["lut"]),
+            str(prov.get("lut", "-")),
+            _fmt(r["throughput_fps"]),
+            str(prov.get("throughput_fps", "-")),
             "yes" if r["feasible"] else "no",
             r["binding"],
             r["stage"],
         )
     out.print(table)
+    c, b = s["compute"], s["budget"]
     out.print(
         f"{s['trials']} trained, {s['proposed']} proposed, {s['pruned']} pruned by the estimate, "
-        f"{s['feasible']} feasible; {s['wall_seconds']} s"
+        f"{s['feasible']} feasible; budget {b['trained_candidates']} candidates / {b['sample_epochs']:,} "
+        f"sample-epochs; spent {c['sample_epochs']:,} sample-epochs, {c['cpu_seconds']:,.0f} CPU s, "
+        f"{c['wall_seconds']:,.0f} s wall"
     )
     best = s["best"]
     if best is None:
         out.print(f"[red]{s['message']}[/] (LUT <= {s['lut_budget']:,.0f}, >= {s['fps_min']:,.0f} img/s)")
     else:
+        p = best["provenance"]
+        how = "retrained" if best["retrained"] else "search-time model"
         out.print(
-            f"[green]best design[/]: trial {best['trial']}, test accuracy {best['test_accuracy']:.4f} "
-            f"({best['provenance']['test_accuracy']}), {best['lut']:,.0f} LUT, "
-            f"{best['throughput_fps']:,.0f} img/s ({best['provenance'].get('lut')})"
+            f"[green]best design[/]: trial {best['trial']}, validation {_fmt(best['accuracy'], '.4f')} "
+            f"({p['accuracy']}, search), test accuracy {_fmt(best['test_accuracy'], '.4f')} "
+            f"({p['test_accuracy']}, {best['test_n']:,} images, {how}), "
+            f"{_fmt(best['lut'])} LUT ({p.get('lut', '-')}), "
+            f"{_fmt(best['throughput_fps'])} img/s ({p.get('throughput_fps', '-')})"
         )
         export = best["export"]
         out.print(f"QONNX: {export.get('qonnx')}  hls4ml config: {export.get('config')}")

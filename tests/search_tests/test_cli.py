@@ -23,6 +23,9 @@ from search.space import Candidate
         (["--board", "zcu104", "--study", "nosuch://x"], "--study"),
         (["--board", "zcu104", "--strategy", "both"], "--strategy"),
         (["--board", "zcu104", "--fidelity", "bitstream"], "--fidelity"),
+        (["--board", "zcu104", "--device", "tpu"], "--device"),
+        (["--board", "zcu104", "--final-epochs", "-1"], "--final-epochs"),
+        (["--board", "zcu104", "--final-top", "0"], "--final-top"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(run_cli, tmp_path: Path, args: list[str], needle: str) -> None:  # type: ignore[no-untyped-def]
@@ -30,6 +33,36 @@ def test_bad_input_is_one_line_and_exit_2(run_cli, tmp_path: Path, args: list[st
     assert code == 2
     assert needle in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "study.db").exists()
+
+
+def test_cuda_without_a_gpu_is_bad_input(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: --device cuda is valid here")
+    code, _out, err = run_cli("search", "--board", "zcu104", "--device", "cuda", "--out", str(tmp_path))
+    assert code == 2 and "no CUDA GPU" in err and len(err.strip().splitlines()) == 1
+
+
+_TINY = ("--board", "zcu104", "--luts", "20000", "--fps", "100000", "--trials", "1", "--epochs", "1",
+         "--controller", "random", "--fidelity", "estimate", "--subset", "300", "--json")  # fmt: skip
+
+
+def test_resume_with_a_changed_setting_is_one_line_naming_it(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = ("--out", str(tmp_path))
+    code, first, _ = run_cli("search", *_TINY, *out)
+    assert code == 0
+    code, again, _ = run_cli("search", *_TINY, *out)  # same command: resumes, trains nothing
+    assert (
+        code == 0
+        and json.loads(again)["compute"]["sample_epochs"] == json.loads(first)["compute"]["sample_epochs"]
+    )
+    assert json.loads(again)["phases"][0]["runs"] == 2
+    code, _, err = run_cli("search", *_TINY, "--epochs", "2", *out)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "recipe.epochs (was 1, now 2)" in err and "other settings" in err
+    code, _, err = run_cli("search", *_TINY, "--top-k", "1", *out)
+    assert code == 2 and "top_k (was 3, now 1)" in err
 
 
 @pytest.mark.slow
@@ -59,7 +92,21 @@ def test_tiny_csim_search_json_exports_and_matches_hls4ml(run_cli, tmp_path: Pat
     assert {"accuracy", "test_accuracy", "lut", "throughput_fps", "provenance", "params"} <= set(best)
     assert best["lut"] <= 20000 and best["throughput_fps"] >= 100000
     assert best["provenance"]["lut"] == "estimate" and best["provenance"]["test_accuracy"] == "csim"
+    assert best["provenance"]["throughput_fps"] == "estimate"  # its own label, not the LUT's
     assert best["export"]["csim_test"]["bit_identical_fraction"] == 1.0
+    # one ranking metric: torch validation accuracy on the full split; C-sim checks the same split
+    from search.datasets import load_dataset
+
+    data = load_dataset("digits")
+    assert best["provenance"]["accuracy"] == "torch"
+    assert best["csim_gate"] == "passed" and best["csim_check"]["n_inputs"] == len(data.x_val)
+    assert best["csim_check"]["argmax_agreement"] >= 0.98 and best["csim_check"]["reference"] == "torch"
+    # the final design's test accuracy: C-sim on the full test split
+    assert best["test_n"] == len(data.x_test) == best["export"]["csim_test"]["n_inputs"]
+    assert best["test_accuracy"] == best["export"]["csim_test"]["hls_accuracy"]
+    assert set(s["compute"]) == {"sample_epochs", "cpu_seconds", "wall_seconds"}
+    assert s["compute"]["sample_epochs"] == 2 * 2 * len(data.x_train) and s["compute"]["cpu_seconds"] > 0
+    assert all(r["accuracy_provenance"] == "torch" for r in s["top"])
     for name in ("pareto.png", "report.json", "report.md", "best/best.onnx", "best/hls4ml_config.json"):
         assert (tmp_path / name).is_file(), name
     # The pure candidate -> LayerSpec mapping prices the design as hls4ml's converted model does.

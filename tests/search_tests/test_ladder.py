@@ -9,8 +9,9 @@ import pytest
 from hil.errors import InputError
 from hil.inventory import load_inventory
 from search.datasets import load_dataset
-from search.ladder import Evaluation, Ladder, Measured, Target, TrainSettings, best_metric, should_climb
+from search.ladder import Evaluation, Ladder, Measured, Target, best_metric, should_climb
 from search.space import Architecture, Candidate, LayerHw
+from search.training import TrainRecipe
 
 BOARD = load_inventory().board("zcu104")
 
@@ -49,7 +50,7 @@ def test_constraints_are_resource_minus_budget() -> None:
 
 def test_pruned_candidates_are_never_trained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = load_dataset("digits", subset=100)
-    ladder = Ladder(data, Target(BOARD, 20_000, 100_000), TrainSettings(epochs=1), artifacts=tmp_path)
+    ladder = Ladder(data, Target(BOARD, 20_000, 100_000), TrainRecipe(epochs=1), artifacts=tmp_path)
 
     def boom(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("a pruned candidate was trained")
@@ -66,11 +67,12 @@ def test_pruned_candidates_are_never_trained(tmp_path: Path, monkeypatch: pytest
 def test_feasible_candidate_trains_and_reward_is_its_accuracy(tmp_path: Path) -> None:
     data = load_dataset("digits", subset=200)
     ladder = Ladder(
-        data, Target(BOARD, 20_000, 100_000), TrainSettings(epochs=1), fidelity="estimate", artifacts=tmp_path
+        data, Target(BOARD, 20_000, 100_000), TrainRecipe(epochs=1), fidelity="estimate", artifacts=tmp_path
     )
     ev = ladder.evaluate(_small(), 7)
     assert ev.feasible and ev.stage == "trained" and ev.epochs == 1
-    assert ev.reward == ev.accuracy == ev.torch_val_accuracy
+    assert ev.reward == ev.accuracy and ev.accuracy_provenance == "torch"
+    assert ev.sample_epochs == len(data.x_train) and ev.cpu_seconds > 0
     assert Path(str(ev.model_path)).is_file()
     again = Evaluation.from_attrs(ev.to_attrs())
     assert again.candidate == ev.candidate and again.values() == ev.values() and again.reward == ev.reward

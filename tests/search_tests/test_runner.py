@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import time
 from pathlib import Path
 
 import optuna
@@ -11,6 +13,7 @@ from hil.errors import ConfigError, InputError
 from search.ladder import Target
 from search.report import finalize
 from search.runner import SearchConfig, run_search
+from search.study import recover_stale
 from tests.search_tests._profile import tiny
 
 
@@ -44,30 +47,73 @@ def test_joint_search_trains_the_budget_and_never_trains_pruned(tmp_path: Path, 
         assert set(state["told"]) == {t.number for t in done}
 
 
-def test_rerun_resumes_without_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    run_search(tiny(tmp_path, controller="rl"))
+def test_rerun_resumes_without_training_and_counts_all_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = run_search(tiny(tmp_path, controller="rl"))
     before = len(_study(tmp_path, "hil-joint-joint").trials)
 
     def boom(*_a: object, **_k: object) -> None:
         raise AssertionError("trained again on resume")
 
-    monkeypatch.setattr("search.qat.train_classifier", boom)
+    monkeypatch.setattr("search.training.train_classifier", boom)
+    monkeypatch.setattr("search.ladder.Ladder._train", boom)
     outcome = run_search(tiny(tmp_path, controller="rl"))
     assert len(_study(tmp_path, "hil-joint-joint").trials) == before
     assert len(outcome.final.trained) == 3
-    with pytest.raises(ConfigError, match="other settings"):
-        run_search(tiny(tmp_path, controller="rl", luts=30000))
+    # elapsed time is the total of both runs, not the resume's
+    assert outcome.final.elapsed["runs"] == 2
+    assert outcome.wall_seconds > first.wall_seconds > 0
+    assert outcome.compute().sample_epochs == first.compute().sample_epochs == 3 * 300
 
 
-def test_a_trial_left_running_is_requeued_once(tmp_path: Path) -> None:
-    cfg = tiny(tmp_path, trials=1)
-    run_search(cfg)
+@pytest.fixture(scope="module")
+def _finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("finished")
+    run_search(tiny(out, trials=1))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"luts": 30000}, "luts (was 20000.0, now 30000.0)"),
+        ({"epochs": 2}, "recipe.epochs (was 1, now 2)"),
+        ({"lr": 0.02}, "recipe.lr (was 0.01, now 0.02)"),
+        ({"batch_size": 32}, "recipe.batch_size (was 16, now 32)"),
+        ({"top_k": 1}, "top_k (was 3, now 1)"),
+        ({"csim_n": 50}, "csim_n (was None, now 50)"),
+        ({"fidelity": "csim"}, "fidelity (was estimate, now csim)"),
+        ({"subset": 200}, "subset (was 300, now 200)"),
+        ({"data_dir": Path("/nonexistent/cifar")}, "data_dir (was None, now /nonexistent/cifar)"),
+    ],
+)
+def test_a_changed_setting_on_resume_is_refused_naming_it(
+    _finished: Path, tmp_path: Path, change: dict[str, object], named: str
+) -> None:
+    out = tmp_path / "run"
+    shutil.copytree(_finished, out)
+    run_search(tiny(out, trials=1))  # the same settings resume (nothing to do)
+    with pytest.raises(ConfigError) as err:
+        run_search(tiny(out, trials=1, **change))
+    message = str(err.value)
+    assert named in message and "\n" not in message and err.value.exit_code == 2
+
+
+def test_a_trial_left_running_without_heartbeat_is_requeued_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HIL_SEARCH_HEARTBEAT", "1")  # grace: 3 s
+    run_search(tiny(tmp_path, trials=1))
     study = _study(tmp_path, "hil-joint-joint")
     done = [t for t in study.trials if t.user_attrs.get("epochs")]
     study.enqueue_trial(done[0].params)
-    orphan = study.ask()  # what a killed process leaves: RUNNING, params set
+    orphan = study.ask()  # what another tool (or hil before heartbeats) leaves: RUNNING, no heartbeat
     for name, dist in done[0].distributions.items():
         orphan.suggest_categorical(name, dist.choices)
+    recover_stale(study, 1)  # young: left alone (a live search's first heartbeat may still come)
+    assert _study(tmp_path, "hil-joint-joint").trials[orphan.number].state == optuna.trial.TrialState.RUNNING
+    time.sleep(3.2)
     outcome = run_search(tiny(tmp_path, trials=2))
     trials = _study(tmp_path, "hil-joint-joint").trials
     assert trials[orphan.number].state == optuna.trial.TrialState.FAIL
@@ -85,13 +131,42 @@ def test_separate_has_equal_budgets_and_keeps_phase_one_architecture(tmp_path: P
     arch_phase, hw_phase = sep.phases
     assert [p.plan.name for p in sep.phases] == ["architecture", "hardware"]
     assert len(arch_phase.trained) + len(hw_phase.trained) == len(joint.final.trained) == 4
-    epochs = sum(e.epochs for p in sep.phases for _, e in p.trained)
-    assert epochs == sum(e.epochs for _, e in joint.final.trained) == 4
+    # equal budgets: the same trained candidates and sample-epochs (warm starts counted once, in
+    # phase 1 where they were trained), within 5 % (here exactly)
+    assert sep.budget() == joint.budget() == {"trained_candidates": 4, "sample_epochs": 4 * 1 * 300}
+    jc, sc = joint.compute(), sep.compute()
+    assert jc.trained == sc.trained == 4
+    assert abs(sc.sample_epochs - jc.sample_epochs) <= 0.05 * jc.sample_epochs
+    assert jc.sample_epochs == sc.sample_epochs == 4 * 300
+    assert jc.cpu_seconds > 0 and sc.cpu_seconds > 0 and jc.wall_seconds > 0 and sc.wall_seconds > 0
     assert all(not e.candidate.quantized for _, e in arch_phase.trained)  # float, accuracy alone
     best = arch_phase.best()
     assert best is not None
     assert {e.candidate.arch for e in hw_phase.evaluations.values()} == {best[1].candidate.arch}
     assert all(e.candidate.quantized for e in hw_phase.evaluations.values())
+    # every warm-started candidate says what its starting weights cost
+    assert {e.inherited_sample_epochs for _, e in hw_phase.trained} == {best[1].sample_epochs}
+    assert {e.inherited_sample_epochs for _, e in joint.final.trained} == {0}
+    summary = finalize(sep)
+    assert set(summary["compute"]) == {"sample_epochs", "cpu_seconds", "wall_seconds"}
+    assert summary["compute"]["sample_epochs"] == sc.sample_epochs
+    assert [p["compute"]["sample_epochs"] for p in summary["phases"]] == [2 * 300, 2 * 300]
+
+
+def test_ranking_uses_validation_accuracy_only(tmp_path: Path) -> None:
+    """C-sim accuracy on a subset never re-ranks: B (torch 0.92) beats A (torch 0.90, C-sim 0.99)."""
+    outcome = run_search(tiny(tmp_path, trials=3))
+    phase = outcome.final
+    numbers = [n for n, _ in phase.trained]
+    a, b, c = (phase.evaluations[n] for n in numbers)
+    for ev in (a, b, c):
+        ev.feasible = True
+    a.accuracy, a.csim, a.csim_gate = 0.90, {"hls_accuracy": 0.99, "argmax_agreement": 1.0}, "passed"
+    b.accuracy, b.csim, b.csim_gate = 0.92, {"hls_accuracy": 0.50, "argmax_agreement": 1.0}, "passed"
+    c.accuracy, c.csim_gate, c.feasible = 0.99, "failed", False  # failed the gate: infeasible
+    ranked = [n for n, _ in phase.ranked()]
+    assert ranked == [numbers[1], numbers[0]] and phase.best() == (numbers[1], b)
+    assert c.reward == 0.0 and b.reward == 0.92
 
 
 def test_separate_reports_no_valid_design(tmp_path: Path) -> None:

@@ -1,0 +1,271 @@
+"""What one trial learned: hardware figures with provenance, rungs, accuracy, training compute.
+
+Why one ranking metric: every trained candidate is ranked on the same number, its torch
+validation accuracy on the full validation split (``accuracy``). The C simulation of the best
+candidates is a *gate* (the fixed-point design must agree with the trained model) and a check that
+is reported beside it, never a replacement measured on a different subset of images; a candidate
+that fails the gate is infeasible (reward 0), like a wrong answer on the board.
+Why compute is recorded per trial: the joint-vs-separate comparison is only fair at equal budgets,
+so every trial carries the sample-epochs it trained, those its weights inherited from a warm start,
+and its CPU and wall seconds, and a strategy's compute is their sum.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import resource
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from hil.cost import fits
+from hil.errors import InputError
+from hil.inventory import Board
+from hil.records import FIDELITY_RANK, Provenance
+from search.space import Candidate
+
+__all__ = ["VERDICTS", "Evaluation", "Measured", "Rung", "Target", "best_metric", "cpu_seconds"]
+
+_log = logging.getLogger(__name__)
+
+#: Failure codes that are a verdict on the design itself (it does not fit, close timing or compute
+#: the right answer): the candidate becomes infeasible and earns reward 0. Any other failure (a
+#: missing tool, an unreachable board) only marks the rung failed; the lower rungs' numbers stand.
+VERDICTS = ("RESOURCE_OVERFLOW", "TIMING", "WRONG_ANSWER")
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (g++ compiling a C simulation, C-sim
+    workers): what a search costs the machine, all threads and processes together."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def _rank(provenance: str) -> float:
+    try:
+        return float(FIDELITY_RANK[Provenance(provenance)])
+    except (KeyError, ValueError):
+        return -1.0
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One number and where it came from; ``source`` names what an emulated figure was derived from."""
+
+    value: float
+    provenance: str
+    source: str | None = None
+
+    def rank(self) -> float:
+        """Fidelity rank; an emulated figure sits half a step below its source.
+
+        A provenance this search does not rank (one added to ``hil.records`` later) ranks below
+        ``estimate``: an unknown label never outranks a known one.
+        """
+        if self.provenance == Provenance.EMULATED.value:
+            return _rank(self.source or Provenance.ESTIMATE.value) - 0.5
+        return _rank(self.provenance)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "provenance": self.provenance, "source": self.source}
+
+
+@dataclass
+class Rung:
+    """One hardware rung's outcome for one candidate (``build`` or ``board``); a failure is a result.
+
+    ``metrics`` are folded into the candidate's hardware figures only when ``ok``; ``artifact`` is
+    the farm's artifact folder (build) or the bundle measured (board), ``key`` the build key.
+    """
+
+    name: str
+    ok: bool
+    error_code: str = "OK"
+    message: str = ""
+    metrics: dict[str, Measured] = field(default_factory=dict)
+    artifact: str | None = None
+    key: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def verdict(self) -> bool:
+        """True when the failure condemns the design (reward 0), not the infrastructure."""
+        return not self.ok and self.error_code in VERDICTS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "error_code": self.error_code,
+            "message": self.message,
+            "metrics": {k: m.to_dict() for k, m in self.metrics.items()},
+            "artifact": self.artifact,
+            "key": self.key,
+            "seconds": round(self.seconds, 3),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Rung:
+        return cls(
+            **{k: v for k, v in d.items() if k != "metrics"},
+            metrics={k: Measured(**v) for k, v in (d.get("metrics") or {}).items()},
+        )
+
+
+def best_metric(current: Measured | None, new: Measured) -> Measured:
+    """The higher-fidelity of two figures of one metric (the newer one on a tie)."""
+    return new if current is None or new.rank() >= current.rank() else current
+
+
+@dataclass(frozen=True)
+class Target:
+    """The spec: a board, a LUT budget for the network IP, a minimum throughput."""
+
+    board: Board
+    lut_budget: float
+    fps_min: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.lut_budget <= 0:
+            raise InputError(f"--luts must be > 0, got {self.lut_budget:g}")
+        if self.fps_min < 0:
+            raise InputError(f"--fps must be >= 0, got {self.fps_min:g}")
+
+    #: Names of the constraint values, in order.
+    CONSTRAINTS: ClassVar[tuple[str, ...]] = ("lut", "throughput_fps", "ff", "dsp", "bram_18k", "uram")
+
+    def constraints(self, values: Mapping[str, float]) -> list[float]:
+        """Resource - budget per constraint (<= 0 means satisfied), Optuna's ``constraints_func`` form.
+
+        The throughput entry is ``fps_min - throughput`` (a shortfall); the board's other resources
+        are limited by the part itself.
+        """
+        avail = self.board.resources.as_dict()
+        out = [
+            values.get("lut", 0.0) - min(self.lut_budget, avail["lut"]),
+            self.fps_min - values.get("throughput_fps", 0.0),
+        ]
+        out += [values.get(k, 0.0) - avail.get(k, 0.0) for k in ("ff", "dsp", "bram_18k", "uram")]
+        return [float(v) for v in out]
+
+    def check(self, values: Mapping[str, float]) -> tuple[bool, str]:
+        """(feasible, binding): every resource must fit (``hil.cost.fits``), the budget and the fps too."""
+        report = fits(self.board, {k: values.get(k, 0.0) for k in ("lut", "ff", "dsp", "bram_18k", "uram")})
+        violated = [name for name, v in zip(self.CONSTRAINTS, self.constraints(values), strict=True) if v > 0]
+        binding = violated[0] if violated else report.binding
+        return report.ok and not violated, binding
+
+
+@dataclass
+class Evaluation:
+    """Everything one trial learned; stored in the trial's user attributes.
+
+    Attributes:
+        accuracy: torch validation accuracy on the full validation split: the ranking metric.
+        accuracy_provenance: always ``torch`` (kept in records so a reader need not assume it).
+        csim: the C-sim check on the validation split (``hil.convert.CSimResult`` fields, compared
+            with the trained torch model), when the candidate climbed to it.
+        csim_gate: ``passed``/``failed`` once checked: failed when the fixed-point design disagrees
+            with the torch model on more than ``1 - min_agreement`` of the images, or cannot be built.
+        sample_epochs: training images x epochs this trial trained (its share of the budget).
+        inherited_sample_epochs: what the weights it started from cost (a warm start), already
+            counted where it was spent (the separate baseline's architecture phase).
+        cpu_seconds: CPU time of the trial (training, C-sim, estimate), all threads.
+    """
+
+    candidate: Candidate
+    phase: str = "joint"
+    stage: str = "estimated"
+    hardware: dict[str, Measured] = field(default_factory=dict)
+    feasible: bool = False
+    binding: str = ""
+    constraints: list[float] = field(default_factory=list)
+    accuracy: float | None = None
+    accuracy_provenance: str | None = None
+    epochs: int = 0
+    model_path: str | None = None
+    csim: dict[str, Any] | None = None
+    csim_gate: str | None = None
+    rungs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    error: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    sample_epochs: int = 0
+    inherited_sample_epochs: int = 0
+    cpu_seconds: float = 0.0
+
+    #: Fields stored as trial attributes, besides ``candidate`` and ``hardware``.
+    STORED: ClassVar[tuple[str, ...]] = (
+        "phase",
+        "stage",
+        "feasible",
+        "binding",
+        "constraints",
+        "accuracy",
+        "accuracy_provenance",
+        "epochs",
+        "model_path",
+        "csim",
+        "csim_gate",
+        "rungs",
+        "error",
+        "seconds",
+        "sample_epochs",
+        "inherited_sample_epochs",
+        "cpu_seconds",
+    )
+
+    @property
+    def trained(self) -> bool:
+        return self.epochs > 0
+
+    @property
+    def reward(self) -> float:
+        """Validation accuracy when feasible, else 0 (the paper's reward, unshaped).
+
+        A float architecture (the separate baseline's phase 1) has no hardware: its reward is its
+        accuracy alone, which is what that phase optimises.
+        """
+        if self.accuracy is None:
+            return 0.0
+        if not self.candidate.quantized:
+            return self.accuracy
+        return self.accuracy if self.feasible else 0.0
+
+    def value(self, key: str) -> float:
+        """Best-fidelity value of a hardware metric (nan when unknown)."""
+        m = self.hardware.get(key)
+        return m.value if m is not None else math.nan
+
+    def values(self) -> dict[str, float]:
+        return {k: m.value for k, m in self.hardware.items()}
+
+    def provenance(self) -> dict[str, str]:
+        return {k: m.provenance for k, m in self.hardware.items()}
+
+    def merge(self, metrics: Mapping[str, Measured], target: Target) -> None:
+        """Fold in new hardware figures (higher fidelity wins) and redo the feasibility test."""
+        for key, m in metrics.items():
+            self.hardware[key] = best_metric(self.hardware.get(key), m)
+        self.constraints = target.constraints(self.values())
+        self.feasible, self.binding = target.check(self.values())
+
+    def to_attrs(self) -> dict[str, Any]:
+        """JSON-ready user attributes of an Optuna trial."""
+        return {
+            "candidate": self.candidate.to_dict(),
+            "hardware": {k: m.to_dict() for k, m in self.hardware.items()},
+            **{name: getattr(self, name) for name in self.STORED},
+            "reward": self.reward,
+        }
+
+    @classmethod
+    def from_attrs(cls, attrs: Mapping[str, Any]) -> Evaluation:
+        """Inverse of ``to_attrs`` (for trials read back from the study)."""
+        ev = cls(Candidate.from_dict(attrs["candidate"]))
+        for name in cls.STORED:
+            if name in attrs:
+                setattr(ev, name, attrs[name])
+        ev.hardware = {k: Measured(**v) for k, v in attrs.get("hardware", {}).items()}
+        return ev

@@ -1,0 +1,229 @@
+"""The final design: retrain the best candidate(s) from scratch, export, convert, C-simulate the test split.
+
+Why retrain: search-time accuracies come from short proxy trainings (and, for the separate
+baseline, from warm starts); comparing strategies on them compares training luck. The final
+retrain gives each chosen design the same full recipe (``search.profiles.final_recipe``) on the
+full training split, so two strategies' results differ only by the designs they chose. With
+``final_top`` > 1 the most accurate retrain *on validation* is chosen; the test split is read once,
+by the C simulation of the exported fixed-point design, and that is the reported test accuracy.
+Without a retrain the search-time model of the best design is exported and C-simulated the same way.
+
+Why cached by (candidate, recipe, data): a re-run of a finished search (or a benchmark resumed
+after a kill) reuses a finished retrain instead of spending another hour on it; its seconds are
+the original run's, so reported compute counts it once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hil.errors import HilError
+from search.datasets import Dataset, load_dataset
+from search.evaluation import Evaluation, cpu_seconds
+from search.profiles import final_recipe
+from search.runner import Compute, SearchOutcome
+from search.training import TrainRecipe
+
+__all__ = ["FinalDesign", "FinalResult", "final_designs"]
+
+_log = logging.getLogger(__name__)
+_RECORD = "final.json"
+
+
+@dataclass
+class FinalDesign:
+    """One exported design and its accuracies.
+
+    Attributes:
+        trial: the search trial it came from; phase: that trial's phase.
+        search_accuracy: its search-time validation accuracy (torch): the one it was ranked on.
+        retrained: whether it was retrained from scratch (else the search-time model).
+        val_accuracy: validation accuracy (torch) of the exported model.
+        test_accuracy: C-sim accuracy of the exported fixed-point design on ``test_n`` test images
+            (None when the C simulation failed; see ``error``).
+        test_accuracy_torch: the torch model on the same test images (their agreement is ``csim``).
+        test_n: test images C-simulated (the full split unless the caller capped it).
+        csim: ``hil.convert.CSimResult`` fields of the test C simulation.
+        recipe: the training recipe (None without a retrain).
+        compute: the retrain's sample-epochs, CPU and wall seconds (export and C-sim included).
+        files: QONNX, hls4ml config and project paths.
+    """
+
+    trial: int
+    phase: str
+    candidate: dict[str, Any]
+    search_accuracy: float | None
+    retrained: bool
+    val_accuracy: float | None = None
+    test_accuracy: float | None = None
+    test_accuracy_torch: float | None = None
+    test_n: int = 0
+    csim: dict[str, Any] | None = None
+    recipe: dict[str, Any] | None = None
+    compute: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class FinalResult:
+    """The final designs (best first by validation accuracy) and the one reported."""
+
+    designs: list[FinalDesign]
+    chosen: FinalDesign | None
+
+    def compute(self) -> Compute:
+        """The retrains' compute (a design that was not retrained costs only its export/C-sim)."""
+        total = Compute()
+        for d in self.designs:
+            c = d.compute
+            total = total + Compute(
+                int(d.retrained),
+                int(c.get("sample_epochs", 0)),
+                float(c.get("cpu_seconds", 0.0)),
+                float(c.get("wall_seconds", 0.0)),
+            )
+        return total
+
+
+def _key(ev: Evaluation, recipe: TrainRecipe | None, cfg: Any, test_n: int | None) -> str:
+    text = json.dumps(
+        {
+            "candidate": ev.candidate.to_dict(),
+            "recipe": None if recipe is None else recipe.to_dict(),
+            "model": None if recipe is not None else ev.model_path,
+            "dataset": cfg.dataset,
+            "data_dir": None if cfg.data_dir is None else str(cfg.data_dir),
+            "seed": cfg.seed,
+            "board": cfg.board,
+            "test_n": test_n,
+            "device": cfg.device,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _spec(ev: Evaluation, data: Dataset) -> Any:
+    from search.qat import QatCnnSpec
+
+    return QatCnnSpec(input_shape=data.input_shape, n_classes=data.n_classes, **ev.candidate.qat_kwargs())
+
+
+def _model(
+    ev: Evaluation, data: Dataset, recipe: TrainRecipe | None, device: str
+) -> tuple[Any, dict[str, Any]]:
+    """The model to export: retrained from scratch with ``recipe``, else the search's trained weights."""
+    import torch
+
+    from search.qat import build_qat_cnn
+    from search.training import train_from_scratch
+
+    if recipe is None:
+        model = build_qat_cnn(_spec(ev, data))
+        model.load_state_dict(torch.load(str(ev.model_path), map_location="cpu", weights_only=True))
+        return model, {"sample_epochs": 0}
+    model, stats = train_from_scratch(
+        _spec(ev, data), True, data.x_train, data.y_train, recipe, device=device
+    )
+    return model, {"sample_epochs": stats.sample_epochs, "train_seconds": round(stats.seconds, 1)}
+
+
+def _finish(
+    number: int,
+    ev: Evaluation,
+    outcome: SearchOutcome,
+    data: Dataset,
+    recipe: TrainRecipe | None,
+    folder: Path,
+    test_n: int | None,
+) -> FinalDesign:
+    """Train (or load), export, convert and C-simulate one design; failures are recorded, not raised."""
+    import torch
+
+    from search.hls import convert_candidate, csim_candidate, write_design
+    from search.qat import export_qonnx
+    from search.training import evaluate, predict_logits
+
+    cfg = outcome.config
+    started, cpu = time.perf_counter(), cpu_seconds()
+    design = FinalDesign(
+        number,
+        ev.phase,
+        ev.candidate.to_dict(),
+        ev.accuracy,
+        retrained=recipe is not None,
+        recipe=None if recipe is None else recipe.to_dict(),
+    )
+    model, compute = _model(ev, data, recipe, cfg.device)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), folder / "model.pt")
+    design.val_accuracy = evaluate(model, data.x_val, data.y_val, device=cfg.device)
+    n = len(data.x_test) if test_n is None else min(test_n, len(data.x_test))
+    x_test, y_test = data.x_test[:n], data.y_test[:n]
+    design.test_n = n
+    design.test_accuracy_torch = evaluate(model, x_test, y_test, device=cfg.device)
+    try:
+        qonnx = export_qonnx(model, data.input_shape, folder / "best.onnx")
+        hls = convert_candidate(
+            qonnx, ev.candidate, outcome.target.board, folder / "hls4ml_prj", data.input_shape, data.n_classes
+        )
+        design.files = {"qonnx": str(qonnx), **{k: str(v) for k, v in write_design(hls, folder).items()}}
+        if cfg.fidelity != "estimate":
+            result = csim_candidate(hls, x_test, y_test, reference=lambda x: predict_logits(model, x))
+            design.csim = {**result.as_dict(), "split": "test", "reference": "torch"}
+            design.test_accuracy = result.hls_accuracy
+    except HilError as exc:
+        design.error = str(exc)
+        _log.warning("final design of trial %d: %s", number, exc)
+    compute.update(
+        cpu_seconds=round(cpu_seconds() - cpu, 1), wall_seconds=round(time.perf_counter() - started, 1)
+    )
+    design.compute = compute
+    return design
+
+
+def final_designs(
+    outcome: SearchOutcome, *, epochs: int | None = None, top: int | None = None, test_n: int | None = None
+) -> FinalResult:
+    """Export (and with ``epochs`` > 0 retrain) the best ``top`` designs of the search's final phase.
+
+    Args:
+        epochs: final retrain epochs (default: the config's ``final_epochs``; 0 = no retrain).
+        top: how many of the best designs (default: the config's ``final_top``; 1 without retrain).
+        test_n: test images to C-simulate (None: the full test split).
+    """
+    cfg = outcome.config
+    epochs = cfg.final_epochs if epochs is None else epochs
+    top = (cfg.final_top if epochs else 1) if top is None else top
+    ranked = outcome.final.ranked()[:top]
+    if not ranked:
+        return FinalResult([], None)
+    recipe = final_recipe(cfg.dataset, epochs, seed=cfg.seed) if epochs else None
+    # the retrain uses the full training split; the search may have trained on a proxy subset
+    data = load_dataset(
+        cfg.dataset, data_dir=cfg.data_dir, seed=cfg.seed, subset=None if recipe else cfg.subset
+    )
+    designs = []
+    for number, ev in ranked:
+        folder = Path(cfg.out) / "final" / _key(ev, recipe, cfg, test_n)
+        record = folder / _RECORD
+        if record.is_file():
+            designs.append(FinalDesign(**json.loads(record.read_text())))
+            _log.info("final design of trial %d: reusing %s", number, record)
+            continue
+        design = _finish(number, ev, outcome, data, recipe, folder, test_n)
+        record.write_text(json.dumps(design.to_dict(), indent=2, default=str))
+        designs.append(design)
+    designs.sort(key=lambda d: -(d.val_accuracy or 0.0))
+    chosen = next((d for d in designs if d.error is None), designs[0])
+    return FinalResult(designs, chosen)
