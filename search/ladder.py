@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hil.cost import estimate
+from hil.cost import estimate, target_for
 from hil.errors import HilError, InputError
 from hil.records import Provenance
 from search.datasets import Dataset
@@ -116,13 +116,19 @@ class Ladder:
             hardware.check(target.board, fidelity)  # e.g. a real board with no bitstream: exit 2 now
 
     def estimate(self, candidate: Candidate, phase: str = "joint") -> Evaluation:
-        """The cost-model rung alone (microseconds): metrics with provenance ``estimate``, feasibility."""
+        """The cost-model rung alone (microseconds): metrics with provenance ``estimate``, feasibility.
+
+        Resources are predicted at synthesis level (csynth's estimate x the measured synthesis /
+        csynth ratios, ``hil.cost.estimate(level="synth")``): a LUT budget is a budget of real LUTs,
+        as the build rung's Vivado figures are, while csynth counts about twice as many.
+        """
         ev = Evaluation(candidate, phase=phase)
         if not candidate.quantized:
             return ev
         started = time.perf_counter()
         specs = candidate.layer_specs(self.data.input_shape, self.data.n_classes)
-        totals = estimate(specs, clock_mhz=candidate.clock_mhz).totals
+        target = target_for(part=self.target.board.part, backend="Vitis", clock_mhz=candidate.clock_mhz)
+        totals = estimate(specs, clock_mhz=candidate.clock_mhz, target=target, level="synth").totals
         ev.merge(
             {k: Measured(float(totals[k]), Provenance.ESTIMATE.value) for k in _HW_KEYS if k in totals},
             self.target,

@@ -29,7 +29,7 @@ from hil.cost._term import LayerTerms, Term
 from hil.cost._terms import layer_terms
 from hil.errors import InputError
 
-__all__ = ["FIT_METRICS", "calibrate", "layer_rows", "row_terms"]
+__all__ = ["FIT_METRICS", "calibrate", "layer_rows", "row_terms", "synth_ratios"]
 
 _log = logging.getLogger(__name__)
 
@@ -180,6 +180,30 @@ def calibration_rows(rows: Sequence[CostRow]) -> tuple[list[CostRow], list[float
     return out, weights
 
 
+_SYNTH_METRICS = ("lut", "ff", "dsp", "bram_18k")
+
+
+def synth_ratios(rows: Sequence[CostRow]) -> dict[str, float]:
+    """Post-synthesis / csynth per metric: the median ratio of the two real reports of one kernel.
+
+    Both are measurements (csynth's estimate and Vivado's synthesis of the same hls4ml kernel), so
+    the ratio is a property of the tool flow, not of this model; rows without both are skipped and a
+    metric with no such row keeps its prior.
+    """
+    import statistics
+
+    out: dict[str, float] = {}
+    for metric in _SYNTH_METRICS:
+        ratios = [
+            r.truth_synth[metric] / r.truth[metric]
+            for r in rows
+            if r.truth_synth and r.truth_synth.get(metric) and r.truth.get(metric)
+        ]
+        if ratios:
+            out[f"synth.{metric}_ratio"] = round(statistics.median(ratios), 4)
+    return out
+
+
 def calibrate(
     rows: Sequence[CostRow], *, prior: CostParams | None = None, labels: Sequence[str] = ()
 ) -> CostParams:
@@ -198,6 +222,8 @@ def calibrate(
     for _ in range(2):  # the slowest stage and the DSP shares depend on the fit: iterate once more
         for metric in FIT_METRICS:
             coeffs.update(_fit_metric(fit_rows, weights, metric, coeffs, prior))
+    ratios = synth_ratios(rows)
+    coeffs.update(ratios)
     domain = sorted({domain_key(s) for r in rows for s in r.layers})
     _log.info("calibrated on %d rows (%d with per-layer truth)", len(rows), len(fit_rows) - len(rows))
     return CostParams(
@@ -209,5 +235,6 @@ def calibrate(
             "layer_rows": len(fit_rows) - len(rows),
             "method": "IRLS non-negative least squares on relative error, "
             "weighted by confidence / sqrt(stack rows)",
+            "synth_ratio_designs": sum(1 for r in rows if r.truth_synth),
         },
     )

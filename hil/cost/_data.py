@@ -77,6 +77,7 @@ class CostRow:
         weight: calibration weight (confidence, duplicates).
         design_id: the design's id (design files), else the source.
         in_beats: for a layer measured inside a design: the stream beats it reads (see ``estimate``).
+        truth_synth: post-synthesis figures of the same kernel (Vivado), when the source has them.
     """
 
     source: str
@@ -92,6 +93,7 @@ class CostRow:
     weight: float = 1.0
     design_id: str = ""
     in_beats: int = 0
+    truth_synth: dict[str, float] | None = None
 
     @property
     def name(self) -> str:
@@ -281,6 +283,7 @@ def _read_designs(path: Path) -> list[CostRow]:
                 layer_truth=design.layer_truth,
                 weight=confidence_weight(design.confidence),
                 design_id=design.design_id,
+                truth_synth=design.truth_synth,
             )
         )
     return rows

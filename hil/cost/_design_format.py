@@ -75,6 +75,7 @@ class DesignRow:
     part_resources: dict[str, float] | None
     confidence: str
     line: int
+    truth_synth: dict[str, float] | None = None
 
 
 def is_design_file(path: Path) -> bool:
@@ -172,6 +173,7 @@ def _design(raw: dict[str, Any], where: str, number: int) -> DesignRow:
         raise InputError(f"{where}, key 'part_resources': expected an object or null")
     part = str(raw["part"])
     return DesignRow(
+        truth_synth=_synth_truth(raw.get("truth_vivado"), f"{where}, key 'truth_vivado'"),
         design_id=design_id,
         family=str(raw.get("family") or "unknown"),
         layers=tuple(specs),
@@ -187,6 +189,21 @@ def _design(raw: dict[str, Any], where: str, number: int) -> DesignRow:
         confidence=str(raw.get("confidence") or "high"),
         line=number,
     )
+
+
+def _synth_truth(raw: Any, where: str) -> dict[str, float] | None:
+    """Post-synthesis figures of the hls4ml kernel alone (``truth_vivado`` with scope kernel).
+
+    A whole block design (DMA, processor system) is not comparable with the kernel's csynth report,
+    and neither is a routed one with a synthesized one: only ``level`` synth, ``scope`` kernel counts.
+    """
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}: expected an object or null")
+    if raw.get("scope") != "kernel" or raw.get("level") != "synth":
+        return None
+    return _truth(raw, where) or None
 
 
 def confidence_weight(confidence: str) -> float:

@@ -29,6 +29,7 @@ from hil.cost._spec import MAC_KINDS, ROUTING_KINDS, IOType, LayerKind, LayerSpe
 from hil.cost._target import Target
 from hil.cost._term import LayerTerms, Term
 from hil.cost._terms import layer_terms
+from hil.errors import InputError
 from hil.records import Metric, Provenance
 
 __all__ = [
@@ -270,6 +271,7 @@ def estimate(
     include_io: bool = True,
     target: Target | None = None,
     explain: bool = False,
+    level: str = "hls",
 ) -> Estimate:
     """Estimate a network given as layer specs, in hls4ml order.
 
@@ -280,6 +282,9 @@ def estimate(
         include_io: add the FIFOs between layers (io_stream) or intermediate arrays (io_parallel).
         target: HLS tool, device family, clock target (default: Vitis HLS, UltraScale+, ``clock_mhz``).
         explain: keep every priced piece per layer (slower; for reports and ``explain`` output).
+        level: ``hls`` predicts the csynth report (what the model is fitted on); ``synth`` scales its
+            resources by the measured post-synthesis / csynth ratios (``synth.*_ratio``): what a
+            resource budget on real hardware should be compared with. Cycles are csynth's either way.
 
     Returns:
         An Estimate whose ``totals`` use the canonical record keys lut, ff, dsp, bram_18k, uram,
@@ -317,6 +322,11 @@ def estimate(
         "latency_cycles": _schedule([le.latency_cycles for le in functions], stream, p["latency.stage"]),
     }
     latency_min = _schedule([le.latency_min_cycles for le in functions], stream, p["latency_min.stage"])
+    if level == "synth":
+        for metric in ("lut", "ff", "dsp", "bram_18k"):
+            totals[metric] = float(round(totals[metric] * p[f"synth.{metric}_ratio"]))
+    elif level != "hls":
+        raise InputError(f"estimate level must be hls or synth, got {level!r}")
     clock = (
         clock_mhz if clock_mhz is not None else (target.clock_mhz if target is not _DEFAULT_TARGET else None)
     )
@@ -332,6 +342,7 @@ def estimate(
         latency_min_cycles=latency_min,
         ii_layer=(slowest.name or slowest.kind) if slowest else "",
         ii_reason=slowest.ii_reason if slowest else "",
+        predicts=Provenance.SYNTH if level == "synth" else Provenance.HLS,
     )
 
 

@@ -168,6 +168,12 @@ COEFFICIENTS: dict[str, tuple[float, str]] = _FITTED
 #: Structural constants: read from hls4ml's templates, the tools' documented rules and the data,
 #: not least-squares fitted.
 STRUCTURAL: dict[str, tuple[float, str]] = {
+    # Post-synthesis / csynth, per metric: set by ``calibrate`` from kernel-scope Vivado syntheses
+    # (median over the designs that have one); priors from the hls4ml community's rule of thumb.
+    "synth.lut_ratio": (0.5, "Vivado synthesis LUTs per csynth-estimated LUT (same kernel)"),
+    "synth.ff_ratio": (0.75, "Vivado synthesis FFs per csynth-estimated FF"),
+    "synth.dsp_ratio": (1.0, "Vivado synthesis DSPs per csynth-estimated DSP"),
+    "synth.bram_18k_ratio": (0.75, "Vivado synthesis BRAM18 per csynth-estimated BRAM18"),
     "mult.lut_max_narrow_bits": (2.0, "products with an operand at most this wide are built in fabric"),
     "mult.tree_narrow_bits": (10.0, "a tree of products at most this wide keeps only part of it in DSPs"),
     "mult.const_narrow_bits": (9.0, "constant-multiply operands at most this wide count as narrow"),

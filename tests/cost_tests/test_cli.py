@@ -65,6 +65,11 @@ def test_check_json_shape_on_the_design_file(lowbit, capsys, tmp_path) -> None: 
     assert design["family"] == "tsopeter_conv2d" and design["truth"]["lut"] == 15817
     assert abs(design["predicted"]["lut"] - 15817) / 15817 < 0.1
     assert out["extrapolated"] == []  # the shipped parameters were fitted on this family
+    from hil.cost import calibrate, read_cost_data
+
+    # The SVHN kernels were also synthesized by Vivado: 118,931 / 263,280 and 123,948 / 245,466 LUT.
+    ratio = calibrate(read_cost_data([lowbit])).coefficients["synth.lut_ratio"]
+    assert ratio == pytest.approx((118931 / 263280 + 123948 / 245466) / 2, abs=1e-3)
     assert png.stat().st_size > 10_000
 
 
@@ -89,6 +94,7 @@ def test_calibrate_writes_params_check_reads_them(costdata, capsys, tmp_path) ->
     assert main(["costmodel", "calibrate", *_data_args(costdata), "--out", str(out)]) == 0
     params = json.loads(out.read_text())
     assert params["format"] == "hil.cost.params/1"
+    assert params["coefficients"]["synth.lut_ratio"] == 0.5  # N-TORC has no synthesis rows: the prior
     assert "dense/resource/io_stream/9-16b" in params["domain"]
     assert main(["costmodel", "check", *_data_args(costdata), "--params", str(out), "--json"]) == 0
 

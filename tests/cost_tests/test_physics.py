@@ -22,6 +22,7 @@ from hil.cost import (
 )
 from hil.cost._memory import bram_blocks, fifo_cost, rom_blocks
 from hil.cost._target import DeviceFamily, HlsTool
+from hil.errors import InputError
 from hil.inventory import load_inventory
 
 VITIS_A7 = Target(HlsTool.VITIS, DeviceFamily.SERIES7, clock_ns=50.0)
@@ -261,3 +262,18 @@ def test_low_bit_lanes_cost_less_than_16_bit_ones(strategy: Strategy) -> None:
 
     assert cost(16) > 2 * cost(4)
     assert cost(2) <= cost(4)
+
+
+def test_synthesis_level_scales_resources_by_the_measured_ratios() -> None:
+    """A budget of real LUTs is compared with csynth's estimate x the synth/csynth ratio; cycles stay."""
+    from hil.cost import default_params
+
+    layers = [conv2d(rf=9, size=10), dense(32 * 8 * 8, 10, rf=2048)]
+    hls, synth = estimate(layers, clock_mhz=200.0), estimate(layers, clock_mhz=200.0, level="synth")
+    ratio = default_params().coefficients["synth.lut_ratio"]
+    assert 0.3 < ratio < 0.7  # csynth counts about twice the LUTs Vivado synthesis does
+    assert synth.totals["lut"] == round(hls.totals["lut"] * ratio)
+    assert synth.totals["ii_cycles"] == hls.totals["ii_cycles"]
+    assert synth.predicts.value == "synth" and hls.predicts.value == "hls"
+    with pytest.raises(InputError):
+        estimate(layers, level="impl")
