@@ -81,7 +81,7 @@ def choose_reuse(specs: Sequence[Any], resources: Any, clock_mhz: float) -> Reus
     for i in options:
         current[i] = with_reuse(i)
     while True:
-        est = estimate(current, clock_mhz=clock_mhz)
+        est = estimate(current, clock_mhz=clock_mhz, level="synth")  # the part's real resources
         fit = fits(resources, est.totals)
         bumpable = [i for i in options if position[i] + 1 < len(options[i])]
         if fit.ok or not bumpable:

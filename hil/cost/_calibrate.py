@@ -171,6 +171,8 @@ def calibration_rows(rows: Sequence[CostRow]) -> tuple[list[CostRow], list[float
     out: list[CostRow] = []
     weights: list[float] = []
     for row in rows:
+        if row.level != "hls":
+            continue  # the coefficients price csynth's report; synthesis-level rows check the ratios
         out.append(row)
         weights.append(row.weight / math.sqrt(groups[row.group]))
         layers = layer_rows(row)

@@ -141,11 +141,16 @@ def predict_row(row: CostRow, params: CostParams) -> dict[str, Any]:
     """The estimate of a measured row, in the row's metric names (and which layer sets the II)."""
     if not row.include_io and len(row.layers) == 1:
         le = estimate_layer(row.layers[0], params, target=row.target, in_beats=row.in_beats)
+        synth = row.level == "synth"
+
+        def scale(metric: str) -> float:
+            return params.coefficients[f"synth.{metric}_ratio"] if synth else 1.0
+
         return {
-            "lut": le.lut,
-            "ff": le.ff,
-            "dsp": le.dsp,
-            "bram_18k": le.bram_18k,
+            "lut": round(le.lut * scale("lut")),
+            "ff": round(le.ff * scale("ff")),
+            "dsp": round(le.dsp * scale("dsp")),
+            "bram_18k": round(le.bram_18k * scale("bram_18k")),
             "latency": le.latency_cycles,
             "latency_min": le.latency_min_cycles,
             "ii": le.ii_cycles,
@@ -153,7 +158,7 @@ def predict_row(row: CostRow, params: CostParams) -> dict[str, Any]:
             "ii_layer": le.name,
             "ii_reason": le.ii_reason,
         }
-    est = estimate(row.layers, params=params, include_io=row.include_io, target=row.target)
+    est = estimate(row.layers, params=params, include_io=row.include_io, target=row.target, level=row.level)
     t = est.totals
     return {
         "lut": t["lut"],

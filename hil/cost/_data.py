@@ -52,6 +52,7 @@ _MEASURED = {
 }
 _SHAPE_COLUMNS = {"dense": ("n_in", "n_out", "rf_eff"), "conv1d": ("n_chan", "n_filt", "seq_len", "rf_eff")}
 _HW_PROVENANCE = frozenset({Provenance.HLS, Provenance.SYNTH, Provenance.IMPL})
+_SYNTH_LEVEL = frozenset({Provenance.SYNTH, Provenance.IMPL})
 
 
 #: N-TORC: Vivado HLS 2019.1, xczu7ev (ZCU104), 250 MHz (DESIGN.md).
@@ -78,6 +79,8 @@ class CostRow:
         design_id: the design's id (design files), else the source.
         in_beats: for a layer measured inside a design: the stream beats it reads (see ``estimate``).
         truth_synth: post-synthesis figures of the same kernel (Vivado), when the source has them.
+        level: what ``truth`` is: ``hls`` (csynth) or ``synth`` (Vivado synthesis, or an estimate made
+            at synthesis level); the check predicts the same level.
     """
 
     source: str
@@ -94,6 +97,7 @@ class CostRow:
     design_id: str = ""
     in_beats: int = 0
     truth_synth: dict[str, float] | None = None
+    level: str = "hls"
 
     @property
     def name(self) -> str:
@@ -232,6 +236,8 @@ def _read_jsonl(path: Path, include_estimates: bool = False) -> list[CostRow]:
         backend = cand.get("backend") or options.get("backend")
         # ``hil farm export`` writes one record per reported layer too (candidate.layer): a layer alone.
         whole = "layer" not in cand
+        lut = rec.metrics.get("lut")
+        level = str(cand.get("level") or ("synth" if lut and lut.provenance in _SYNTH_LEVEL else "hls"))
         rows.append(
             CostRow(
                 f"{path.name}:record {number}",
@@ -245,6 +251,7 @@ def _read_jsonl(path: Path, include_estimates: bool = False) -> list[CostRow]:
                 ),
                 part=cand.get("part"),
                 design_id=rec.design_key or "",
+                level=level,
             )
         )
     if not rows:
