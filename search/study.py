@@ -58,6 +58,7 @@ warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to b
 _RUNNING = optuna.trial.TrialState.RUNNING
 #: A trial is stale when its heartbeat is older than GRACE_FACTOR x heartbeat_seconds.
 GRACE_FACTOR = 3
+_CREATE_ATTEMPTS = 5  # tries at making a new storage that a neighbour is making too
 _FINGERPRINT_ATTR = "hil"
 _RUN_PREFIX = "run:"
 
@@ -105,12 +106,39 @@ def _storage(url: str, heartbeat_seconds: int) -> optuna.storages.RDBStorage:
     kwargs[callback] = _requeue_once
     if url.startswith("sqlite:///"):
         kwargs["engine_kwargs"] = {"connect_args": {"timeout": 60}}  # a neighbour's write: wait, not fail
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # heartbeat is "experimental" in some Optuna releases
-        storage = optuna.storages.RDBStorage(url, **kwargs)
+    storage = _create_storage(url, kwargs)
     if url.startswith("sqlite:///"):
         _fast_sqlite(storage)
     return storage
+
+
+def _create_storage(url: str, kwargs: dict[str, Any]) -> optuna.storages.RDBStorage:
+    """The storage, retried when a neighbour creates the same new database at the same moment.
+
+    Why: two searches started together on a new SQLite file both run Optuna's table creation and
+    schema stamping; the loser gets "table ... already exists" or a UNIQUE failure on
+    ``alembic_version``. A retry finds the tables made and simply opens them.
+    """
+    import sqlalchemy.exc
+
+    for attempt in range(_CREATE_ATTEMPTS):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # heartbeat is "experimental" in some Optuna releases
+                return _new_rdb_storage(url, **kwargs)
+        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.IntegrityError) as exc:
+            text = str(exc)
+            raced = "already exists" in text or "alembic_version" in text
+            if not raced or attempt == _CREATE_ATTEMPTS - 1:
+                raise
+            _log.debug("storage %s: a neighbour made its tables meanwhile; retrying", url)
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _new_rdb_storage(url: str, **kwargs: Any) -> optuna.storages.RDBStorage:
+    """Optuna's storage constructor (one seam, so the neighbour race can be provoked in tests)."""
+    return optuna.storages.RDBStorage(url, **kwargs)
 
 
 def _fast_sqlite(storage: optuna.storages.RDBStorage) -> None:
