@@ -24,9 +24,7 @@ def _big() -> Candidate:
 def _small() -> Candidate:
     arch = Architecture((4,), (3,), (True,), ())
     # Reuse 9: a streaming conv's II is (padded pixels) x (reuse + 5) = 100 x 14 cycles, >100k img/s.
-    return Candidate(
-        arch, (LayerHw(4, 4, 9, "Resource"), LayerHw(4, 0, 160, "Resource")), "io_stream", 200.0
-    )
+    return Candidate(arch, (LayerHw(4, 4, 9, "Resource"), LayerHw(4, 0, 160, "Resource")), "io_stream", 200.0)
 
 
 def test_constraints_are_resource_minus_budget() -> None:
