@@ -1,5 +1,8 @@
 """The evaluation ladder: estimate -> prune -> QAT train -> best K to the C-sim gate -> (build, board).
 
+At ``--fidelity csim`` the gate runs once the search is over, on the final best K
+(``Ladder.gate``); before a build (``--fidelity build|board``) it runs in the trial.
+
 Why a ladder: each rung costs ~100x the one below (microseconds, seconds, a minute, hours), so a
 candidate climbs only while it is still promising. A candidate the cost model says cannot fit the
 budget or meet the throughput is never trained and earns reward 0, as in the paper's controller.
@@ -172,14 +175,41 @@ class Ladder:
         model = self._train(ev, folder, warm_start)
         if (
             candidate.quantized
-            and self.fidelity != "estimate"
+            and self.fidelity in HARDWARE_RUNGS
             and should_climb(ev.accuracy or 0.0, feasible_accuracies, self.top_k)
-        ):
+        ):  # a build needs the gate first; at --fidelity csim the search gates its top K at the end
             hook("csim")
             self._csim(ev, model, folder)
-            if self.fidelity in HARDWARE_RUNGS and self.hardware is not None and ev.csim_gate == "passed":
+            if self.hardware is not None and ev.csim_gate == "passed":
                 self._hardware(ev, folder, trial_number, hook)
         ev.cpu_seconds = cpu_seconds() - cpu
+        return ev
+
+    @property
+    def gates_at_end(self) -> bool:
+        """True when the C-sim gate runs after the search, on the final top K (``--fidelity csim``).
+
+        Why: the gate changes no score (torch accuracy ranks), so gating each candidate that is
+        among the best K *so far* compiles 2-3x the C simulations the final top K needs, and each
+        compile is ~15-25 s of g++: most of a digits search's time.
+        """
+        return self.fidelity == "csim"
+
+    def gate(self, ev: Evaluation) -> Evaluation:
+        """The C-sim gate for a trained candidate, from its saved weights (``ev`` is updated)."""
+        import torch
+
+        from search.qat import QatCnnSpec, build_qat_cnn
+
+        cpu = cpu_seconds()
+        spec = QatCnnSpec(
+            input_shape=self.data.input_shape, n_classes=self.data.n_classes, **ev.candidate.qat_kwargs()
+        )
+        model = build_qat_cnn(spec)
+        model.load_state_dict(torch.load(str(ev.model_path), map_location="cpu", weights_only=True))
+        model.eval()
+        self._csim(ev, model, Path(str(ev.model_path)).parent)
+        ev.cpu_seconds += cpu_seconds() - cpu
         return ev
 
     def _hardware(self, ev: Evaluation, folder: Path, trial_number: int, hook: StageHook) -> None:

@@ -382,12 +382,39 @@ def _restore_controller(controller: BaseController, path: Path) -> None:
         _log.info("restored controller state from %s", path)
 
 
+#: Study attribute holding a trial's evaluation after the end-of-search C-sim gate (a finished
+#: trial's own attributes cannot change in Optuna).
+_GATED_PREFIX = "gated:"
+
+
 def _read(study: optuna.Study) -> dict[int, Evaluation]:
+    gated = study.user_attrs
     return {
-        t.number: Evaluation.from_attrs(t.user_attrs)
+        t.number: Evaluation.from_attrs(gated.get(f"{_GATED_PREFIX}{t.number}") or t.user_attrs)
         for t in study.get_trials(deepcopy=False, states=(_DONE,))
         if "candidate" in t.user_attrs
     }
+
+
+def _gate_top(study: optuna.Study, ladder: Ladder, result: PhaseResult, hook: Callable[[int], None]) -> None:
+    """The C-sim gate on the best designs, best first, until ``top_k`` have passed.
+
+    A design that fails becomes infeasible and the next one is gated, so the designs reported are
+    gated ones; results are kept in the study, so a resumed search does not gate them again.
+    """
+    passed = 0
+    for number, ev in result.ranked():
+        if passed >= ladder.top_k:
+            break
+        if not ev.candidate.quantized or ev.model_path is None:
+            continue
+        if ev.csim_gate is None:
+            hook(number)
+            _log.info("C-sim gate of trial %d (validation accuracy %.4f)", number, ev.accuracy or 0.0)
+            ladder.gate(ev)
+            study.set_user_attr(f"{_GATED_PREFIX}{number}", ev.to_attrs())
+            result.evaluations[number] = ev
+        passed += ev.csim_gate == "passed"
 
 
 @dataclass(frozen=True)
@@ -484,6 +511,13 @@ def _run_phase(
                 ),
             )
         )
+    if plan.hardware and ladder.gates_at_end:
+        ranked = result.ranked()
+        last = Progress(
+            plan.name, -1, len(result.trained), plan.trials, len(result.evaluations), len(ranked),
+            ranked[0][1].accuracy if ranked else None, "csim gate",
+        )  # fmt: skip
+        _gate_top(study, ladder, result, lambda number: ctx.hook(replace(last, trial=number)))
     clock.record()
     result.elapsed = total_elapsed(study)
     return result

@@ -101,7 +101,7 @@ def compile_cached(hls_model: Any, key: str) -> tuple[float, bool]:
             with contextlib.redirect_stdout(io.StringIO()) as sink, warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
-                    hls_model.compile()
+                    _compile(hls_model, entry)
                 except Exception as exc:  # hls4ml raises bare Exception when g++ fails
                     raise CSimError(
                         f"C simulation failed to compile: {_first_error(exc, sink.getvalue())}"
@@ -117,6 +117,44 @@ def compile_cached(hls_model: Any, key: str) -> tuple[float, bool]:
         os.replace(staging, entry / _LIB_RECORD)
     _log.info("compiled C-sim for %s in %.1f s", key[:12], seconds)
     return seconds, False
+
+
+def _compile(hls_model: Any, entry: Path) -> None:
+    """hls4ml's ``compile()``, with its two translation units built side by side.
+
+    Why: ``build_lib.sh`` compiles ``myproject.cpp`` (~2/3 of the time) and the bridge one after
+    the other; on a 2-core machine running them together cuts a 20 s compile to ~14 s. Where the
+    script does not have the expected shape (another hls4ml release) it runs unchanged.
+    """
+    write, link = getattr(hls_model, "write", None), getattr(hls_model, "_compile", None)
+    if write is None or link is None:
+        hls_model.compile()
+        return
+    write()
+    script = entry / "build_lib.sh"
+    if script.is_file():
+        text = script.read_text()
+        parallel = parallel_build_script(text)
+        if parallel != text:
+            script.write_text(parallel)
+    link()
+
+
+def parallel_build_script(text: str) -> str:
+    """``build_lib.sh`` with its object-file compiles run in the background and waited for.
+
+    Only a script with exactly two ``-c ... -o X.o`` lines followed by a link line is changed; a
+    failing compile still fails the script (``wait PID`` returns its status under ``set -e``).
+    """
+    lines = text.splitlines()
+    compiles = [i for i, line in enumerate(lines) if line.startswith("${CC}") and " -c " in line]
+    if len(compiles) != 2 or "set -e" not in lines or not all(lines[i].endswith(".o") for i in compiles):
+        return text
+    out = list(lines)
+    for n, i in enumerate(compiles):
+        out[i] = f"{lines[i]} &\nhil_pid_{n}=$!"
+    out[compiles[-1]] += "\nwait $hil_pid_0\nwait $hil_pid_1"
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
 
 
 def _first_error(exc: Exception, output: str) -> str:

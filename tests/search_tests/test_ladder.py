@@ -108,3 +108,19 @@ def test_should_climb_keeps_the_best_k() -> None:
     assert should_climb(0.9, [0.95, 0.8, 0.7], 2)
     assert not should_climb(0.6, [0.95, 0.8, 0.7], 2)
     assert not should_climb(0.99, [], 0)
+
+
+@pytest.mark.slow
+def test_the_gate_simulates_a_trained_candidate_from_its_saved_weights(tmp_path: Path) -> None:
+    data = load_dataset("digits", subset=300)
+    ladder = Ladder(
+        data, Target(BOARD, 20_000, 100_000), TrainRecipe(epochs=2), fidelity="csim", artifacts=tmp_path
+    )
+    ev = ladder.evaluate(_small(), 3)
+    assert ev.stage == "trained" and ev.csim_gate is None and ev.csim is None  # not in the trial
+    accuracy = ev.accuracy
+    ladder.gate(ev)
+    assert ev.csim_gate == "passed" and ev.stage == "csim" and ev.feasible
+    assert ev.csim is not None and ev.csim["split"] == "validation" and ev.csim["n_inputs"] == len(data.x_val)
+    assert ev.csim["argmax_agreement"] >= 0.98 and ev.accuracy == accuracy  # torch accuracy still ranks
+    assert (tmp_path / "trial_00003" / "model.onnx").is_file()

@@ -189,3 +189,36 @@ def test_bad_config_is_an_input_error(tmp_path: Path) -> None:
         with pytest.raises(InputError):
             SearchConfig(**{"board": "zcu104", "out": tmp_path, **kwargs}).resolved()  # type: ignore[arg-type]
     assert Target.CONSTRAINTS[0] == "lut"
+
+
+def test_the_csim_gate_runs_after_the_search_on_the_best_until_top_k_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search.ladder import Ladder
+
+    gated: list[float] = []
+
+    def fake_gate(self: Ladder, ev):  # type: ignore[no-untyped-def]
+        gated.append(ev.accuracy)
+        if len(gated) == 1:  # the most accurate design disagrees with its fixed-point design
+            ev.csim_gate, ev.feasible, ev.binding, ev.stage = "failed", False, "csim", "csim failed"
+        else:
+            ev.csim_gate, ev.stage = "passed", "csim"
+        return ev
+
+    def no_compile(*_a: object, **_k: object) -> None:
+        raise AssertionError("a C-sim ran inside a trial at --fidelity csim")
+
+    monkeypatch.setattr(Ladder, "gate", fake_gate)
+    monkeypatch.setattr(Ladder, "_csim", no_compile)
+    cfg = tiny(tmp_path, fidelity="csim", trials=4, top_k=2)
+    outcome = run_search(cfg)
+    accuracies = sorted((e.accuracy for _, e in outcome.final.trained), reverse=True)
+    assert gated == accuracies[:3]  # best first; the failure is replaced by the next one
+    ranked = outcome.final.ranked()
+    assert ranked[0][1].accuracy == accuracies[1] and ranked[0][1].csim_gate == "passed"
+    assert all(e.accuracy != accuracies[0] or not e.feasible for _, e in outcome.final.trained)
+
+    gated.clear()  # a resumed search reads the gate's results from the study: nothing is gated again
+    again = run_search(cfg)
+    assert gated == [] and [n for n, _ in again.final.ranked()] == [n for n, _ in ranked]
