@@ -42,6 +42,12 @@ def _root(
         format="%(asctime)s %(name)s %(levelname)s: %(message)s",
         stream=sys.stderr,
     )
+    for chatty in _CHATTY_LIBRARIES:  # their INFO is per-pass detail of the ONNX export, not progress
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
+#: Third-party loggers whose INFO lines would bury hil's own under -v.
+_CHATTY_LIBRARIES = ("onnx_ir", "onnxscript")
 
 
 def _register_commands() -> None:
