@@ -68,7 +68,8 @@ class SearchConfig:
         epochs, batch_size, lr: the search-time recipe of every candidate (dataset defaults).
         fidelity: highest rung: estimate, csim, build or board.
         study: Optuna storage URL (default sqlite:///OUT/study.db).
-        top_k: candidates climb to the C-sim gate while among the best K feasible so far.
+        top_k: designs gated by C-sim: at fidelity csim the final best K (after the search), before
+            a build each candidate among the best K feasible so far.
         subset: training images used by the search (a proxy), None for all; the final retrain
             always uses the full training split.
         csim_n: validation images in the C-sim gate, None for the full validation split.

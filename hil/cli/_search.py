@@ -43,7 +43,7 @@ def search_command(
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the data split, training and controller."),
     top_k: int = typer.Option(
-        3, "--top-k", help="Candidates climb to the C-sim gate while among the best K."
+        3, "--top-k", help="Designs the C-sim gate must pass: the best K (before builds: best K so far)."
     ),
     subset: int | None = typer.Option(
         None, "--subset", help="Training images the search uses (a proxy; default all)."
