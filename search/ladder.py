@@ -202,6 +202,10 @@ class Ladder:
         from search.qat import QatCnnSpec, build_qat_cnn
 
         cpu = cpu_seconds()
+        if not Path(str(ev.model_path)).is_file():  # deleted since it trained: not a valid design now
+            ev.error = f"csim: the trained weights {ev.model_path} are gone"
+            ev.csim_gate, ev.stage, ev.feasible, ev.binding = "failed", "csim failed", False, "csim"
+            return ev
         spec = QatCnnSpec(
             input_shape=self.data.input_shape, n_classes=self.data.n_classes, **ev.candidate.qat_kwargs()
         )
