@@ -123,15 +123,11 @@ def _model(
     ev: Evaluation, data: Dataset, recipe: TrainRecipe | None, device: str
 ) -> tuple[Any, dict[str, Any]]:
     """The model to export: retrained from scratch with ``recipe``, else the search's trained weights."""
-    import torch
-
-    from search.qat import build_qat_cnn
+    from search.qat import load_qat_cnn
     from search.training import train_from_scratch
 
     if recipe is None:
-        model = build_qat_cnn(_spec(ev, data))
-        model.load_state_dict(torch.load(str(ev.model_path), map_location="cpu", weights_only=True))
-        return model, {"sample_epochs": 0}
+        return load_qat_cnn(_spec(ev, data), str(ev.model_path)), {"sample_epochs": 0}
     model, stats = train_from_scratch(
         _spec(ev, data), True, data.x_train, data.y_train, recipe, device=device
     )

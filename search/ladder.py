@@ -197,9 +197,7 @@ class Ladder:
 
     def gate(self, ev: Evaluation) -> Evaluation:
         """The C-sim gate for a trained candidate, from its saved weights (``ev`` is updated)."""
-        import torch
-
-        from search.qat import QatCnnSpec, build_qat_cnn
+        from search.qat import QatCnnSpec, load_qat_cnn
 
         cpu = cpu_seconds()
         if not Path(str(ev.model_path)).is_file():  # deleted since it trained: not a valid design now
@@ -209,8 +207,7 @@ class Ladder:
         spec = QatCnnSpec(
             input_shape=self.data.input_shape, n_classes=self.data.n_classes, **ev.candidate.qat_kwargs()
         )
-        model = build_qat_cnn(spec)
-        model.load_state_dict(torch.load(str(ev.model_path), map_location="cpu", weights_only=True))
+        model = load_qat_cnn(spec, str(ev.model_path))
         model.eval()
         self._csim(ev, model, Path(str(ev.model_path)).parent)
         ev.cpu_seconds += cpu_seconds() - cpu

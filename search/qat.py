@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["QatCnnSpec", "build_float_cnn", "build_qat_cnn", "train_classifier", "evaluate", "export_qonnx"]
+__all__ = [
+    "QatCnnSpec",
+    "build_float_cnn",
+    "build_qat_cnn",
+    "evaluate",
+    "export_qonnx",
+    "load_qat_cnn",
+    "train_classifier",
+]
 
 _log = logging.getLogger(__name__)
 #: Batches over which an activation quantizer's scale is initialised from statistics.
@@ -135,6 +143,16 @@ def build_qat_cnn(spec: QatCnnSpec) -> Any:
         )
     )
     return nn.Sequential(*layers)
+
+
+def load_qat_cnn(spec: QatCnnSpec, weights: str | Path) -> Any:
+    """The QAT CNN of ``spec`` with the trained weights a search saved (``torch.save`` of its
+    ``state_dict``), on the CPU, ready to export or simulate."""
+    import torch
+
+    model = build_qat_cnn(spec)
+    model.load_state_dict(torch.load(str(weights), map_location="cpu", weights_only=True))
+    return model
 
 
 def build_float_cnn(spec: QatCnnSpec) -> Any:
