@@ -13,6 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -52,17 +55,35 @@ class _JsonWithBoards:
 
 
 def _template_dir(name: str, entry: dict[str, Any]) -> Path:
+    """The board's Tcl templates in the cache, written once per content digest.
+
+    Why a unique folder renamed into place: several build workers share one cache, and a reader
+    that sees the folder must see every file in it. Each writer fills its own
+    ``.{name}-{digest}.<random>`` folder and renames it whole; a writer that loses the race uses
+    the winner's folder and deletes its own.
+    """
     from hil.convert import cache_root
 
     digest = hashlib.sha256(json.dumps(entry["_tcl"], sort_keys=True).encode()).hexdigest()[:12]
-    folder = cache_root() / "accelerator_boards" / f"{name}-{digest}"
-    tcl_dir = folder / "tcl_scripts"
-    if not tcl_dir.is_dir():
-        tcl_dir.mkdir(parents=True, exist_ok=True)
+    parent = cache_root() / "accelerator_boards"
+    folder = parent / f"{name}-{digest}"
+    if (folder / "tcl_scripts").is_dir():
+        return folder
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}-{digest}.", dir=parent))
+    try:
+        (staging / "tcl_scripts").mkdir()
         for file_name, text in entry["_tcl"].items():
-            temporary = tcl_dir / f".{file_name}.tmp"
-            temporary.write_text(text)
-            temporary.replace(tcl_dir / file_name)
+            (staging / "tcl_scripts" / file_name).write_text(text)
+        os.rename(staging, folder)
+    except OSError:
+        if not (folder / "tcl_scripts").is_dir():  # not a lost race: a real failure
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _log.debug("board templates %s written by another process; using theirs", folder.name)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
     return folder
 
 
