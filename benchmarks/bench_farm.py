@@ -23,10 +23,10 @@ from pathlib import Path
 
 def _warm_up() -> str:
     """Run on every worker before timing: the imports a build needs, done once per worker process."""
-    import hil.farm._execute
+    import hil.farm._build_task
     import hil.farm.builders
 
-    return hil.farm._execute.__name__ + hil.farm.builders.__name__
+    return hil.farm._build_task.__name__ + hil.farm.builders.__name__
 
 
 def run(n_workers: int, n_jobs: int, sleep_s: float, *, tls: bool) -> dict[str, object]:

@@ -8,13 +8,12 @@ library that crashes must not take the caller down with it.
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from hil._process import kill_group, start_group
 from hil.board._base import AgentRun, BaseTarget
 from hil.board._fault import BoardFault
 from hil.inventory import Board
@@ -42,27 +41,21 @@ class LocalTarget(BaseTarget):
     def run(self, argv: list[str], timeout_s: float) -> AgentRun:
         started = time.perf_counter()
         try:
-            process = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,  # a timeout kills the whole group
+            process = start_group(  # its own group: a timeout kills everything it started
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
             )
         except OSError as exc:
             raise BoardFault(ErrorCode.DEPLOY, f"{self.board.name}: cannot start the agent: {exc}") from None
         try:
             out, err = process.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            kill_group(process)
             process.communicate()
             raise BoardFault(
                 ErrorCode.RUN_TIMEOUT,
                 f"{self.board.name}: agent did not finish within {timeout_s:g} s; killed it",
             ) from None
+        kill_group(process)  # what the agent left running goes with it (and the group is forgotten)
         status = process.returncode
         return AgentRun(
             status=None if status < 0 else status,

@@ -92,7 +92,7 @@ def run_command(
     else:
         for table in summary_tables(rows, payload):
             out.print(table)
-    return 1 if summary.failed else 0
+    return 1 if summary.failed or summary.requeued else 0
 
 
 def _row(entry: Any, job: Any) -> dict[str, Any]:

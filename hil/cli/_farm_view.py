@@ -75,8 +75,9 @@ class RunDisplay:
             if counts is not None:
                 self._progress.update(self._task, completed=counts.finished, description=_counts_text(counts),
                                       eta=format_eta(counts.eta_s))  # fmt: skip
-            if event.kind in ("done", "failed", "refused", "waiting", "elsewhere"):
-                colour = {"failed": "red", "refused": "yellow", "done": "green"}.get(event.kind, "cyan")
+            if event.kind in ("done", "failed", "refused", "waiting", "elsewhere", "requeued", "lost"):
+                colour = {"failed": "red", "refused": "yellow", "requeued": "yellow", "lost": "yellow",
+                          "done": "green"}.get(event.kind, "cyan")  # fmt: skip
                 stamp = time.strftime("%H:%M:%S")
                 self._progress.console.print(f"[dim]{stamp}[/] [{colour}]{escape(label)}[/]")
             return

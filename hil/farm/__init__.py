@@ -11,7 +11,7 @@ the report parsers (``hil.farm.reports``) are re-exported here.
 
 from hil.farm._api import artifacts_root, build_one, open_farm
 from hil.farm._certs import CertificateSet, make_certificates
-from hil.farm._executor import TlsFiles, is_loopback, open_client, scheduler_security, tls_files
+from hil.farm._cluster import TlsFiles, is_loopback, open_client, scheduler_security, tls_files
 from hil.farm._export import build_records, export_records
 from hil.farm._job import BuildJob, job_key
 from hil.farm._jobsfile import JobsFile, expand_jobs, load_jobs_file
@@ -21,7 +21,7 @@ from hil.farm._liveness import OwnerInfo, ProcessInfo
 from hil.farm._runner import FarmRunner, ProgressEvent, RunCounts, RunSummary
 from hil.farm._session import DEFAULT_HEARTBEAT_LIMIT_S, FarmSession
 from hil.farm._store import ArtifactStore
-from hil.farm._toolset import expected_tools, host_tools
+from hil.farm._tool_versions import expected_tools, host_tools
 from hil.farm.reports import (
     HlsModule,
     HlsReport,

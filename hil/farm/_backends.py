@@ -9,18 +9,21 @@ from __future__ import annotations
 import logging
 import queue
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from hil.farm._job import BuildJob
 from hil.records import ErrorCode
 
-__all__ = ["DaskBackend", "InlineBackend", "StartHook"]
+__all__ = ["DaskBackend", "InlineBackend", "StartHook", "LostHook"]
 
 _log = logging.getLogger(__name__)
 
-#: Called when an attempt starts: (key, worker name, start time).
-StartHook = Callable[[str, str, float], None]
+#: Called when an attempt starts: (key, worker name, start time, attempt id).
+StartHook = Callable[[str, str, float, str | None], None]
+#: Called when dask lost a worker while it ran a job: (key, worker address).
+LostHook = Callable[[str, str], None]
 
 
 class DaskBackend:
@@ -29,7 +32,7 @@ class DaskBackend:
     def __init__(self, client: Any, *, shared_root: str | None, holder: str) -> None:
         from distributed import as_completed
 
-        from hil.farm._execute import EVENT_TOPIC
+        from hil.farm._build_task import EVENT_TOPIC
 
         self.client = client
         self.shared_root = shared_root
@@ -37,15 +40,21 @@ class DaskBackend:
         self._topic = EVENT_TOPIC
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()
         self._futures: dict[Any, BuildJob] = {}
-        self._deferred: list[tuple[str, str, float]] = []
+        self._deferred: list[tuple[str, str, float, str | None]] = []
+        self._lost: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.on_lost: LostHook | None = None
         self._tried: dict[str, set[str]] = {}
         self._completed = as_completed()
         client.subscribe_topic(
             EVENT_TOPIC, lambda event: self._events.put(event[1] if isinstance(event, tuple) else event)
         )
+        # the scheduler's own record of a worker that went away with tasks running on it
+        client.subscribe_topic(
+            "all", lambda event: self._lost.put(event[1] if isinstance(event, tuple) else event)
+        )
 
     def submit(self, job: BuildJob, workers: list[str] | None = None) -> None:
-        from hil.farm._execute import execute_job
+        from hil.farm._build_task import execute_job
         from hil.farm.builders import get_builder
 
         future = self.client.submit(
@@ -76,6 +85,7 @@ class DaskBackend:
         deferred, self._deferred = self._deferred, []
         for start in deferred:
             on_start(*start)
+        self._report_lost()
         starts = self._drain()
         batch = [] if self._completed.is_empty() else self._completed.next_batch(block=False)
         finishing = {self._futures[future].key for future in batch}
@@ -117,9 +127,25 @@ class DaskBackend:
 
     def close(self) -> None:
         self.client.unsubscribe_topic(self._topic)
+        self.client.unsubscribe_topic("all")
 
-    def _drain(self) -> list[tuple[str, str, float]]:
-        starts: list[tuple[str, str, float]] = []
+    def _report_lost(self) -> None:
+        """Tell ``on_lost`` about each of our running jobs the scheduler lost with a worker."""
+        keys = {str(future.key): job for future, job in self._futures.items()}
+        while True:
+            try:
+                event = self._lost.get_nowait()
+            except queue.Empty:
+                return
+            if not isinstance(event, dict) or event.get("action") != "remove-worker":
+                continue
+            for task in event.get("processing-tasks") or ():
+                job = keys.get(str(task))
+                if job is not None and self.on_lost is not None:
+                    self.on_lost(job.key, str(event.get("worker", "")))
+
+    def _drain(self) -> list[tuple[str, str, float, str | None]]:
+        starts: list[tuple[str, str, float, str | None]] = []
         while True:
             try:
                 event = self._events.get_nowait()
@@ -128,7 +154,9 @@ class DaskBackend:
             if isinstance(event, dict) and event.get("event") == "started" and event.get("key"):
                 # dask overwrites a "worker" field with the address; hil's name travels apart
                 worker = event.get("hil_worker") or event.get("worker")
-                starts.append((str(event["key"]), str(worker), float(event.get("t") or time.time())))
+                attempt = event.get("attempt")
+                starts.append((str(event["key"]), str(worker), float(event.get("t") or time.time()),
+                               None if attempt is None else str(attempt)))  # fmt: skip
 
 
 class InlineBackend:
@@ -147,7 +175,7 @@ class InlineBackend:
 
     def poll(self, on_start: StartHook) -> list[tuple[BuildJob, dict[str, Any]]]:
         """Build the next job now (blocking) and return its result."""
-        from hil.farm._execute import execute_job, refusal_for, worker_identity
+        from hil.farm._build_task import execute_job, refusal_for, worker_identity
 
         if not self._queue:
             return []
@@ -156,8 +184,9 @@ class InlineBackend:
         refusal = refusal_for(job, worker)
         if refusal is not None:  # this host has other tools: no attempt starts
             return [(job, {**refusal, "worker": worker})]
-        on_start(job.key, worker, time.time())
-        return [(job, execute_job(job.model_dump_json(), self.store_root, self.holder))]
+        attempt = uuid.uuid4().hex[:16]
+        on_start(job.key, worker, time.time(), attempt)
+        return [(job, execute_job(job.model_dump_json(), self.store_root, self.holder, attempt))]
 
     def retry_elsewhere(self, job: BuildJob, result: dict[str, Any]) -> bool:
         return False

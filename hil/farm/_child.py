@@ -3,22 +3,85 @@
 Why a child process: hls4ml, the compiled C simulation and the vendor tools run here, so a
 segfault or a hang cannot take the dask worker down, and the parent's timeout kills this whole
 process group. The result goes to WORKDIR/result.json (JSON only).
+
+Why a watchdog: a build runs for hours, and its dask worker can die under it (``kill -9``, OOM,
+a lost host). Then nobody waits for this process any more, and it and the tools it started
+would run on, holding a license and ``/tmp/hil-build-*``. The worker keeps the write end of a
+pipe on this process's stdin; when the worker dies the pipe closes, a thread here sees EOF and
+ends the build: it kills the process groups of the tools it started, removes WORKDIR and kills
+its own group. The parent-death signal (SIGTERM, armed by the worker on Linux) does the same.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
+import signal
 import sys
+import threading
 from pathlib import Path
+from types import FrameType
 
-from hil.farm._execute import run_builder
-from hil.farm._job import BuildJob
+_log = logging.getLogger("hil.farm._child")
+
+#: The workdir this child removes when its worker goes (set by ``main``).
+_workdir: Path | None = None
+#: The worker's pid: a SIGTERM while it lives is its timeout (it keeps the folder and reads the log).
+_parent = os.getppid()
+
+
+def end_build(reason: str) -> None:
+    """Kill every tool group started here, remove the build folder (when the worker is gone), then
+    kill this group. Never returns."""
+    from hil._process import kill_live_groups
+
+    try:
+        groups = kill_live_groups()
+        sys.stderr.write(f"hil build child {os.getpid()}: {reason}; killed tool groups {groups}\n")
+        sys.stderr.flush()
+        if _workdir is not None and os.getppid() != _parent:  # the worker is gone: nobody else will
+            shutil.rmtree(_workdir, ignore_errors=True)
+    finally:
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+        os._exit(1)  # pragma: no cover - the line above ends this process
+
+
+def _watch(stream: int) -> None:
+    """Block on the pipe from the worker; EOF means the worker is gone."""
+    while True:
+        try:
+            data = os.read(stream, 4096)
+        except InterruptedError:  # pragma: no cover - PEP 475 retries; kept for clarity
+            continue
+        except OSError:
+            data = b""
+        if not data:
+            end_build("the dask worker's pipe closed (worker gone)")
+
+
+def start_watchdog(stream: int = 0) -> threading.Thread:
+    """Watch ``stream`` (stdin) and the parent-death signal; either ends the build."""
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        end_build(f"signal {signal.Signals(signum).name} (worker gone or build timed out)")
+
+    signal.signal(signal.SIGTERM, on_term)
+    thread = threading.Thread(target=_watch, args=(stream,), name="hil-build-watchdog", daemon=True)
+    thread.start()
+    return thread
 
 
 def main(argv: list[str]) -> int:
+    global _workdir
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     spec, workdir, out = (Path(a) for a in argv)
+    _workdir = workdir
+    start_watchdog()
+    from hil.farm._build_task import run_builder
+    from hil.farm._job import BuildJob
+
     job = BuildJob.model_validate_json(spec.read_text())
     result = run_builder(job, workdir, out)
     temporary = workdir / "result.json.tmp"

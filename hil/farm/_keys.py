@@ -45,7 +45,7 @@ def make_job(
         InputError: missing model file or invalid option; ConfigError: unknown builder.
     """
     from hil.convert._options import ConversionOptions
-    from hil.farm._toolset import expected_tools
+    from hil.farm._tool_versions import expected_tools
 
     path = Path(model).expanduser().resolve()
     if not path.is_file():

@@ -7,6 +7,13 @@ measure``, a search's build rung), so every change is a short ``BEGIN IMMEDIATE`
 and the rules below keep them from undoing each other's work. Keep the file on local disk:
 SQLite locking is unreliable on network file systems.
 
+One writer per attempt: every start of a build is an *attempt* with its own id (made by the
+worker, announced with the start and returned with the result). The job's row names the
+attempt that may write it; a start, a result, a failure or a re-queue is a single UPDATE whose
+WHERE clause names the holder and the attempt, so a stale attempt's late write (its job timed
+out and went to someone else) matches no row and changes nothing. The owner's maintenance
+statements carry the owner check the same way (``hil.farm._liveness.OWNER_CHECK``).
+
 States: queued -> running -> done | failed. A process *claims* a queued job (``holder``) before
 building it or submitting it to dask; nobody else builds a held job, they wait for it. A job
 goes back to queued when its holder is dead by heartbeat (``requeue_stale``, run only by the
@@ -29,7 +36,8 @@ from typing import Any
 
 from hil.errors import ConfigError
 from hil.farm._ledger_schema import create_or_upgrade
-from hil.farm._liveness import LivenessMixin, process_label
+from hil.farm._liveness import OWNER_CHECK, LivenessMixin, process_label
+from hil.farm._storage import refuse_network_filesystem
 
 __all__ = ["Ledger", "LedgerEntry", "LedgerEvent", "JOB_STATES"]
 
@@ -58,6 +66,7 @@ class LedgerEntry:
     result: dict[str, Any] | None
     holder: str | None = None
     manifest_sha256: str | None = None
+    attempt: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -89,6 +98,7 @@ class Ledger(LivenessMixin):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        refuse_network_filesystem(self.path.parent)
         self.actor = process_label()
         try:
             self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
@@ -136,7 +146,8 @@ class Ledger(LivenessMixin):
                 return "queued"
             if row[0] == "failed":
                 db.execute(
-                    "UPDATE jobs SET state = 'queued', holder = NULL, job = ?, queued_at = ? WHERE key = ?",
+                    "UPDATE jobs SET state = 'queued', holder = NULL, attempt = NULL, job = ?, queued_at = ? "
+                    "WHERE key = ?",
                     (json.dumps(job, sort_keys=True), time.time(), key),
                 )
                 self._event(db, key, "queued", "queued", by, {"retry_after": row[1]})
@@ -151,31 +162,63 @@ class Ledger(LivenessMixin):
                 row = db.execute("SELECT state, holder FROM jobs WHERE key = ?", (key,)).fetchone()
                 if row is None or row[0] != "queued" or row[1] not in (None, holder):
                     continue
-                claimed.append(key)
                 if row[1] is None:
-                    db.execute("UPDATE jobs SET holder = ? WHERE key = ?", (holder, key))
+                    taken = db.execute(
+                        "UPDATE jobs SET holder = ?, attempt = NULL WHERE key = ? AND state = 'queued' "
+                        "AND holder IS NULL",
+                        (holder, key),
+                    ).rowcount
+                    if not taken:
+                        continue
                     self._event(db, key, "claimed", "queued", holder)
+                claimed.append(key)
         return claimed
 
     def mark_started(
-        self, key: str, worker: str | None, started_at: float | None = None, *, by: str | None = None
+        self,
+        key: str,
+        worker: str | None,
+        started_at: float | None = None,
+        *,
+        by: str | None = None,
+        attempt: str | None = None,
     ) -> int:
-        """Record an attempt starting on ``worker``; returns the attempt number."""
+        """Record an attempt starting on ``worker``; returns the attempt number (0: not recorded).
+
+        Only the holder ``by`` starts an attempt (in the UPDATE's WHERE clause): a process that
+        lost the job (presumed dead, its claim re-queued) records nothing. A start while another
+        attempt of the job runs means that one was lost (its worker died): recorded as
+        ``attempt-lost``. A start that arrives after its own attempt's result only counts it.
+        """
         when = started_at or time.time()
         with self._tx() as db:
-            row = db.execute("SELECT attempts, state FROM jobs WHERE key = ?", (key,)).fetchone()
+            row = db.execute(
+                "SELECT attempts, state, attempt, worker FROM jobs WHERE key = ?", (key,)
+            ).fetchone()
             if row is None:
                 return 0
             n = int(row[0]) + 1
             if row[1] in ("done", "failed"):  # the start event arrived after the result
-                db.execute("UPDATE jobs SET attempts = ? WHERE key = ?", (n, key))
+                if attempt is None or row[2] != attempt or not db.execute(
+                    "UPDATE jobs SET attempts = ? WHERE key = ? AND attempt = ?", (n, key, attempt)
+                ).rowcount:
+                    return 0
             else:
-                db.execute(
+                changed = db.execute(
                     "UPDATE jobs SET state = 'running', attempts = ?, worker = ?, started_at = ?, "
-                    "holder = COALESCE(holder, ?) WHERE key = ?",
-                    (n, worker, when, by, key),
-                )
-                self._event(db, key, "running", "running", by, {"attempt": n, "worker": worker})
+                    "attempt = ? WHERE key = ? AND state IN ('queued', 'running') AND holder IS ? "
+                    "AND (attempt IS NULL OR attempt IS NOT ?)",
+                    (n, worker, when, attempt, key, by, attempt),
+                ).rowcount
+                if not changed:
+                    ignored: dict[str, Any] = {"attempt": attempt, "worker": worker}
+                    self._event(db, key, "late-start-ignored", None, by, ignored)
+                    return 0
+                if row[1] == "running" and row[2] is not None:
+                    self._event(db, key, "attempt-lost", "running", by,
+                                {"attempt": row[2], "worker": row[3], "next": attempt})  # fmt: skip
+                detail = {"attempt": n, "worker": worker, "id": attempt}
+                self._event(db, key, "running", "running", by, detail)
             db.execute(
                 "INSERT OR REPLACE INTO attempts (key, n, worker, started_at) VALUES (?, ?, ?, ?)",
                 (key, n, worker, when),
@@ -197,38 +240,35 @@ class Ledger(LivenessMixin):
         manifest_sha256: str | None = None,
         by: str | None = None,
         attempted: bool = True,
+        attempt: str | None = None,
     ) -> bool:
         """Record the outcome; returns whether it was recorded.
 
         ``attempted=False``: no build started (every worker refused the job); no attempt is counted.
 
-        Ignored: any result for a done job (a duplicate: same key, same build), and a failure
-        reported by a process that no longer holds the job (it was presumed dead and the job
-        went to another process, whose attempt decides).
+        Written only by the attempt that holds the job, checked in the UPDATE itself: the row's
+        holder is ``by`` and its attempt is ``attempt`` (or none started yet). A result of a done
+        job, of a job re-queued and given to someone else, or of an older attempt of the same
+        holder (a worker presumed lost) changes nothing (``late-result-ignored``).
         """
+        now = time.time()
         with self._tx() as db:
-            row = db.execute("SELECT state, attempts, holder FROM jobs WHERE key = ?", (key,)).fetchone()
-            if row is None or row[0] == "done":
-                return False
-            if not ok and row[2] is not None and by is not None and row[2] != by:
-                self._event(db, key, "late-result-ignored", row[0], by, {"error_code": error_code})
+            row = db.execute("SELECT state, attempts FROM jobs WHERE key = ?", (key,)).fetchone()
+            if row is None:
                 return False
             attempts = max(int(row[1]), 1 if attempted else 0)
-            if int(row[1]) == 0 and attempted:  # the start event never arrived: still one attempt
-                db.execute(
-                    "INSERT OR IGNORE INTO attempts (key, n, worker, started_at) VALUES (?, 1, ?, ?)",
-                    (key, worker, time.time() - (seconds or 0.0)),
-                )
             state = "done" if ok else "failed"
-            db.execute(
+            changed = db.execute(
                 "UPDATE jobs SET state = ?, attempts = ?, worker = COALESCE(?, worker), finished_at = ?, "
                 "seconds = ?, error_code = ?, message = ?, log_tail = ?, artifact = ?, result = ?, "
-                "holder = NULL, manifest_sha256 = ? WHERE key = ?",
+                "holder = NULL, manifest_sha256 = ?, attempt = COALESCE(attempt, ?) "
+                "WHERE key = ? AND state IN ('queued', 'running') AND holder IS ? "
+                "AND (attempt IS NULL OR attempt = ?)",
                 (
                     state,
                     attempts,
                     worker,
-                    time.time(),
+                    now,
                     seconds,
                     error_code,
                     message,
@@ -236,14 +276,63 @@ class Ledger(LivenessMixin):
                     artifact,
                     None if result is None else json.dumps(result, sort_keys=True),
                     manifest_sha256 if ok else None,
+                    attempt,
                     key,
+                    by,
+                    attempt,
                 ),
-            )
-            detail = {"error_code": error_code, "worker": worker, "seconds": seconds}
+            ).rowcount
+            if not changed:
+                if row[0] != "done":
+                    self._event(db, key, "late-result-ignored", row[0], by,
+                                {"error_code": error_code, "attempt": attempt, "worker": worker})  # fmt: skip
+                return False
+            if int(row[1]) == 0 and attempted:  # the start event never arrived: still one attempt
+                db.execute(
+                    "INSERT OR IGNORE INTO attempts (key, n, worker, started_at) VALUES (?, 1, ?, ?)",
+                    (key, worker, now - (seconds or 0.0)),
+                )
+            detail = {"error_code": error_code, "worker": worker, "seconds": seconds, "attempt": attempt}
             if not ok and message:
                 detail["message"] = message.splitlines()[0][:200]
             self._event(db, key, state, state, by, detail)
         return True
+
+    def requeue_attempt(
+        self, key: str, reason: str, *, by: str | None, attempt: str | None, worker: str | None = None,
+        message: str = "",
+    ) -> bool:  # fmt: skip
+        """The attempt failed for the farm's reason (license, disk): back to queued, still ``by``'s.
+
+        Same rule as ``mark_finished``: only the attempt holding the job changes it.
+        """
+        first_line = message.splitlines()[0][:300] if message else ""
+        with self._tx() as db:
+            changed = db.execute(
+                "UPDATE jobs SET state = 'queued', attempt = NULL, message = ? "
+                "WHERE key = ? AND state IN ('queued', 'running') AND holder IS ? "
+                "AND (attempt IS NULL OR attempt = ?)",
+                (f"re-queued ({reason}): {first_line}", key, by, attempt),
+            ).rowcount
+            if changed:
+                self._event(db, key, "requeued", "queued", by,
+                            {"reason": reason, "worker": worker, "attempt": attempt,
+                             "message": first_line})  # fmt: skip
+            else:
+                self._event(db, key, "late-result-ignored", None, by, {"reason": reason, "attempt": attempt})
+        return bool(changed)
+
+    def release_job(self, key: str, holder: str) -> bool:
+        """Give one claimed, unfinished job back (queued, unheld)."""
+        with self._tx() as db:
+            changed = db.execute(
+                "UPDATE jobs SET state = 'queued', holder = NULL, attempt = NULL "
+                "WHERE key = ? AND holder = ? AND state IN ('queued', 'running')",
+                (key, holder),
+            ).rowcount
+            if changed:
+                self._event(db, key, "released", "queued", holder)
+        return bool(changed)
 
     def invalidate(
         self, key: str, reason: str, *, by: str | None = None, manifest_sha256: str | None = None
@@ -256,8 +345,8 @@ class Ledger(LivenessMixin):
         """
         with self._tx() as db:
             changed = db.execute(
-                "UPDATE jobs SET state = 'queued', holder = NULL, artifact = NULL, manifest_sha256 = NULL, "
-                "error_code = NULL, message = ?, queued_at = ? "
+                "UPDATE jobs SET state = 'queued', holder = NULL, attempt = NULL, artifact = NULL, "
+                "manifest_sha256 = NULL, error_code = NULL, message = ?, queued_at = ? "
                 "WHERE key = ? AND state = 'done' AND manifest_sha256 IS ?",
                 (f"rebuilding: {reason}", time.time(), key, manifest_sha256),
             ).rowcount
@@ -281,7 +370,11 @@ class Ledger(LivenessMixin):
                 )
             ]  # fmt: skip
             for key in keys:
-                db.execute("UPDATE jobs SET state = 'queued', holder = NULL WHERE key = ?", (key,))
+                db.execute(
+                    "UPDATE jobs SET state = 'queued', holder = NULL, attempt = NULL "
+                    "WHERE key = ? AND holder = ?",
+                    (key, holder),
+                )
                 self._event(db, key, "released", "queued", holder)
         return keys
 
@@ -289,8 +382,11 @@ class Ledger(LivenessMixin):
         """Jobs held by processes dead by heartbeat go back to queued; owner only. Returns their keys.
 
         A ``running`` job with no holder (left by an hil that recorded none) counts as stale too.
+        Each UPDATE carries the owner check (``by`` owns the ledger and its heartbeat is fresh)
+        and the holder it saw, so an owner that stalled and lost the ledger re-queues nothing.
         """
         now = time.time()
+        requeued = []
         with self._tx() as db:
             live = {
                 r[0]
@@ -303,11 +399,17 @@ class Ledger(LivenessMixin):
                 if info is not None:
                     detail.update(heartbeat_age_s=round(info.age_s(now), 3), limit_s=info.limit_s,
                                   pid=info.pid, host=info.host, label=info.label)  # fmt: skip
-                db.execute("UPDATE jobs SET state = 'queued', holder = NULL WHERE key = ?", (key,))
-                self._event(db, key, "requeued", "queued", by, detail)
-        if stale:
-            _log.warning("re-queued %d job(s) whose holder's heartbeat expired", len(stale))
-        return [key for key, _, _ in stale]
+                changed = db.execute(
+                    "UPDATE jobs SET state = 'queued', holder = NULL, attempt = NULL "
+                    f"WHERE key = ? AND holder IS ? AND state = ? AND {OWNER_CHECK}",
+                    (key, holder, state, by, now),
+                ).rowcount
+                if changed:
+                    self._event(db, key, "requeued", "queued", by, detail)
+                    requeued.append(key)
+        if requeued:
+            _log.warning("re-queued %d job(s) whose holder's heartbeat expired", len(requeued))
+        return requeued
 
     # --- reads -----------------------------------------------------------------------------
 

@@ -7,6 +7,10 @@ Version 2 (``PRAGMA user_version``) adds, to version 1's ``jobs`` and ``attempts
 - ``events``: every state change and maintenance act, append-only (who, when, why).
 - ``processes``: one row per process using the ledger, with its pid, host and heartbeat.
 - ``owner``: at most one row, the process that does the ledger's maintenance.
+
+Version 3 adds ``jobs.attempt``: the id of the attempt that may write the job's result (set
+when an attempt starts, cleared when the job is re-queued), so a stale attempt's late write
+matches no row. A version-2 ledger is upgraded in place (the column is added, NULL).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ __all__ = ["SCHEMA_VERSION", "create_or_upgrade"]
 
 _log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -37,7 +41,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     artifact TEXT,
     result TEXT,
     holder TEXT,
-    manifest_sha256 TEXT
+    manifest_sha256 TEXT,
+    attempt TEXT
 );
 CREATE TABLE IF NOT EXISTS attempts (
     key TEXT NOT NULL,
@@ -73,8 +78,8 @@ CREATE TABLE IF NOT EXISTS owner (
 );
 """
 
-#: Columns version 2 added to a version-1 ``jobs`` table.
-_NEW_JOB_COLUMNS = {"holder": "TEXT", "manifest_sha256": "TEXT"}
+#: Columns versions 2 and 3 added to a version-1 ``jobs`` table.
+_NEW_JOB_COLUMNS = {"holder": "TEXT", "manifest_sha256": "TEXT", "attempt": "TEXT"}
 
 
 def create_or_upgrade(db: sqlite3.Connection) -> None:

@@ -9,6 +9,11 @@ within the limit (NTP).
 
 Ownership is a lease: at most one ``owner`` row, taken in an exclusive (``BEGIN IMMEDIATE``)
 transaction when there is none or when its holder's heartbeat has expired.
+
+Why the owner check sits in every maintenance statement (``OWNER_CHECK``): an owner can stall
+(SIGSTOP, a frozen VM, swap) between deciding to act and acting. By then another process may
+have taken the lease. Checked once per tick, the stalled owner would still act once when it
+wakes; checked in the UPDATE or DELETE itself, its late statement matches no row.
 """
 
 from __future__ import annotations
@@ -25,9 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ProcessInfo", "OwnerInfo", "LivenessMixin", "process_label"]
+__all__ = ["ProcessInfo", "OwnerInfo", "LivenessMixin", "process_label", "OWNER_CHECK"]
 
 _COLUMNS = "token, pid, host, label, started_at, heartbeat_at, limit_s"
+
+#: SQL condition, parameters (token, now): ``token`` owns the ledger and its heartbeat is fresh.
+OWNER_CHECK = (
+    "EXISTS (SELECT 1 FROM owner o JOIN processes p ON p.token = o.token "
+    "WHERE o.id = 1 AND o.token = ? AND p.heartbeat_at + p.limit_s >= ?)"
+)
 
 
 def process_label() -> str:
@@ -144,8 +155,12 @@ class LivenessMixin:
         return None if row is None else ProcessInfo(*row)
 
     def prune_dead(self, by: str) -> list[ProcessInfo]:
-        """Remove rows of processes dead by heartbeat (after their jobs were re-queued); owner only."""
+        """Remove rows of processes dead by heartbeat (after their jobs were re-queued); owner only.
+
+        The DELETE carries the owner check and the heartbeat it saw: a stalled owner removes nothing.
+        """
         now = time.time()
+        pruned = []
         with self._tx() as db:
             dead = [
                 ProcessInfo(*row)
@@ -155,9 +170,18 @@ class LivenessMixin:
                 )
             ]
             for info in dead:
-                db.execute("DELETE FROM processes WHERE token = ?", (info.token,))
-                self._event(db, None, "presumed-dead", None, by, _describe(info, now))
-        return dead
+                if db.execute(
+                    f"DELETE FROM processes WHERE token = ? AND heartbeat_at = ? AND {OWNER_CHECK}",
+                    (info.token, info.heartbeat_at, by, now),
+                ).rowcount:
+                    self._event(db, None, "presumed-dead", None, by, _describe(info, now))
+                    pruned.append(info)
+        return pruned
+
+    def owns(self, token: str) -> bool:
+        """True while ``token`` holds the owner lease with a fresh heartbeat (checked now)."""
+        row = self._db.execute("SELECT " + OWNER_CHECK, (token, time.time())).fetchone()
+        return bool(row and row[0])
 
     # --- ownership ------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from hil.farm._job import BuildJob
 from hil.farm._ledger import Ledger, LedgerEntry
 from hil.farm._session import FarmSession
 from hil.farm._store import ArtifactStore
-from hil.farm._toolset import tool_mismatch
+from hil.farm._tool_versions import tool_mismatch
 from hil.records import ErrorCode
 
 __all__ = ["FarmRunner", "RunSummary", "RunCounts", "ProgressEvent"]
@@ -77,6 +77,7 @@ class RunSummary:
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     waited: list[str] = field(default_factory=list)
+    requeued: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,6 +87,7 @@ class RunSummary:
             "built": len(self.done),
             "waited": len(self.waited),
             "failed": len(self.failed),
+            "requeued": len(self.requeued),
             "seconds": round(self.seconds, 3),
         }
 
@@ -159,7 +161,10 @@ class FarmRunner:
     # --- results --------------------------------------------------------------------------
 
     def record(self, job: BuildJob, result: dict[str, Any], *, by: str | None = None) -> bool:
-        """Store one worker result (artifact + ledger row); returns whether the build succeeded."""
+        """Store one worker result (artifact + ledger row); True when a success was recorded.
+
+        The ledger takes it only from the attempt holding the job (``result["attempt"]``).
+        """
         ok = bool(result.get("ok"))
         artifact = result.get("artifact")
         archive = result.get("archive")
@@ -176,7 +181,7 @@ class FarmRunner:
         except Exception as exc:  # a bad archive is that job's failure, not the run's
             ok, result = False, {**result, "error_code": ErrorCode.CONVERT.value, "message": str(exc)}
         metrics = self.store.report(job.key).get("metrics", {}) if ok else {}
-        self.ledger.mark_finished(
+        recorded = self.ledger.mark_finished(
             job.key,
             ok=ok,
             worker=result.get("worker"),
@@ -190,8 +195,9 @@ class FarmRunner:
             manifest_sha256=self.store.manifest_sha256(job.key) if ok else None,
             by=by,
             attempted=not result.get("refused"),
+            attempt=result.get("attempt"),
         )  # fmt: skip
-        return ok
+        return ok and recorded
 
     # --- the run --------------------------------------------------------------------------
 
@@ -264,6 +270,7 @@ class _Run:
         else:
             shared = str(self.runner.store.root.resolve()) if self.runner.shared_artifacts else None
             backend = DaskBackend(self.client, shared_root=shared, holder=self.token)
+            backend.on_lost = self._on_lost
         try:
             self._loop(backend, set(self.by_key))
         finally:
@@ -298,10 +305,16 @@ class _Run:
             if not progressed:
                 time.sleep(self.runner.poll_s)
 
-    def _on_start(self, key: str, worker: str, t: float) -> None:
+    def _on_lost(self, key: str, worker: str) -> None:
+        """dask lost the worker running ``key`` (killed, host gone): recorded on the job; dask retries it."""
+        if key in self.by_key:
+            self.ledger.note(key, "worker-lost", by=self.token, worker=worker)
+            self.notify("lost", self.by_key[key], f"worker {worker} went away; dask runs it again")
+
+    def _on_start(self, key: str, worker: str, t: float, attempt_id: str | None = None) -> None:
         if key not in self.by_key:
             return
-        attempt = self.ledger.mark_started(key, worker, t, by=self.token)
+        attempt = self.ledger.mark_started(key, worker, t, by=self.token, attempt=attempt_id)
         if attempt:
             if self.status.get(key) == "queued":
                 self.status[key] = "running"
@@ -314,6 +327,9 @@ class _Run:
             if backend.retry_elsewhere(job, result):
                 self.notify("refused", job, f"by {result.get('worker')}; offered to the other workers")
                 return
+        if result.get("farm_fault"):
+            self._requeue(backend, job, result)
+            return
         ok = self.runner.record(job, result, by=self.token)
         if not ok:  # our failure is ignored when another process's build of the key is done
             entry = self.ledger.get(job.key)
@@ -328,6 +344,23 @@ class _Run:
         if not ok and result.get("message"):
             detail += ": " + str(result["message"]).splitlines()[0][:120]
         self.notify("done" if ok else "failed", job, detail)
+
+    def _requeue(self, backend: DaskBackend | InlineBackend, job: BuildJob, result: dict[str, Any]) -> None:
+        """A farm fault (license, disk): not the design's failure. Re-queued; tried on another worker."""
+        reason = str(result["farm_fault"])
+        message = str(result.get("message", ""))
+        if not self.ledger.requeue_attempt(job.key, reason, by=self.token, attempt=result.get("attempt"),
+                                           worker=result.get("worker"), message=message):  # fmt: skip
+            return  # a stale attempt: the job is someone else's now
+        first = message.splitlines()[0][:160] if message else reason
+        if backend.retry_elsewhere(job, result):
+            self.notify("requeued", job, f"{reason} on {result.get('worker')}; offered to the other workers")
+            return
+        self.ledger.release_job(job.key, self.token)
+        self.status[job.key] = "queued"
+        self.summary.requeued.append(job.key)
+        self.finished_here += 1
+        self.notify("requeued", job, f"left queued for a later run: {first}")
 
     def _check_waiting(self, waiting: set[str]) -> list[str]:
         """Look up jobs held elsewhere: finished there, or free again (then claim them); returns claims."""

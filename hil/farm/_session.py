@@ -131,7 +131,9 @@ class FarmSession:
         """Owner only: re-queue the jobs of dead holders, forget them, sweep their staging folders."""
         ledger.requeue_stale(by=self.token)
         ledger.prune_dead(by=self.token)
-        removed = self.store.sweep(ledger.live_tokens(), min_age_s=self.limit_s)
+        removed = self.store.sweep(
+            ledger.live_tokens(), min_age_s=self.limit_s, still_owner=lambda: ledger.owns(self.token)
+        )
         for name in removed:
             ledger.note(None, "swept", by=self.token, folder=name)
 

@@ -33,7 +33,7 @@ import shutil
 import tarfile
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -246,12 +246,19 @@ class ArtifactStore:
     def staging_folders(self) -> list[Path]:
         return sorted(self.root.glob(f"{_STAGING}*")) if self.root.is_dir() else []
 
-    def sweep(self, live_holders: Collection[str], *, min_age_s: float) -> list[str]:
+    def sweep(
+        self,
+        live_holders: Collection[str],
+        *,
+        min_age_s: float,
+        still_owner: Callable[[], bool] | None = None,
+    ) -> list[str]:
         """Remove staging folders no live process holds; returns their names.
 
         A folder is removed only when its holder token is not in ``live_holders`` *and* it was
         last modified more than ``min_age_s`` ago (a folder without a holder in its name, from an
-        older hil, by age alone). Only the ledger's owner calls this.
+        older hil, by age alone). Only the ledger's owner calls this; ``still_owner`` is asked
+        again right before each removal (an owner that stalled must not remove a live folder).
         """
         removed = []
         now = time.time()
@@ -265,6 +272,8 @@ class ArtifactStore:
                 continue
             if age < min_age_s:
                 continue
+            if still_owner is not None and not still_owner():
+                break
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder.name)
         return removed

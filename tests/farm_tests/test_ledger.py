@@ -151,7 +151,8 @@ def test_a_ledger_from_an_older_hil_is_upgraded(tmp_path: Path) -> None:
         assert built is not None and built.state == "done" and built.manifest_sha256 is None
         assert [e.event for e in ledger.events("left-running")] == ["requeued"]
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert "attempt" in {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
 
 
 def test_sweep_spares_live_holders_and_young_folders(tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ def test_plain_tcp_to_another_host_is_refused_without_insecure(
 
 def test_insecure_says_why_it_is_dangerous(caplog: pytest.LogCaptureFixture) -> None:
     with (
-        caplog.at_level(logging.WARNING, logger="hil.farm._executor"),
+        caplog.at_level(logging.WARNING, logger="hil.farm._cluster"),
         pytest.raises(ConfigError, match="cannot reach"),
     ):
         with open_client("tcp://192.0.2.10:8786", insecure=True, timeout_s=1):

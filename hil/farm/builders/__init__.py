@@ -9,7 +9,7 @@ import logging
 from importlib.metadata import entry_points
 
 from hil.errors import ConfigError
-from hil.farm.builders._base import BaseBuilder, BuildFailure, BuildOutput, Stage
+from hil.farm.builders._base import BaseBuilder, BuildFailure, BuildOutput, FarmFault, Stage
 from hil.farm.builders._estimate import EstimateBuilder
 from hil.farm.builders._sleep import SleepBuilder
 from hil.farm.builders._vivado import VivadoBuilder
@@ -17,6 +17,7 @@ from hil.farm.builders._vivado import VivadoBuilder
 __all__ = [
     "BaseBuilder",
     "BuildFailure",
+    "FarmFault",
     "BuildOutput",
     "Stage",
     "EstimateBuilder",

@@ -1,7 +1,7 @@
 """BaseBuilder: the one extension point of the farm (a new builder is a short file).
 
 A builder turns a ``BuildJob`` into an artifact folder: ``build()`` writes whatever it produces
-under ``out`` and returns its metrics; the farm (``hil.farm._execute``) wraps every call so that
+under ``out`` and returns its metrics; the farm (``hil.farm._build_task``) wraps every call so that
 any failure becomes a result (an ``ErrorCode`` name, a message, the log tail), never a crash of
 the run, writes ``report.json`` and ``manifest.json``, and enforces the job's timeout.
 """
@@ -19,7 +19,7 @@ from hil.errors import BuildError
 from hil.farm._job import BuildJob
 from hil.records import ErrorCode
 
-__all__ = ["BaseBuilder", "BuildFailure", "BuildOutput", "Stage"]
+__all__ = ["BaseBuilder", "BuildFailure", "FarmFault", "BuildOutput", "Stage"]
 
 _log = logging.getLogger(__name__)
 
@@ -30,6 +30,19 @@ class BuildFailure(BuildError):
     def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class FarmFault(BuildFailure):
+    """The build host failed, not the design: no license, a full disk. The farm re-queues the job.
+
+    Why apart from ``BuildFailure``: a design that fails is recorded and not built again until
+    asked; a license server that is down for an hour must not mark a night's designs failed.
+    ``reason`` (``license``, ``disk``) is what the ledger's ``requeued`` event records.
+    """
+
+    def __init__(self, reason: str, message: str, code: ErrorCode = ErrorCode.CONVERT) -> None:
+        super().__init__(code, message)
+        self.reason = reason
 
 
 @dataclass
@@ -84,6 +97,14 @@ class BaseBuilder(abc.ABC):
         them) and on the worker that runs it (actual versions, checked before the build starts).
         """
         return {}
+
+    def disk_needed_bytes(self, options: Mapping[str, Any] | None = None) -> int:
+        """Free space the build folder's disk must have before a build with ``options`` starts.
+
+        Why ask before: a flow that fills the disk hours in fails as a farm fault anyway, after
+        holding a license all that time. 0 (the default) skips the check.
+        """
+        return 0
 
     @abc.abstractmethod
     def build(self, job: BuildJob, workdir: Path, out: Path, stage: Stage) -> BuildOutput:

@@ -2,29 +2,55 @@
 
 Why not hls4ml's ``build()``: it changes the process-wide directory, runs ``os.system`` and
 ignores the exit status, with no timeout; a farm worker would hang or record garbage. Here each
-tool runs in its own session (process group) so a timeout kills it and every child it started
-(vivado_hls starts vivado for vsynth).
+tool runs in its own session (process group, ``hil._process``) so a timeout kills it and
+every child it started (vivado_hls starts vivado for vsynth), and it dies with the build child.
+
+Why the log is read on failure: a tool that exits non-zero because the license server refused
+a checkout, or because the disk filled up, says nothing about the design. Those are the farm's
+faults (``FarmFault``): the job is re-queued with the reason instead of recorded as failed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from hil.farm.builders._base import BuildFailure
+from hil._process import start_group, wait_or_kill
+from hil.farm.builders._base import BuildFailure, FarmFault
 from hil.records import ErrorCode
 
-__all__ = ["find_tool", "run_tool", "tool_version", "xilinx_release", "log_tail"]
+__all__ = ["find_tool", "run_tool", "tool_version", "xilinx_release", "log_tail", "farm_fault_in"]
 
 _log = logging.getLogger(__name__)
+
+#: Lines of a failed tool's log that blame the host, not the design: (reason, pattern).
+_FARM_FAULTS = (
+    ("license", re.compile(r"\[Common 17-34[589]\]|A valid license was not found|"
+                           r"License checkout failed|FLEXnet Licensing error|FlexNet Licensing error", re.I)),
+    ("disk", re.compile(r"No space left on device|\bENOSPC\b|Disk quota exceeded", re.I)),
+)  # fmt: skip
+#: How much of a failed tool's log is scanned (the end says why it stopped).
+_SCAN_BYTES = 256 * 1024
+
+
+def farm_fault_in(log: Path) -> tuple[str, str] | None:
+    """(reason, the matching line) when the end of ``log`` shows a license or disk failure; else None."""
+    if not log.is_file():
+        return None
+    with open(log, "rb") as handle:
+        handle.seek(max(0, log.stat().st_size - _SCAN_BYTES))
+        text = handle.read().decode("utf-8", errors="replace")
+    for line in reversed(text.splitlines()):
+        for reason, pattern in _FARM_FAULTS:
+            if pattern.search(line):
+                return reason, line.strip()
+    return None
 
 
 def find_tool(name: str) -> str | None:
@@ -82,6 +108,8 @@ def run_tool(argv: list[str], *, cwd: Path, log: Path, deadline: float, code: Er
         what: a label for messages.
 
     Raises:
+        FarmFault: a non-zero exit whose log shows a license checkout failure or a full disk
+            (the farm re-queues the job).
         BuildFailure: BUILD_TIMEOUT when past the deadline (the process group is killed), ``code``
             on a non-zero exit or a missing tool; messages carry the log's last lines.
     """
@@ -97,17 +125,16 @@ def run_tool(argv: list[str], *, cwd: Path, log: Path, deadline: float, code: Er
     with open(log, "a", encoding="utf-8") as sink:
         sink.write(f"$ {' '.join(argv)}\n")
         sink.flush()
-        process = subprocess.Popen(
-            [executable, *argv[1:]], cwd=cwd, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        process = start_group([executable, *argv[1:]], cwd=cwd, stdin=subprocess.DEVNULL, stdout=sink,
+                              stderr=subprocess.STDOUT)  # fmt: skip
+        status = wait_or_kill(process, remaining)
+    if status is None:
+        raise BuildFailure(
+            ErrorCode.BUILD_TIMEOUT, f"{what}: killed after the job's timeout\n{log_tail(log, 10)}"
         )
-        try:
-            status = process.wait(timeout=remaining)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            raise BuildFailure(
-                ErrorCode.BUILD_TIMEOUT, f"{what}: killed after the job's timeout\n{log_tail(log, 10)}"
-            ) from None
     if status != 0:
+        fault = farm_fault_in(log)
+        if fault is not None:
+            reason, line = fault
+            raise FarmFault(reason, f"{what}: {argv[0]} failed on this host ({reason}): {line}", code)
         raise BuildFailure(code, f"{what}: {argv[0]} exited with status {status}\n{log_tail(log, 15)}")

@@ -25,16 +25,18 @@ import sys
 import tempfile
 import time
 import traceback
+import uuid
 from pathlib import Path
 from typing import Any
 
+from hil._process import start_group, wait_or_kill
 from hil.errors import CSimError, HilError, InputError
 from hil.farm._job import BuildJob
 from hil.farm._store import MANIFEST, REPORT, ArtifactStore, pack_folder, seal
-from hil.farm._toolset import host_tools, tool_mismatch
+from hil.farm._tool_versions import host_tools, tool_mismatch
 from hil.records import SCHEMA_VERSION, ErrorCode
 
-__all__ = ["execute_job", "run_builder", "refusal_for", "worker_identity", "EVENT_TOPIC"]
+__all__ = ["execute_job", "run_builder", "refusal_for", "worker_identity", "check_disk", "EVENT_TOPIC"]
 
 _log = logging.getLogger(__name__)
 
@@ -54,12 +56,13 @@ def worker_identity() -> tuple[str, str | None]:
         return f"{socket.gethostname()}:{os.getpid()}", None
 
 
-def _announce(key: str, worker: str) -> None:
+def _announce(key: str, worker: str, attempt: str) -> None:
     with contextlib.suppress(ImportError, ValueError):
         from distributed import get_worker
 
         get_worker().log_event(
-            EVENT_TOPIC, {"event": "started", "key": key, "hil_worker": worker, "t": time.time()}
+            EVENT_TOPIC,
+            {"event": "started", "key": key, "hil_worker": worker, "attempt": attempt, "t": time.time()},
         )
 
 
@@ -77,7 +80,7 @@ def _code_of(exc: BaseException, stage_code: ErrorCode) -> ErrorCode:
 
 def run_builder(job: BuildJob, workdir: Path, out: Path) -> dict[str, Any]:
     """Run the job's builder in this process; always returns a result dict (never raises HilError)."""
-    from hil.farm.builders import Stage, get_builder
+    from hil.farm.builders import FarmFault, Stage, get_builder
 
     stage = Stage()
     started = time.monotonic()
@@ -92,11 +95,14 @@ def run_builder(job: BuildJob, workdir: Path, out: Path) -> dict[str, Any]:
     builder = None
     try:
         builder = get_builder(job.builder)
+        check_disk(workdir, builder.disk_needed_bytes(job.options))
         output = builder.build(job, workdir, out, stage)
         result.update(ok=True, error_code=ErrorCode.OK.value)
     except (HilError, Exception) as exc:  # a failure is a result: record it, keep the batch going
         code = _code_of(exc, stage.code)
         result.update(error_code=code.value, message=str(exc) or type(exc).__name__)
+        if isinstance(exc, FarmFault):  # the host's fault, not the design's: the farm re-queues it
+            result["farm_fault"] = exc.reason
         if not isinstance(exc, HilError):
             result["message"] += "\n" + "".join(traceback.format_exception(exc)[-6:])
         _log.warning(
@@ -134,20 +140,50 @@ def run_builder(job: BuildJob, workdir: Path, out: Path) -> dict[str, Any]:
     return result
 
 
+def check_disk(workdir: Path, needed: int) -> None:
+    """Refuse to start a build whose disk has less free space than the flow needs (a farm fault).
+
+    Raises:
+        FarmFault: ``disk`` when ``shutil.disk_usage(workdir).free < needed``.
+    """
+    from hil.farm.builders import FarmFault
+
+    if needed <= 0:
+        return
+    free = shutil.disk_usage(workdir).free
+    if free < needed:
+        raise FarmFault(
+            "disk",
+            f"build disk {workdir.parent} has {free / 2**30:.1f} GiB free, the flow needs "
+            f"{needed / 2**30:.1f} GiB; not starting",
+        )
+
+
+#: Seconds a timed-out build child gets to kill its tools and exit before SIGKILL.
+_GRACE_S = 5.0
+
+
 def _run_isolated(job: BuildJob, workdir: Path, out: Path, log: Path) -> dict[str, Any]:
+    """Run the build in ``hil.farm._child``, tied to this worker (see that module's watchdog).
+
+    The child's stdin is a pipe whose write end only this process holds: when the worker dies
+    the child sees EOF and ends the build; on Linux it also gets SIGTERM (parent-death signal).
+    """
     spec = workdir / "job.json"
     spec.write_text(job.model_dump_json())
     argv = [sys.executable, "-m", "hil.farm._child", str(spec), str(workdir), str(out)]
     with open(log, "a", encoding="utf-8") as sink:
-        process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        process = start_group(argv, stdin=subprocess.PIPE, stdout=sink, stderr=subprocess.STDOUT,
+                              death_signal=signal.SIGTERM)  # fmt: skip
         try:
-            status = process.wait(timeout=job.timeout_s)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            status = wait_or_kill(process, job.timeout_s, grace_s=_GRACE_S)
+        finally:
+            if process.stdin is not None:
+                process.stdin.close()
+        if status is None:
             return {"key": job.key, "ok": False, "error_code": ErrorCode.BUILD_TIMEOUT.value,
-                    "message": f"build exceeded its {job.timeout_s:g} s timeout; killed"}  # fmt: skip
+                    "message": f"build exceeded its {job.timeout_s:g} s timeout; its process group was "
+                               "killed"}  # fmt: skip
     result_file = workdir / _RESULT
     if status != 0 or not result_file.is_file():
         return {"key": job.key, "ok": False, "error_code": ErrorCode.CONVERT.value,
@@ -156,7 +192,9 @@ def _run_isolated(job: BuildJob, workdir: Path, out: Path, log: Path) -> dict[st
     return data
 
 
-def execute_job(job_json: str, shared_root: str | None = None, holder: str = "local") -> dict[str, Any]:
+def execute_job(
+    job_json: str, shared_root: str | None = None, holder: str = "local", attempt: str | None = None
+) -> dict[str, Any]:
     """Run one build (on a dask worker, or inline); returns the result with ``archive`` bytes.
 
     Args:
@@ -165,6 +203,8 @@ def execute_job(job_json: str, shared_root: str | None = None, holder: str = "lo
             itself and returns no archive.
         holder: the ledger token of the process that claimed the job (names the staging folder,
             so the ledger's owner never sweeps it while that process lives).
+        attempt: this attempt's id (made here when None); announced with the start and returned
+            with the result, so the ledger takes the result only from the attempt holding the job.
     """
     from hil.farm.builders import get_builder
 
@@ -173,7 +213,8 @@ def execute_job(job_json: str, shared_root: str | None = None, holder: str = "lo
     refusal = refusal_for(job, worker)
     if refusal is not None:
         return {**refusal, "worker": worker, "worker_address": address, "archive": None}
-    _announce(job.key, worker)
+    attempt = attempt or uuid.uuid4().hex[:16]
+    _announce(job.key, worker, attempt)
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix=f"hil-build-{job.key[:12]}-"))
     out = workdir / "artifact"
@@ -191,14 +232,14 @@ def execute_job(job_json: str, shared_root: str | None = None, holder: str = "lo
         tail = log.read_text(errors="replace")[-4000:] if log.is_file() else ""
         if log.is_file() and out.is_dir():
             shutil.copyfile(log, out / "build.log")
-        result.update(worker=worker, worker_address=address, log_tail=tail,
+        result.update(worker=worker, worker_address=address, log_tail=tail, attempt=attempt,
                       seconds=round(time.monotonic() - started, 3))  # fmt: skip
         if result["ok"]:
             result["manifest_sha256"] = seal(out)
         archive: bytes | None = None
-        keep = result["ok"] or job.keep_failed
+        keep = result["ok"] or (job.keep_failed and not result.get("farm_fault"))
         if keep:
-            source = out if result["ok"] else workdir  # a failed build keeps its tool projects
+            source = out if result["ok"] else _seal_failed(job, workdir, result)  # keeps its tool projects
             if shared_root is not None:
                 store = ArtifactStore(shared_root)
                 staged = store.staging(job.key, holder)
@@ -211,6 +252,15 @@ def execute_job(job_json: str, shared_root: str | None = None, holder: str = "lo
         return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _seal_failed(job: BuildJob, workdir: Path, result: dict[str, Any]) -> Path:
+    """A failed build's whole folder, with a manifest listing every file (archives are checked)."""
+    manifest = {"schema_version": SCHEMA_VERSION, "key": job.key, "status": "failed",
+                "error_code": result.get("error_code"), "message": result.get("message", "")}  # fmt: skip
+    (workdir / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
+    seal(workdir)
+    return workdir
 
 
 def refusal_for(job: BuildJob, worker: str) -> dict[str, Any] | None:
