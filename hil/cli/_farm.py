@@ -72,7 +72,7 @@ def run_command(
     tls = tls_files(inv)
     if address is not None:  # refuse an unsafe or unconfigured scheduler before touching the ledger
         scheduler_security(address, tls, insecure=insecure, warn=False)
-    ledger, store = open_farm(artifacts_root(inv, artifacts))
+    ledger, store = open_farm(artifacts_root(inv, artifacts), max_archive_gib=inv.farm.max_archive_gib)
     out = console()
     with ledger, FarmSession(ledger.path, store, heartbeat_limit_s=inv.farm.heartbeat_limit_s) as session:
         runner = FarmRunner(

@@ -35,9 +35,10 @@ def artifacts_root(inventory: Any, override: str | Path | None = None) -> Path:
     return Path(inventory.artifacts_dir).expanduser().resolve()
 
 
-def open_farm(root: Path) -> tuple[Ledger, ArtifactStore]:
-    """The ledger and store of an artifacts folder."""
-    return Ledger(root / "ledger.sqlite"), ArtifactStore(root)
+def open_farm(root: Path, *, max_archive_gib: float | None = None) -> tuple[Ledger, ArtifactStore]:
+    """The ledger and store of an artifacts folder (``max_archive_gib``: the inventory's limit)."""
+    limit = None if max_archive_gib is None else int(max_archive_gib * 2**30)
+    return Ledger(root / "ledger.sqlite"), ArtifactStore(root, max_archive_bytes=limit)
 
 
 def build_one(

@@ -12,6 +12,12 @@ bitstream or report must not be served. Before packing, the builder's host *seal
 the manifest's own sha256. A hit is served only when all of them match; otherwise the folder is
 moved to ``quarantine/`` and the build runs again.
 
+Why archives are checked against their manifest while they are unpacked: a worker's archive
+(a build, or the folder kept from a failed build) is untrusted input. It must start with
+``manifest.json``, every other file must be listed there with its size and sha256, and the
+whole must stay under a size limit (default 2 GiB: ``farm.max_archive_gib`` in inventory.yaml,
+or ``HIL_FARM_MAX_ARCHIVE_BYTES``). Anything else is refused with one line before it is written.
+
 Layout of one build::
 
     manifest.json   job, status, error code, tool versions, provenance, timings, file hashes
@@ -37,9 +43,18 @@ from collections.abc import Callable, Collection
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from hil.errors import BuildError
+from hil.errors import BuildError, ConfigError
 
-__all__ = ["ArtifactStore", "pack_folder", "seal", "file_sha256", "MANIFEST", "REPORT"]
+__all__ = [
+    "ArtifactStore",
+    "pack_folder",
+    "seal",
+    "file_sha256",
+    "archive_limit",
+    "MANIFEST",
+    "REPORT",
+    "DEFAULT_MAX_ARCHIVE_BYTES",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -47,6 +62,28 @@ MANIFEST = "manifest.json"
 REPORT = "report.json"
 _STAGING = ".tmp-"
 _QUARANTINE = "quarantine"
+DEFAULT_MAX_ARCHIVE_BYTES = 2 * 2**30
+_LIMIT_ENV = "HIL_FARM_MAX_ARCHIVE_BYTES"
+
+
+def archive_limit(configured: int | None = None) -> int:
+    """The archive size limit: ``configured`` (from the inventory), else the environment, else 2 GiB.
+
+    Raises:
+        ConfigError: ``HIL_FARM_MAX_ARCHIVE_BYTES`` is not a positive whole number.
+    """
+    if configured is not None:
+        return int(configured)
+    raw = os.environ.get(_LIMIT_ENV)
+    if raw is None or raw.strip() == "":
+        return DEFAULT_MAX_ARCHIVE_BYTES
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f"{_LIMIT_ENV}={raw!r}: expected a positive number of bytes")
+    return value
 
 
 def file_sha256(path: Path) -> str:
@@ -84,22 +121,29 @@ def seal(folder: Path) -> str:
 
 
 def pack_folder(folder: Path) -> bytes:
-    """A folder as gzip'd tar bytes (how a worker returns a build to the coordinator)."""
+    """A sealed folder as gzip'd tar bytes, manifest first (how a worker returns a build)."""
     buffer = io.BytesIO()
+    manifest = folder / MANIFEST
+    paths = [p for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink() and p != manifest]
     with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=3) as tar:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                tar.add(path, arcname=str(path.relative_to(folder)), recursive=False)
+        for path in [manifest, *paths] if manifest.is_file() else paths:
+            tar.add(path, arcname=str(path.relative_to(folder)), recursive=False)
     return buffer.getvalue()
 
 
-def _unpack(archive: bytes, into: Path) -> None:
-    """Extract regular files and folders only, each inside ``into``.
+def _unpack(archive: bytes, into: Path, max_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES) -> None:
+    """Extract an archive whose first member is its manifest and whose every file that lists.
+
+    Refused (BuildError, one line) before anything of it is written: an absolute name, ``..``,
+    a link or device, a file the manifest does not list or lists with another size, a file whose
+    sha256 differs, and an archive whose files add up to more than ``max_bytes``.
 
     Why not ``extractall(filter="data")``: that filter exists only from Python 3.10.12 / 3.11.4,
     and a worker's archive is untrusted input: absolute names, ``..``, links and devices are
     refused here on every Python hil supports.
     """
+    listed: dict[str, Any] | None = None
+    total = 0
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
         for member in tar:
             name = PurePosixPath(member.name)
@@ -111,20 +155,60 @@ def _unpack(archive: bytes, into: Path) -> None:
                 continue
             if not member.isreg():
                 raise BuildError(f"archive member {member.name!r} is not a regular file (links are refused)")
+            total += member.size
+            if total > max_bytes:
+                raise BuildError(
+                    f"archive member {member.name!r} takes the archive past its {max_bytes} B limit "
+                    f"({_LIMIT_ENV} or farm.max_archive_gib)"
+                )
+            relative = name.as_posix()
+            if listed is None:
+                if relative != MANIFEST:
+                    raise BuildError(f"archive starts with {member.name!r}, not {MANIFEST}")
+                listed = _listed_files(tar, member)
+                expected: dict[str, Any] | None = None
+            else:
+                expected = listed.get(relative)
+                if not isinstance(expected, dict) or "sha256" not in expected:
+                    raise BuildError(f"archive member {member.name!r} is not listed in {MANIFEST}")
+                if expected.get("bytes") != member.size:
+                    raise BuildError(f"archive member {member.name!r} is {member.size} B, "
+                                     f"{MANIFEST} says {expected.get('bytes')} B")  # fmt: skip
             source = tar.extractfile(member)
             if source is None:
                 raise BuildError(f"archive member {member.name!r} has no data")
             target.parent.mkdir(parents=True, exist_ok=True)
+            digest = hashlib.sha256()
             with source, open(target, "xb") as sink:
-                shutil.copyfileobj(source, sink)
+                while block := source.read(1 << 20):
+                    digest.update(block)
+                    sink.write(block)
+            if expected is not None and digest.hexdigest() != expected["sha256"]:
+                raise BuildError(f"does not match its manifest ({relative}: sha256 differs)")
             os.chmod(target, (member.mode & 0o755) | 0o644)
+    if listed is None:
+        raise BuildError(f"archive holds no {MANIFEST}")
+
+
+def _listed_files(tar: tarfile.TarFile, member: tarfile.TarInfo) -> dict[str, Any]:
+    """The ``files`` of the archive's manifest (read without extracting it)."""
+    handle = tar.extractfile(member)
+    try:
+        manifest = json.loads(handle.read() if handle is not None else b"")
+    except ValueError as exc:
+        raise BuildError(f"archive's {MANIFEST} is not JSON ({exc})") from None
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict):
+        raise BuildError(f"archive's {MANIFEST} lists no files (an unsealed build)")
+    return files
 
 
 class ArtifactStore:
     """Build folders under ``root``, one per key; failed builds kept on request under ``failed/``."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, max_archive_bytes: int | None = None) -> None:
         self.root = Path(root).expanduser()
+        self.max_archive_bytes = archive_limit(max_archive_bytes)
 
     def path(self, key: str) -> Path:
         return self.root / key
@@ -216,17 +300,15 @@ class ArtifactStore:
         """Unpack a worker's archive into staging, check its hashes, then commit it atomically."""
         staged = self.staging(key, holder)
         try:
-            _unpack(archive, staged)
+            _unpack(archive, staged, self.max_archive_bytes)
         except (tarfile.TarError, OSError, BuildError) as exc:
             shutil.rmtree(staged, ignore_errors=True)
             raise BuildError(f"build {key[:12]}: cannot unpack the worker's artifact ({exc})") from None
-        if not failed:
-            problem = _verify_folder(staged)
-            if problem is not None:
-                shutil.rmtree(staged, ignore_errors=True)
-                raise BuildError(
-                    f"build {key[:12]}: the worker's artifact does not match its manifest ({problem})"
-                )
+        problem = _verify_folder(staged)  # every listed file is there (kept failed builds too)
+        if problem is not None:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise BuildError(f"build {key[:12]}: the worker's artifact does not match its manifest "
+                             f"({problem})")  # fmt: skip
         return self.commit(key, staged, failed=failed)
 
     def quarantine(self, key: str) -> Path | None:

@@ -124,6 +124,9 @@ class Farm(BaseModel):
     #: A process using the ledger (``hil farm run``, ``hil build``, ``hil measure``) is presumed
     #: dead, and its claimed jobs are re-queued, when its heartbeat is older than this (seconds).
     heartbeat_limit_s: float = Field(default=60.0, gt=0, le=86400)
+    #: Largest build archive (a worker's build, or a kept failed build) the coordinator unpacks,
+    #: in GiB; ``HIL_FARM_MAX_ARCHIVE_BYTES`` sets it when the inventory does not.
+    max_archive_gib: float | None = Field(default=None, gt=0)
 
     @field_validator("scheduler")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -134,12 +135,14 @@ def _file(tar: tarfile.TarFile, name: str, data: bytes = b"x") -> None:
     ],
 )
 def test_a_worker_archive_cannot_write_outside_its_folder(tmp_path: Path, what: str, message: str) -> None:
+    escape = {"parent": "../escaped.txt", "absolute": str(tmp_path / "escaped.txt")}.get(what, "report.json")
+    # the manifest lists the hostile member with its true hash: only the path/type checks stand
+    files = {escape: {"bytes": 1, "sha256": hashlib.sha256(b"x").hexdigest()}}
+
     def add(tar: tarfile.TarFile) -> None:
-        _file(tar, "manifest.json", b"{}")
-        if what == "parent":
-            _file(tar, "../escaped.txt")
-        elif what == "absolute":
-            _file(tar, str(tmp_path / "escaped.txt"))
+        _file(tar, "manifest.json", json.dumps({"files": files}).encode())
+        if what in ("parent", "absolute"):
+            _file(tar, escape)
         else:
             link = tarfile.TarInfo("report.json")
             link.type = tarfile.SYMTYPE if what == "symlink" else tarfile.LNKTYPE
@@ -147,10 +150,13 @@ def test_a_worker_archive_cannot_write_outside_its_folder(tmp_path: Path, what: 
             tar.addfile(link)
 
     store = ArtifactStore(tmp_path / "bs")
+    (tmp_path / "bs").mkdir()
+    before = sorted(tmp_path.rglob("*"))
     with pytest.raises(BuildError, match=message):
         store.install("k" * 64, _archive(add), "holder000001")
-    assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "bs" / ("k" * 64)).exists()
-    assert not list((tmp_path / "bs").glob(".tmp-*"))  # the staging folder is cleaned up
+    # nothing was written anywhere: not beside the staging folder ("../" from it lands in bs/),
+    # not beside the store, not as a link; and the staging folder itself is gone
+    assert sorted(tmp_path.rglob("*")) == before
 
 
 def test_an_archive_damaged_in_transit_is_refused(tmp_path: Path) -> None:
@@ -161,7 +167,7 @@ def test_an_archive_damaged_in_transit_is_refused(tmp_path: Path) -> None:
     seal(build)
     (build / "board" / "design.bit").write_bytes(b"bitstreaM" * 100)  # changed after sealing
     store = ArtifactStore(tmp_path / "bs")
-    with pytest.raises(BuildError, match=r"does not match its manifest \(board/design.bit: sha256"):
+    with pytest.raises(BuildError, match=r"does not match its manifest \(board/design.bit: sha256 differs"):
         store.install("k" * 64, pack_folder(build), "holder000001")
     assert not store.path("k" * 64).exists()
 
