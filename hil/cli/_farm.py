@@ -236,16 +236,20 @@ def export_command(
 def certs_command(
     folder: Path = typer.Argument(..., help="Folder for the CA and the certificates (created, mode 0700)."),
     host: list[str] = typer.Option(
-        [], "--host", help="A build host or scheduler host to issue a certificate for (repeat)."
+        [], "--host", help="A host to issue a certificate for: the scheduler's, each build host's, the "
+        "coordinator's (repeat). Each certificate names its host."
+    ),
+    rotate: bool = typer.Option(
+        False, "--rotate", help="Make a new CA and re-issue exactly the --host certificates; every older "
+        "certificate, and every host left off the list, is refused from then on."
     ),
     days: int = typer.Option(825, "--days", help="Validity of new certificates, in days."),
     as_json: bool = JSON_OPTION,
 ) -> int:
-    """Make a farm CA and certificates (scheduler, worker, client, each --host) for dask's mutual TLS."""
-    from hil.farm import make_certificates
-    from hil.farm._certs import DEFAULT_NAMES
+    """Make a farm CA and one certificate per --host for dask's mutual TLS (or rotate the CA)."""
+    from hil.farm import make_certificates, rotate_certificates
 
-    made = make_certificates(folder, [*DEFAULT_NAMES, *host], days=days)
+    made = (rotate_certificates if rotate else make_certificates)(folder, host, days=days)
     if as_json:
         print_json(made.to_dict())
         return 0
@@ -253,18 +257,25 @@ def certs_command(
     d = made.folder
     out.print(f"CA: {made.ca_file} (keep {made.ca_key_file.name} off the farm); "
               f"{len(made.created)} new file(s)", markup=False)  # fmt: skip
+    if made.rotated:
+        out.print(f"new CA: copy {made.ca_file.name} and each host's new pair to that host and restart the "
+                  f"farm; revoked: {', '.join(made.revoked) or 'none'}", markup=False)  # fmt: skip
     for name, (cert, key) in made.certificates.items():
         out.print(f"  {name}: {cert.name} + {key.name}", markup=False)
-    w = next((h for h in host), "worker")
+    s = host[0]
+    w = host[1] if len(host) > 1 else s
     out.print(
-        "Start the farm with them (copy ca.pem and each host's pair to that host):\n"
-        f"  dask scheduler --protocol tls --tls-ca-file {d}/ca.pem --tls-cert {d}/scheduler.pem "
-        f"--tls-key {d}/scheduler-key.pem\n"
-        f"  dask worker tls://SCHEDULER:8786 --tls-ca-file {d}/ca.pem --tls-cert {d}/{w}.pem "
+        "Start the farm with them (copy ca.pem and each host's own pair to that host; here "
+        f"{s} runs the scheduler):\n"
+        f"  dask scheduler --protocol tls --tls-ca-file {d}/ca.pem --tls-cert {d}/{s}.pem "
+        f"--tls-key {d}/{s}-key.pem\n"
+        f"  dask worker tls://{s}:8786 --tls-ca-file {d}/ca.pem --tls-cert {d}/{w}.pem "
         f"--tls-key {d}/{w}-key.pem --resources vivado=1 --nthreads 1\n"
-        "and in inventory.yaml:\n"
-        "  farm:\n    scheduler: tls://SCHEDULER:8786\n"
-        f"    tls: {{ca_file: {d}/ca.pem, cert_file: {d}/client.pem, key_file: {d}/client-key.pem}}",
+        "and in the coordinator's inventory.yaml (its own host's pair; the scheduler's certificate "
+        "must name the host in the address):\n"
+        f"  farm:\n    scheduler: tls://{s}:8786\n"
+        f"    tls: {{ca_file: {d}/ca.pem, cert_file: {d}/COORDINATOR.pem, "
+        f"key_file: {d}/COORDINATOR-key.pem}}",
         markup=False,
     )
     return 0

@@ -10,7 +10,7 @@ the report parsers (``hil.farm.reports``) are re-exported here.
 """
 
 from hil.farm._api import artifacts_root, build_one, open_farm
-from hil.farm._certs import CertificateSet, make_certificates
+from hil.farm._certs import CertificateSet, make_certificates, rotate_certificates
 from hil.farm._cluster import TlsFiles, is_loopback, open_client, scheduler_security, tls_files
 from hil.farm._export import build_records, export_records
 from hil.farm._job import BuildJob, job_key
@@ -58,6 +58,7 @@ __all__ = [
     "expected_tools",
     "host_tools",
     "make_certificates",
+    "rotate_certificates",
     "CertificateSet",
     "TlsFiles",
     "tls_files",

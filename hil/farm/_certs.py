@@ -1,14 +1,20 @@
-"""``hil farm certs DIR``: a farm's own CA and one certificate per host, for dask's mutual TLS.
+"""``hil farm certs DIR --host H ...``: a farm's own CA and one certificate per host, for dask's mutual TLS.
 
 Why a private CA: dask's TLS checks that every peer (scheduler, worker, client) shows a
-certificate signed by the cluster's CA, and skips host-name checks (workers connect by IP). So
-the CA *is* the farm's access list: whoever holds a certificate it signed can run code on the
-build hosts. Keep ``ca-key.pem`` off the farm (it is needed only to issue new certificates);
-each host gets its own certificate and key (mode 0600). Running the command again with an
-existing CA issues certificates for new hosts from it and leaves existing files alone.
+certificate signed by the cluster's CA. So the CA *is* the farm's access list: whoever holds a
+certificate it signed can run code on the build hosts. Keep ``ca-key.pem`` off the farm (it is
+needed only to issue new certificates).
 
-Files: ``ca.pem`` (give to every host), ``ca-key.pem``, and ``<name>.pem`` + ``<name>-key.pem``
-per name (default: ``scheduler``, ``worker``, ``client``, plus each ``--host``).
+Why per host only: a generic ``worker`` certificate is the natural file to copy to every build
+host, and one leaked copy then opens every host, with nothing short of a new CA to lock it out.
+Each certificate here names its host (CN and subjectAltName), so the coordinator checks the
+scheduler's certificate against the host it dials (``hil.farm._cluster``), a leak is one
+host's, and ``--rotate`` re-issues the listed hosts under a new CA: every older certificate,
+and every host left off the list, is refused from then on.
+
+Files: ``ca.pem`` (give to every host), ``ca-key.pem``, and ``<host>.pem`` + ``<host>-key.pem``
+per ``--host`` (keys mode 0600). Without ``--rotate`` an existing CA is reused and existing
+host files are left alone.
 """
 
 from __future__ import annotations
@@ -19,17 +25,16 @@ import logging
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hil.errors import ConfigError, InputError
 
-__all__ = ["CertificateSet", "make_certificates", "DEFAULT_NAMES"]
+__all__ = ["CertificateSet", "make_certificates", "rotate_certificates"]
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_NAMES = ("scheduler", "worker", "client")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,252}$")
 CA_CERT, CA_KEY = "ca.pem", "ca-key.pem"
 
@@ -43,6 +48,9 @@ class CertificateSet:
     ca_key_file: Path
     certificates: dict[str, tuple[Path, Path]]
     created: list[Path]
+    #: hosts whose certificates a rotation removed (left off the list)
+    revoked: list[str] = field(default_factory=list)
+    rotated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +59,8 @@ class CertificateSet:
             "ca_key_file": str(self.ca_key_file),
             "certificates": {n: {"cert": str(c), "key": str(k)} for n, (c, k) in self.certificates.items()},
             "created": [str(p) for p in self.created],
+            "revoked": list(self.revoked),
+            "rotated": self.rotated,
         }
 
 
@@ -156,33 +166,56 @@ def _issue(name: str, ca_cert: Any, ca_key: Any, days: int) -> tuple[bytes, byte
     return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
 
 
-def make_certificates(
-    folder: str | Path, names: Sequence[str] = DEFAULT_NAMES, *, days: int = 825
-) -> CertificateSet:
-    """Make (or reuse) the CA in ``folder`` and a certificate + key for each name.
-
-    Args:
-        folder: where the files go (created, mode 0700).
-        names: certificate names (host names or roles); existing ones are kept, not reissued.
-        days: validity of new certificates.
-
-    Raises:
-        InputError: a name that is not a host name; ConfigError: a half-present or unreadable CA.
-    """
-    bad = [n for n in names if not _NAME.match(n) or n in ("ca", "ca-key")]
+def _check_names(hosts: Sequence[str], days: int) -> list[str]:
+    if not hosts:
+        raise InputError(
+            "name every host with --host (the scheduler's, each build host's, the coordinator's): "
+            "certificates are issued per host only"
+        )
+    bad = [n for n in hosts if not _NAME.match(n) or n in ("ca", "ca-key")]
     if bad:
         raise InputError(
-            f"not a usable certificate name: {', '.join(map(repr, bad))} (letters, digits, . _ -)"
+            f"not a usable certificate name: {', '.join(map(repr, bad))} (a host name or address: "
+            "letters, digits, . _ -)"
         )
     if days < 1:
         raise InputError(f"--days must be >= 1, got {days}")
+    return list(dict.fromkeys(hosts))
+
+
+def _folder(folder: str | Path) -> Path:
     target = Path(folder).expanduser()
     target.mkdir(parents=True, exist_ok=True)
     os.chmod(target, 0o700)
+    return target
+
+
+def _issued_hosts(folder: Path) -> list[str]:
+    """Hosts with a certificate pair in ``folder``."""
+    return sorted(
+        p.name[: -len("-key.pem")] for p in folder.glob("*-key.pem")
+        if p.name != CA_KEY and (folder / (p.name[: -len("-key.pem")] + ".pem")).is_file()
+    )  # fmt: skip
+
+
+def make_certificates(folder: str | Path, hosts: Sequence[str], *, days: int = 825) -> CertificateSet:
+    """Make (or reuse) the CA in ``folder`` and a certificate + key for each host.
+
+    Args:
+        folder: where the files go (created, mode 0700).
+        hosts: host names or addresses; existing ones are kept, not reissued.
+        days: validity of new certificates.
+
+    Raises:
+        InputError: no host, or a name that is not a host name; ConfigError: a half-present or
+            unreadable CA.
+    """
+    names = _check_names(hosts, days)
+    target = _folder(folder)
     created: list[Path] = []
     ca_cert, ca_key = _load_or_make_ca(target, days, created)
     certificates = {}
-    for name in dict.fromkeys(names):
+    for name in names:
         cert_path, key_path = target / f"{name}.pem", target / f"{name}-key.pem"
         if not cert_path.exists() and not key_path.exists():
             cert_pem, key_pem = _issue(name, ca_cert, ca_key, days)
@@ -194,3 +227,25 @@ def make_certificates(
         certificates[name] = (cert_path, key_path)
     _log.info("certificates in %s: %s", target, ", ".join(certificates))
     return CertificateSet(target, target / CA_CERT, target / CA_KEY, certificates, created)
+
+
+def rotate_certificates(folder: str | Path, hosts: Sequence[str], *, days: int = 825) -> CertificateSet:
+    """A new CA, and new certificates for exactly ``hosts``; every other host's files are removed.
+
+    After the new ``ca.pem`` reaches the scheduler and workers (and they restart), every
+    certificate the old CA signed is refused, including copies of it anywhere. The old CA's
+    files are overwritten, not kept: keeping its key would keep the old access list alive.
+    """
+    names = _check_names(hosts, days)
+    target = _folder(folder)
+    before = _issued_hosts(target)
+    for path in (target / CA_CERT, target / CA_KEY):
+        path.unlink(missing_ok=True)
+    for name in before:
+        (target / f"{name}.pem").unlink(missing_ok=True)
+        (target / f"{name}-key.pem").unlink(missing_ok=True)
+    made = make_certificates(target, names, days=days)
+    revoked = [name for name in before if name not in names]
+    _log.warning("rotated the farm CA in %s; revoked: %s", target, ", ".join(revoked) or "none")
+    return CertificateSet(made.folder, made.ca_file, made.ca_key_file, made.certificates, made.created,
+                          revoked=revoked, rotated=True)  # fmt: skip

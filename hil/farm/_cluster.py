@@ -12,6 +12,14 @@ shows a certificate signed by the farm's CA; ``hil farm certs`` makes them). Pla
 accepted only to a loopback address, or with an explicit ``insecure=True`` (``--insecure``) that
 logs why it is dangerous. The local cluster listens on 127.0.0.1 with throw-away in-memory
 certificates (``Security.temporary()``), so other users of the same host cannot use it either.
+
+Why a ``Security`` of our own: dask's ``Security`` turns ``check_hostname`` off in every SSL
+context it makes (it expects workers to dial IP addresses), so any certificate the farm's CA
+signed could stand in for the scheduler. ``hil farm certs`` issues certificates per host,
+naming it, and the coordinator's connections are made with ``HostCheckingSecurity``, whose
+client context checks that the scheduler's certificate names the host in the address. dask's
+``dask worker`` command line offers no such switch: workers still accept any farm certificate
+from the scheduler (the README's trust model says so).
 """
 
 from __future__ import annotations
@@ -28,7 +36,14 @@ from urllib.parse import urlsplit
 
 from hil.errors import ConfigError
 
-__all__ = ["open_client", "TlsFiles", "tls_files", "scheduler_security", "is_loopback"]
+__all__ = [
+    "open_client",
+    "TlsFiles",
+    "tls_files",
+    "scheduler_security",
+    "is_loopback",
+    "host_checking_security",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -105,14 +120,7 @@ def scheduler_security(
                 "`hil farm certs DIR` makes them"
             )
         tls.check()
-        from distributed.security import Security
-
-        return Security(
-            tls_ca_file=str(tls.ca_file),
-            tls_client_cert=str(tls.cert_file),
-            tls_client_key=str(tls.key_file),
-            require_encryption=True,
-        )
+        return host_checking_security(tls)
     if parts.scheme == "tcp":
         if is_loopback(host):
             return None
@@ -126,6 +134,31 @@ def scheduler_security(
             _log.warning(INSECURE_WARNING.format(address=address, host=host, port=port))
         return None
     raise ConfigError(f"scheduler {address}: expected tls://HOST:PORT or tcp://HOST:PORT")
+
+
+def host_checking_security(tls: TlsFiles) -> Any:
+    """A dask ``Security`` for the coordinator whose connections check the peer's host name.
+
+    dask builds a fresh ``ssl.SSLContext`` per connection role and sets ``check_hostname =
+    False`` in it; this subclass turns it back on for the ``client`` role's contexts, where
+    tornado passes the dialled host as ``server_hostname``.
+    """
+    from distributed.security import Security
+
+    class HostCheckingSecurity(Security):
+        def get_connection_args(self, role: str) -> dict[str, Any]:
+            args: dict[str, Any] = super().get_connection_args(role)
+            context = args.get("ssl_context")
+            if context is not None:
+                context.check_hostname = True
+            return args
+
+    return HostCheckingSecurity(
+        tls_ca_file=str(tls.ca_file),
+        tls_client_cert=str(tls.cert_file),
+        tls_client_key=str(tls.key_file),
+        require_encryption=True,
+    )
 
 
 def _quiet_dask() -> None:

@@ -166,7 +166,9 @@ def start_cluster(
 
     Args:
         workers: worker name -> extra environment of that worker process.
-        certs: a ``hil farm certs`` folder: the scheduler and workers then talk mutual TLS.
+        certs: a ``hil farm certs`` folder with certificates for hosts ``127.0.0.1`` (the
+            scheduler, and this test as client) and ``localhost`` (the workers): the scheduler
+            and workers then talk mutual TLS.
     """
     from distributed import Client
     from distributed.security import Security
@@ -183,21 +185,21 @@ def start_cluster(
 
     processes.start(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
-         "--no-dashboard", "--protocol", protocol, *tls_args("scheduler")], folder / "scheduler.log",
+         "--no-dashboard", "--protocol", protocol, *tls_args("127.0.0.1")], folder / "scheduler.log",
     )  # fmt: skip
     for name, env in workers.items():
         processes.start(
             [sys.executable, "-m", "distributed.cli.dask_worker", address, "--name", name, "--nthreads", "1",
              "--no-nanny", "--resources", "vivado=1", "--host", "127.0.0.1", "--no-dashboard",
-             *tls_args("worker")],
+             *tls_args("localhost")],
             folder / f"{name}.log", env={**os.environ, **env},
         )  # fmt: skip
     security = None
     if certs is not None:
         security = Security(
             tls_ca_file=str(certs / "ca.pem"),
-            tls_client_cert=str(certs / "client.pem"),
-            tls_client_key=str(certs / "client-key.pem"),
+            tls_client_cert=str(certs / "127.0.0.1.pem"),
+            tls_client_key=str(certs / "127.0.0.1-key.pem"),
             require_encryption=True,
         )
     deadline = time.monotonic() + timeout_s
