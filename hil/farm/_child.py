@@ -32,7 +32,7 @@ _workdir: Path | None = None
 _parent = os.getppid()
 
 
-def end_build(reason: str) -> None:
+def end_build(reason: str, *, worker_gone: bool) -> None:
     """Kill every tool group started here, remove the build folder (when the worker is gone), then
     kill this group. Never returns."""
     from hil._process import kill_live_groups
@@ -41,7 +41,7 @@ def end_build(reason: str) -> None:
         groups = kill_live_groups()
         sys.stderr.write(f"hil build child {os.getpid()}: {reason}; killed tool groups {groups}\n")
         sys.stderr.flush()
-        if _workdir is not None and os.getppid() != _parent:  # the worker is gone: nobody else will
+        if _workdir is not None and worker_gone:  # nobody else will remove it
             shutil.rmtree(_workdir, ignore_errors=True)
     finally:
         os.killpg(os.getpgrp(), signal.SIGKILL)
@@ -58,14 +58,19 @@ def _watch(stream: int) -> None:
         except OSError:
             data = b""
         if not data:
-            end_build("the dask worker's pipe closed (worker gone)")
+            # only the worker holds the write end, for this process's whole life: EOF means it is
+            # exiting (its files close before the kernel re-parents this process)
+            end_build("the dask worker's pipe closed (worker gone)", worker_gone=True)
 
 
 def start_watchdog(stream: int = 0) -> threading.Thread:
     """Watch ``stream`` (stdin) and the parent-death signal; either ends the build."""
 
     def on_term(signum: int, frame: FrameType | None) -> None:
-        end_build(f"signal {signal.Signals(signum).name} (worker gone or build timed out)")
+        # the worker's timeout (it lives, keeps the folder) or the parent-death signal (re-parented)
+        gone = os.getppid() != _parent
+        why = "worker gone" if gone else "timeout"
+        end_build(f"signal {signal.Signals(signum).name} ({why})", worker_gone=gone)
 
     signal.signal(signal.SIGTERM, on_term)
     thread = threading.Thread(target=_watch, args=(stream,), name="hil-build-watchdog", daemon=True)

@@ -11,7 +11,7 @@ from importlib.metadata import entry_points
 from hil.errors import ConfigError
 from hil.farm.builders._base import BaseBuilder, BuildFailure, BuildOutput, FarmFault, Stage
 from hil.farm.builders._estimate import EstimateBuilder
-from hil.farm.builders._sleep import SleepBuilder
+from hil.farm.builders._sleep import IsolatedSleepBuilder, SleepBuilder
 from hil.farm.builders._vivado import VivadoBuilder
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "Stage",
     "EstimateBuilder",
     "SleepBuilder",
+    "IsolatedSleepBuilder",
     "VivadoBuilder",
     "BUILDERS",
     "get_builder",
@@ -33,6 +34,7 @@ BUILDERS: dict[str, type[BaseBuilder]] = {
     EstimateBuilder.name: EstimateBuilder,
     VivadoBuilder.name: VivadoBuilder,
     SleepBuilder.name: SleepBuilder,
+    IsolatedSleepBuilder.name: IsolatedSleepBuilder,
 }
 
 
