@@ -15,9 +15,10 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from hil.farm import ArtifactStore, FarmRunner, FarmSession, Ledger, build_one, make_job
 from hil.inventory import load_inventory
-from tests.farm_tests.conftest import wait_for
 
 
 def _job(model: Path, n: int, log_file: Path, sleep_s: float = 0.05):  # type: ignore[no-untyped-def]
@@ -33,31 +34,61 @@ def _halt(session: FarmSession) -> None:
     session._thread.join()
 
 
+class _Clock:
+    """The ledger's wall clock, moved by the test: liveness is judged on it, not on how fast this host is."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def __getattr__(self, name: str) -> object:  # sleep, monotonic, ...: the real ones
+        return getattr(time, name)
+
+
 def test_a_dead_holders_job_is_requeued_only_after_its_heartbeat_limit(
-    dense_onnx: Path, tmp_path: Path
+    dense_onnx: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import hil.farm._ledger
+    import hil.farm._liveness
+
+    clock = _Clock()
+    monkeypatch.setattr(hil.farm._ledger, "time", clock)
+    monkeypatch.setattr(hil.farm._liveness, "time", clock)
+    limit = 0.6
     store = ArtifactStore(tmp_path)
     job = _job(dense_onnx, 0, tmp_path / "log")
     with Ledger(tmp_path / "ledger.sqlite") as ledger:
         ledger.enqueue(job.key, job.model_dump())
-        dead = FarmSession(ledger.path, store, heartbeat_limit_s=0.6)
+        dead = FarmSession(ledger.path, store, heartbeat_limit_s=limit)
         dead.start()
         assert dead.is_owner and ledger.claim([job.key], dead.token) == [job.key]
         _halt(dead)
-        killed_at = time.time()
-        with FarmSession(ledger.path, store, heartbeat_limit_s=0.6) as other:
-            assert not other.is_owner  # the owner's heartbeat is still fresh: hands off
+        last_beat = next(p.heartbeat_at for p in ledger.processes() if p.token == dead.token)
+        with FarmSession(ledger.path, store, heartbeat_limit_s=limit) as other:
+            # just inside the dead one's limit, by the ledger's clock: hands off, however slow this host is
+            clock.now = last_beat + limit - 0.001
             other.maintain_now()
+            assert not other.is_owner
             assert ledger.get(job.key).holder == dead.token  # type: ignore[union-attr]
-            wait_for(lambda: ledger.get(job.key).holder is None, 5, "the re-queue")  # type: ignore[union-attr]
+            assert not [e for e in ledger.events(job.key) if e.event == "requeued"]
+            # just past it: re-queued and the lease taken over, by the next maintenance
+            clock.now = last_beat + limit + 0.001
+            other.maintain_now()
+            assert other.is_owner and ledger.get(job.key).holder is None  # type: ignore[union-attr]
             requeue = [e for e in ledger.events(job.key) if e.event == "requeued"]
             takeover = [
                 e for e in ledger.events() if e.event == "owner" and e.detail["change"] == "took-over"
             ]
             assert len(requeue) == 1 and requeue[0].by == other.token
-            assert requeue[0].detail["holder"] == dead.token and requeue[0].detail["heartbeat_age_s"] >= 0.6
-            assert takeover[0].detail["previous"] == dead.token and takeover[0].t - killed_at >= 0.6 - 0.2
-            assert other.is_owner and ledger.claim([job.key], other.token) == [job.key]
+            assert requeue[0].detail["holder"] == dead.token and requeue[0].detail["heartbeat_age_s"] >= limit
+            assert len(takeover) == 1 and takeover[0].detail["previous"] == dead.token
+            assert takeover[0].t - last_beat > limit  # never before the limit, with no tolerance
+            assert ledger.claim([job.key], other.token) == [job.key]
             assert dead.token not in {p.token for p in ledger.processes()}  # forgotten once released
 
 
