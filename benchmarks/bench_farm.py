@@ -3,12 +3,15 @@
 The ``sleep`` builder takes ``--sleep-s`` per job and builds nothing, so the numbers measure the
 farm's own overhead (scheduling, ledger claims and events, heartbeats, artifact sealing and
 verification, the transfer back) against the ideal ``workers * 3600 / sleep_s``. Each worker
-count runs twice: on plain TCP and on TLS (dask's ``Security``, as a farm on a network runs).
-Prints a table and writes JSON (``--json FILE``). The run's wall clock starts after the cluster
-is up and its workers have imported hil (a farm's workers are long-lived; their start-up is not
-the farm's throughput).
+count runs on plain TCP and on TLS (dask's ``Security``, as a farm on a network runs), and with
+``--builders sleep sleep-isolated`` also with isolated builds: each job in its own build child
+process with the watchdog, as a Vivado build runs (the child's interpreter start-up, ~0.5 s of
+CPU, is then part of every job). Prints a table and writes JSON (``--json FILE``). The run's
+wall clock starts after the cluster is up and its workers have imported hil (a farm's workers
+are long-lived; their start-up is not the farm's throughput).
 
-    python benchmarks/bench_farm.py [--jobs 16] [--sleep-s 1.0] [--workers 1 2 4] [--json out.json]
+    python benchmarks/bench_farm.py [--jobs 16] [--sleep-s 1.0] [--workers 1 2 4]
+        [--protocols tcp tls] [--builders sleep sleep-isolated] [--json out.json]
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ def _warm_up() -> str:
     return hil.farm._build_task.__name__ + hil.farm.builders.__name__
 
 
-def run(n_workers: int, n_jobs: int, sleep_s: float, *, tls: bool) -> dict[str, object]:
+def run(
+    n_workers: int, n_jobs: int, sleep_s: float, *, tls: bool, builder: str = "sleep"
+) -> dict[str, object]:
     from hil.farm import ArtifactStore, FarmRunner, Ledger, make_job, open_client
     from hil.inventory import load_inventory
 
@@ -38,7 +43,7 @@ def run(n_workers: int, n_jobs: int, sleep_s: float, *, tls: bool) -> dict[str, 
         model = Path(tmp) / "model.bin"
         model.write_bytes(b"bench")
         jobs = [
-            make_job(model, board, {}, builder="sleep", builder_params={"sleep_s": sleep_s, "n": i})
+            make_job(model, board, {}, builder=builder, builder_params={"sleep_s": sleep_s, "n": i})
             for i in range(n_jobs)
         ]
         root = Path(tmp) / "bs"
@@ -55,7 +60,8 @@ def run(n_workers: int, n_jobs: int, sleep_s: float, *, tls: bool) -> dict[str, 
         assert len(summary.done) == n_jobs, summary.to_dict()
     ideal = n_workers * 3600.0 / sleep_s
     rate = n_jobs * 3600.0 / seconds
-    return {"protocol": protocol, "workers": n_workers, "jobs": n_jobs, "seconds": round(seconds, 3),
+    return {"builder": builder, "protocol": protocol, "workers": n_workers, "jobs": n_jobs,
+            "seconds": round(seconds, 3),
             "jobs_per_hour": round(rate), "ideal_jobs_per_hour": round(ideal),
             "efficiency": round(rate / ideal, 3)}  # fmt: skip
 
@@ -66,16 +72,26 @@ def main() -> None:
     parser.add_argument("--sleep-s", type=float, default=1.0)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--protocols", nargs="+", default=["tcp", "tls"], choices=["tcp", "tls"])
+    parser.add_argument("--builders", nargs="+", default=["sleep"], choices=["sleep", "sleep-isolated"])
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    rows = [run(n, args.jobs, args.sleep_s, tls=p == "tls") for p in args.protocols for n in args.workers]
+    rows = [run(n, args.jobs, args.sleep_s, tls=p == "tls", builder=b)
+            for p in args.protocols for n in args.workers for b in args.builders]  # fmt: skip
     load = os.getloadavg()[0]
     print(f"sleep builder, {args.jobs} jobs of {args.sleep_s:g} s, local dask workers (1 thread each); "
           f"load average {load:.2f} on {os.cpu_count()} CPUs")  # fmt: skip
-    print(f"{'protocol':>8} {'workers':>7} {'seconds':>8} {'jobs/hour':>10} {'ideal':>8} {'efficiency':>10}")
+    print(f"{'builder':>14} {'protocol':>8} {'workers':>7} {'seconds':>8} {'jobs/hour':>10} {'ideal':>8} "
+          f"{'efficiency':>10} {'vs plain':>8}")  # fmt: skip
+    plain = {(r["protocol"], r["workers"]): r for r in rows if r["builder"] == "sleep"}
     for r in rows:
-        print(f"{r['protocol']:>8} {r['workers']:>7} {r['seconds']:>8.2f} {r['jobs_per_hour']:>10} "
-              f"{r['ideal_jobs_per_hour']:>8} {r['efficiency']:>10.2f}")  # fmt: skip
+        base = plain.get((r["protocol"], r["workers"]))
+        ratio = ""
+        if base is not None and r is not base:
+            ratio = f"{float(str(r['jobs_per_hour'])) / float(str(base['jobs_per_hour'])):.2f}"
+            r["vs_plain"] = float(ratio)
+        print(f"{r['builder']:>14} {r['protocol']:>8} {r['workers']:>7} {r['seconds']:>8.2f} "
+              f"{r['jobs_per_hour']:>10} {r['ideal_jobs_per_hour']:>8} {r['efficiency']:>10.2f} "
+              f"{ratio:>8}")  # fmt: skip
     if args.json:
         payload = {"sleep_s": args.sleep_s, "load_average": load, "cpus": os.cpu_count(), "rows": rows}
         args.json.write_text(json.dumps(payload, indent=2))
