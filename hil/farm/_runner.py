@@ -240,6 +240,7 @@ class _Run:
         self.first_submit: float | None = None
         self.finished_here = 0
         self.by_key: dict[str, BuildJob] = {}
+        self.attempts_seen: set[str] = set()
 
     def counts(self) -> RunCounts:
         c = Counter(self.status.values())
@@ -312,8 +313,10 @@ class _Run:
             self.notify("lost", self.by_key[key], f"worker {worker} went away; dask runs it again")
 
     def _on_start(self, key: str, worker: str, t: float, attempt_id: str | None = None) -> None:
-        if key not in self.by_key:
+        if key not in self.by_key or (attempt_id is not None and attempt_id in self.attempts_seen):
             return
+        if attempt_id is not None:
+            self.attempts_seen.add(attempt_id)
         attempt = self.ledger.mark_started(key, worker, t, by=self.token, attempt=attempt_id)
         if attempt:
             if self.status.get(key) == "queued":
@@ -327,6 +330,12 @@ class _Run:
             if backend.retry_elsewhere(job, result):
                 self.notify("refused", job, f"by {result.get('worker')}; offered to the other workers")
                 return
+        attempt = result.get("attempt")
+        if attempt and attempt not in self.attempts_seen and not result.get("refused"):
+            # the result overtook its start event: start the attempt first, so it may write
+            seconds = result.get("seconds")
+            started = time.time() - (seconds if isinstance(seconds, (int, float)) else 0.0)
+            self._on_start(job.key, str(result.get("worker")), started, str(attempt))
         if result.get("farm_fault"):
             self._requeue(backend, job, result)
             return
