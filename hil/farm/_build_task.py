@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from typing import Any
 
 from hil._process import start_group, wait_or_kill
 from hil.errors import CSimError, HilError, InputError
+from hil.farm._child import DEATH_SIGNAL
 from hil.farm._job import BuildJob
 from hil.farm._store import MANIFEST, REPORT, ArtifactStore, pack_folder, seal
 from hil.farm._tool_versions import host_tools, tool_mismatch
@@ -167,14 +167,15 @@ def _run_isolated(job: BuildJob, workdir: Path, out: Path, log: Path) -> dict[st
     """Run the build in ``hil.farm._child``, tied to this worker (see that module's watchdog).
 
     The child's stdin is a pipe whose write end only this process holds: when the worker dies
-    the child sees EOF and ends the build; on Linux it also gets SIGTERM (parent-death signal).
+    the child sees EOF and ends the build; on Linux it also gets SIGHUP (parent-death signal).
+    A timeout sends it SIGTERM (it kills its tools, leaves the folder to us), then SIGKILL.
     """
     spec = workdir / "job.json"
     spec.write_text(job.model_dump_json())
     argv = [sys.executable, "-m", "hil.farm._child", str(spec), str(workdir), str(out)]
     with open(log, "a", encoding="utf-8") as sink:
         process = start_group(argv, stdin=subprocess.PIPE, stdout=sink, stderr=subprocess.STDOUT,
-                              death_signal=signal.SIGTERM)  # fmt: skip
+                              death_signal=DEATH_SIGNAL)  # fmt: skip
         try:
             status = wait_or_kill(process, job.timeout_s, grace_s=_GRACE_S)
         finally:

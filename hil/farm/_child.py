@@ -9,7 +9,11 @@ a lost host). Then nobody waits for this process any more, and it and the tools 
 would run on, holding a license and ``/tmp/hil-build-*``. The worker keeps the write end of a
 pipe on this process's stdin; when the worker dies the pipe closes, a thread here sees EOF and
 ends the build: it kills the process groups of the tools it started, removes WORKDIR and kills
-its own group. The parent-death signal (SIGTERM, armed by the worker on Linux) does the same.
+its own group. The parent-death signal (SIGHUP, armed by the worker on Linux) does the same.
+The worker's timeout sends SIGTERM instead: the tools die the same way, but WORKDIR stays for
+the worker (it may keep a failed build's folder). Two signals, because when the worker dies
+Linux may deliver the parent-death signal while this process still has the dying worker as
+its parent (the thread that started it can exit first): the parent's pid cannot tell them apart.
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ _log = logging.getLogger("hil.farm._child")
 
 #: The workdir this child removes when its worker goes (set by ``main``).
 _workdir: Path | None = None
-#: The worker's pid: a SIGTERM while it lives is its timeout (it keeps the folder and reads the log).
-_parent = os.getppid()
+#: The parent-death signal the worker arms (``hil.farm._build_task``); SIGTERM is its timeout.
+DEATH_SIGNAL = signal.SIGHUP
 
 
 def end_build(reason: str, *, worker_gone: bool) -> None:
@@ -64,15 +68,15 @@ def _watch(stream: int) -> None:
 
 
 def start_watchdog(stream: int = 0) -> threading.Thread:
-    """Watch ``stream`` (stdin) and the parent-death signal; either ends the build."""
+    """Watch ``stream`` (stdin), the parent-death signal and the timeout's SIGTERM; each ends the build."""
 
-    def on_term(signum: int, frame: FrameType | None) -> None:
-        # the worker's timeout (it lives, keeps the folder) or the parent-death signal (re-parented)
-        gone = os.getppid() != _parent
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        gone = signum == DEATH_SIGNAL
         why = "worker gone" if gone else "timeout"
         end_build(f"signal {signal.Signals(signum).name} ({why})", worker_gone=gone)
 
-    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(DEATH_SIGNAL, on_signal)
     thread = threading.Thread(target=_watch, args=(stream,), name="hil-build-watchdog", daemon=True)
     thread.start()
     return thread
