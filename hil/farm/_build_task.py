@@ -22,13 +22,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import uuid
 from pathlib import Path
 from typing import Any
 
-from hil._process import start_group, wait_or_kill
+from hil._process import kill_group, start_group, wait_or_kill
 from hil.errors import CSimError, HilError, InputError
 from hil.farm._child import DEATH_SIGNAL
 from hil.farm._job import BuildJob
@@ -162,6 +163,54 @@ def check_disk(workdir: Path, needed: int) -> None:
 #: Seconds a timed-out build child gets to kill its tools and exit before SIGKILL.
 _GRACE_S = 5.0
 
+_spare_lock = threading.Lock()
+#: A build child started ahead of time on a dask worker (``hil.farm._child --spare``).
+_spare: subprocess.Popen[bytes] | None = None
+
+
+def _on_dask_worker() -> bool:
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
+def _take_spare() -> subprocess.Popen[bytes] | None:
+    global _spare
+    with _spare_lock:
+        process, _spare = _spare, None
+    if process is not None and process.poll() is not None:  # died waiting (its thread exited)
+        kill_group(process)
+        return None
+    return process
+
+
+def _prepare_spare() -> None:
+    """Start the next build child now, on a dask worker, so the next build need not wait for it."""
+    global _spare
+    if not _on_dask_worker():
+        return
+    with _spare_lock:
+        if _spare is None:
+            argv = [sys.executable, "-m", "hil.farm._child", "--spare"]
+            _spare = start_group(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, death_signal=DEATH_SIGNAL)  # fmt: skip
+
+
+def _hand_over(process: subprocess.Popen[bytes], order: dict[str, str]) -> bool:
+    """Give a spare child its build; False when it is gone (then a fresh child runs it)."""
+    try:
+        assert process.stdin is not None
+        process.stdin.write((json.dumps(order) + "\n").encode())
+        process.stdin.flush()
+    except (OSError, ValueError):
+        kill_group(process)
+        return False
+    return True
+
 
 def _run_isolated(job: BuildJob, workdir: Path, out: Path, log: Path) -> dict[str, Any]:
     """Run the build in ``hil.farm._child``, tied to this worker (see that module's watchdog).
@@ -172,24 +221,31 @@ def _run_isolated(job: BuildJob, workdir: Path, out: Path, log: Path) -> dict[st
     """
     spec = workdir / "job.json"
     spec.write_text(job.model_dump_json())
-    argv = [sys.executable, "-m", "hil.farm._child", str(spec), str(workdir), str(out)]
-    with open(log, "a", encoding="utf-8") as sink:
-        process = start_group(argv, stdin=subprocess.PIPE, stdout=sink, stderr=subprocess.STDOUT,
-                              death_signal=DEATH_SIGNAL)  # fmt: skip
-        try:
-            status = wait_or_kill(process, job.timeout_s, grace_s=_GRACE_S)
-        finally:
-            if process.stdin is not None:
-                process.stdin.close()
-        if status is None:
-            return {"key": job.key, "ok": False, "error_code": ErrorCode.BUILD_TIMEOUT.value,
-                    "message": f"build exceeded its {job.timeout_s:g} s timeout; its process group was "
-                               "killed"}  # fmt: skip
+    order = {"spec": str(spec), "workdir": str(workdir), "out": str(out), "log": str(log)}
+    process = _take_spare()
+    child = "spare"
+    if process is None or not _hand_over(process, order):
+        child = "fresh"
+        argv = [sys.executable, "-m", "hil.farm._child", str(spec), str(workdir), str(out)]
+        with open(log, "a", encoding="utf-8") as sink:
+            process = start_group(argv, stdin=subprocess.PIPE, stdout=sink, stderr=subprocess.STDOUT,
+                                  death_signal=DEATH_SIGNAL)  # fmt: skip
+    _prepare_spare()  # the next build's child starts while this one runs
+    try:
+        status = wait_or_kill(process, job.timeout_s, grace_s=_GRACE_S)
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+    if status is None:
+        return {"key": job.key, "ok": False, "error_code": ErrorCode.BUILD_TIMEOUT.value,
+                "message": f"build exceeded its {job.timeout_s:g} s timeout; its process group was "
+                           "killed"}  # fmt: skip
     result_file = workdir / _RESULT
     if status != 0 or not result_file.is_file():
         return {"key": job.key, "ok": False, "error_code": ErrorCode.CONVERT.value,
                 "message": f"build process exited with status {status} and no result"}  # fmt: skip
     data: dict[str, Any] = json.loads(result_file.read_text())
+    data["child"] = child  # a spare started ahead of time, or one started for this build
     return data
 
 

@@ -1,5 +1,10 @@
 """Child-process entry of an isolated build: ``python -m hil.farm._child JOB.json WORKDIR OUT``.
 
+``python -m hil.farm._child --spare`` starts one ahead of time: it loads hil, then waits for
+one line on stdin (``{"spec", "workdir", "out", "log"}``) and runs that build. A dask worker
+keeps one spare ready, so a build does not wait for an interpreter to start and import hil
+(a fixed cost per build, about a quarter second of CPU); EOF before the line: it exits.
+
 Why a child process: hls4ml, the compiled C simulation and the vendor tools run here, so a
 segfault or a hang cannot take the dask worker down, and the parent's timeout kills this whole
 process group. The result goes to WORKDIR/result.json (JSON only).
@@ -82,8 +87,46 @@ def start_watchdog(stream: int = 0) -> threading.Thread:
     return thread
 
 
+def _read_line(stream: int = 0) -> bytes:
+    """One line from the pipe, byte by byte (the rest of the pipe stays for the watchdog)."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(stream, 1)
+        if not chunk:
+            return b""
+        data += chunk
+    return data
+
+
+def _spare() -> list[str] | None:
+    """Wait for the build to run; its arguments, or None when the worker closed the pipe first."""
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        end_build(f"signal {signal.Signals(signum).name} while waiting for a build", worker_gone=False)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(DEATH_SIGNAL, on_signal)
+    import hil.farm._build_task  # loaded now, while no build waits for it
+    import hil.farm._job  # noqa: F401
+
+    line = _read_line()
+    if not line:
+        return None
+    order = json.loads(line)
+    descriptor = os.open(order["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(descriptor, 1)
+    os.dup2(descriptor, 2)
+    os.close(descriptor)
+    return [order["spec"], order["workdir"], order["out"]]
+
+
 def main(argv: list[str]) -> int:
     global _workdir
+    if argv == ["--spare"]:
+        args = _spare()
+        if args is None:
+            return 0
+        argv = args
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     spec, workdir, out = (Path(a) for a in argv)
     _workdir = workdir

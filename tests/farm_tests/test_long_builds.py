@@ -215,3 +215,38 @@ def test_a_stalled_owner_cannot_write_after_it_lost_the_ledger(dense_onnx: Path,
     assert ledger_owner is not None and ledger_owner.token == new.token != token
     assert staged.is_dir()  # the stalled owner's sweep removed nothing
     assert slow is not None and slow.holder == "slowproc0001" and slow_alive  # nor re-queued, nor pruned
+
+
+@pytest.mark.slow
+def test_a_worker_keeps_a_spare_build_child_and_it_dies_with_the_worker(
+    processes: Processes, dense_onnx: Path, tmp_path: Path
+) -> None:
+    """The second build on a worker runs in the child started during the first; none outlives it."""
+    from distributed import Client
+
+    from hil.farm._build_task import execute_job
+
+    address = start_cluster(processes, tmp_path, {"w1": {}})
+    worker = processes.procs[1]
+    pid_file = tmp_path / "pids.jsonl"
+    jobs = [long_job(dense_onnx, pid_file, sleep_s=0.5, n=n) for n in range(2)]
+    with Client(address, timeout=30) as client:
+        results = [client.submit(execute_job, job.model_dump_json(), pure=False).result(timeout=60)
+                   for job in jobs]  # fmt: skip
+    assert [r["ok"] for r in results] == [True, True]
+    assert [r["child"] for r in results] == ["fresh", "spare"]
+    children = pids(pid_file)["build"]
+    assert all(gone(pid) for pid in children)  # each build's child ended with its build
+    proc = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+    spare = [pid for pid in proc if _is_spare_of(pid, worker.pid)]
+    assert len(spare) == 1  # the next build's child is waiting
+    os.kill(worker.pid, signal.SIGKILL)
+    wait_for(lambda: gone(spare[0]), 30, "the spare child to die with its worker")
+
+
+def _is_spare_of(pid: int, worker: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        return b"--spare" in cmdline and parent_of(pid) == worker
+    except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+        return False
