@@ -42,7 +42,7 @@ _log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 PARENT_DEATH_SUPPORTED = sys.platform.startswith("linux")
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a signal handler may kill groups while this thread holds it
 _groups: set[int] = set()
 
 
