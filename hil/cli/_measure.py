@@ -15,8 +15,8 @@ import typer
 from hil.cli._app import app
 from hil.cli._common import ARTIFACTS_OPTION, INVENTORY_OPTION, JSON_OPTION, console, print_json
 from hil.cli._conversion import (
-    BACKEND_OPTION,
     BOARD_OPTION,
+    BUILD_BACKEND_OPTION,
     INPUT_SHAPE_OPTION,
     IO_TYPE_OPTION,
     MODEL_ARGUMENT,
@@ -25,6 +25,7 @@ from hil.cli._conversion import (
     STRATEGY_OPTION,
     conversion_options,
     resolve_auto_reuse,
+    resolve_backend,
 )
 from hil.errors import InputError
 
@@ -37,7 +38,7 @@ def measure_command(
     reuse: str = REUSE_OPTION,
     io_type: str = IO_TYPE_OPTION,
     strategy: str = STRATEGY_OPTION,
-    backend: str = BACKEND_OPTION,
+    backend: str = BUILD_BACKEND_OPTION,
     input_shape: str | None = INPUT_SHAPE_OPTION,
     builder: str | None = typer.Option(
         None, "--builder", help="estimate or vivado (default: the inventory's farm.builder)."
@@ -58,10 +59,12 @@ def measure_command(
 ) -> int:
     """Measure MODEL on BOARD; an emulated board (no host, or --emulate) says so in every metric."""
     from hil.board import BuildFailure, MeasureConfig, build_for_measure, measure_bundle
+    from hil.flow import apply_inventory_declarations
     from hil.inventory import load_inventory
     from hil.records import MeasureResult, append_results
 
     inv = load_inventory(inventory)
+    apply_inventory_declarations(inv)
     target = inv.board(board)
     chosen = builder or inv.farm.builder
     if chosen not in ("estimate", "vivado"):
@@ -72,6 +75,7 @@ def measure_command(
             f"board {board} is a real board ({target.host}) and the estimate builder makes no bitstream "
             "to load; use --builder vivado, or --emulate to run the emulation there"
         )
+    backend = resolve_backend(backend, chosen)
     options = conversion_options(precision, reuse, io_type, strategy, backend, input_shape)
     config = MeasureConfig(
         batch=batch,

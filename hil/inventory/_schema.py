@@ -67,6 +67,9 @@ class Board(BaseModel):
     known_hosts: Path | None = None
     python: str = "/usr/local/share/pynq-venv/bin/python3"
     workdir: str = "/home/xilinx/hil"
+    #: Block-design data overriding (or, for a board hil does not know, giving) the shipped
+    #: ``hil/data/board_builds.yaml`` entry: board_part, ps, pl_clock_mhz, pynq, ps_config.
+    build: dict[str, Any] | None = None
 
     @property
     def emulated(self) -> bool:
@@ -124,6 +127,10 @@ class Farm(BaseModel):
     #: A process using the ledger (``hil farm run``, ``hil build``, ``hil measure``) is presumed
     #: dead, and its claimed jobs are re-queued, when its heartbeat is older than this (seconds).
     heartbeat_limit_s: float = Field(default=60.0, gt=0, le=86400)
+    #: The AMD tools on this host's PATH are stand-ins (tests, rehearsals): every number their
+    #: builds report is labelled ``standin`` and their keys differ from real builds'. The same
+    #: as HIL_STANDIN_TOOLS=1 in the environment (which a remote worker needs in its own).
+    standin_tools: bool = False
 
     @field_validator("scheduler")
     @classmethod
