@@ -166,7 +166,7 @@ class VivadoBuilder(BaseBuilder):
                 utilization=paths.get("utilization"),
                 utilization_hier=paths.get("utilization_hier"),
                 timing=paths.get("timing"),
-                kernel_instance=plan.kernel_cell,
+                kernel_instance=plan.kernel_cell if "utilization_hier" in paths else None,
             )
         except ReportParseError as exc:
             raise BuildFailure(stage.code, f"reports: {exc}") from None
