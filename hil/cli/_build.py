@@ -23,6 +23,7 @@ from hil.cli._conversion import (
     REUSE_OPTION,
     STOP_AFTER_OPTION,
     STRATEGY_OPTION,
+    check_flow_backend,
     conversion_options,
     resolve_auto_reuse,
     resolve_backend,
@@ -85,6 +86,7 @@ def build_command(
     options, _plan = resolve_auto_reuse(model, target, options, reuse)
     if dry_run:
         return _dry_run(model, target, options, release, stop_after, out, as_json)
+    check_flow_backend(options.backend, builder)
     params = {"stop_after": stop_after} if builder == "vivado" else {}
     job = make_job(
         model,

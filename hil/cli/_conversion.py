@@ -21,6 +21,7 @@ __all__ = [
     "BUILD_BACKEND_OPTION",
     "STOP_AFTER_OPTION",
     "resolve_backend",
+    "check_flow_backend",
     "INPUT_SHAPE_OPTION",
     "conversion_options",
     "resolve_auto_reuse",
@@ -107,6 +108,20 @@ def resolve_auto_reuse(model: Any, board: Any, options: Any, reuse: str | int) -
         file=sys.stderr,
     )
     return resolved, plan
+
+
+def check_flow_backend(backend: str, builder: str) -> None:
+    """Refuse, before anything runs, a backend the installed release's bitstream flow cannot build.
+
+    Only when a usable AMD toolchain is on PATH: without one the build itself says what is missing.
+    """
+    if builder != "vivado":
+        return
+    from hil.flow import check_backend, detect_toolchain
+
+    found = detect_toolchain()
+    if found.usable and found.flow and found.release:
+        check_backend(found.flow, found.release, backend)
 
 
 def resolve_backend(backend: str, builder: str, release: str | None = None) -> str:

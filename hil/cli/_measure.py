@@ -23,6 +23,7 @@ from hil.cli._conversion import (
     PRECISION_OPTION,
     REUSE_OPTION,
     STRATEGY_OPTION,
+    check_flow_backend,
     conversion_options,
     resolve_auto_reuse,
     resolve_backend,
@@ -76,6 +77,7 @@ def measure_command(
             "to load; use --builder vivado, or --emulate to run the emulation there"
         )
     backend = resolve_backend(backend, chosen)
+    check_flow_backend(backend, chosen)
     options = conversion_options(precision, reuse, io_type, strategy, backend, input_shape)
     config = MeasureConfig(
         batch=batch,
