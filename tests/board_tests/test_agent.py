@@ -321,3 +321,16 @@ def test_no_power_sensors_is_said_not_invented() -> None:
     for pynq in (_Pynq({}), _Pynq(RuntimeError("no sensors")), object()):
         read, described = module.power_reader(pynq)
         assert read is None and described["summed"] == []
+
+
+def test_emulated_window_charges_what_the_agents_window_charges() -> None:
+    """The agent times only the DMA round trip of a batch already in the buffer (no host copy): so does
+    the model, whatever the number of values per image; its basis says it is unvalidated."""
+    from hil.board import EMULATION_BASIS, emulated_timing
+
+    common = {"ii_cycles": 1.0, "latency_cycles": 10.0, "clock_mhz": 100.0, "board": "pynq-z2"}
+    narrow = emulated_timing(values_in=16, values_out=5, batch=1000, timing_provenance="hls", **common)
+    stream_s = 1000 * 4 * 16 / (4 * 100e6)  # one 32-bit word per clock, 16 words an image
+    assert narrow.batch_seconds == pytest.approx(85e-6 + stream_s)
+    assert narrow.image_seconds == pytest.approx(85e-6 + 16 / 100e6)
+    assert EMULATION_BASIS["status"] == "unvalidated" and "UNVALIDATED" in narrow.basis

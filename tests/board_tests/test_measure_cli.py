@@ -80,7 +80,7 @@ def test_hil_measure_emulated_over_ssh_is_bit_exact_and_labelled(
     for key in ("throughput_fps", "latency_ms_p50", "latency_ms_p99"):
         assert result["metrics"][key]["provenance"] == "emulated"
         assert result["metrics"][key]["source"] == "estimate"  # the estimate builder's timing
-        assert "pynq-z2 host transfers" in result["metrics"][key]["basis"]
+        assert "pynq-z2 DMA round trip" in result["metrics"][key]["basis"]
     assert "clock_mhz" not in result["metrics"]  # requested, not measured
     assert result["metrics"]["ii_cycles"]["provenance"] == "estimate"
     for stage in ("build", "lease_wait", "connect", "upload", "run", "collect", "cleanup"):
