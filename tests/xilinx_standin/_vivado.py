@@ -2865,14 +2865,26 @@ def read_component(path: Path) -> IpDef | None:
 
 
 def _bitfile(top: str, part: str) -> bytes:
-    header = (
-        b"\x00\x09\x0f\xf0\x0f\xf0\x0f\xf0\x0f\xf0\x00\x00\x01a"
-        + f"{top};UserID=0XFFFFFFFF;Version=standin".encode()
-        + b"\x00b"
-        + part.encode()
-        + b"\x00"
-    )
-    return header + b"\xff" * 64 + b"HIL-STANDIN-BITSTREAM (not a real configuration bitstream)\n"
+    """A ``.bit`` in Xilinx's container layout (UG470 / PYNQ's ``parse_bit_header``): a 9-byte magic,
+    fields a (design;UserID;Version), b (part), c (date), d (time), each with a 2-byte big-endian
+    length, then e with a 4-byte length and the payload; the payload is not configuration data."""
+    import struct
+    import time as _time
+
+    def field(key: bytes, text: str) -> bytes:
+        data = text.encode("ascii") + b"\0"
+        return key + struct.pack(">H", len(data)) + data
+
+    # the b field names device and package without "xc" or speed grade: 7z020clg400, zu7evffvc1156
+    pieces = (part[2:] if part.startswith("xc") else part).split("-")
+    device_package = pieces[0] + (pieces[1] if len(pieces) > 2 else "")
+    header = struct.pack(">H", 9) + bytes.fromhex("0ff00ff00ff00ff000") + struct.pack(">H", 1)
+    header += field(b"a", f"{top};UserID=0XFFFFFFFF;Version=standin")
+    header += field(b"b", device_package)
+    header += field(b"c", _time.strftime("%Y/%m/%d")) + field(b"d", _time.strftime("%H:%M:%S"))
+    payload = b"\xff" * 64 + b"HIL-STANDIN-BITSTREAM (not a real configuration bitstream)\n"
+    payload += b" " * (-len(payload) % 4)
+    return header + b"e" + struct.pack(">I", len(payload)) + payload
 
 
 __all__ = ["VivadoTool", "device"]
