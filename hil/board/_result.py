@@ -8,9 +8,9 @@ the bundle agree (``run_provenance``):
   says so itself: the pynq version, the board name PYNQ reports and the sha256 of the bitstream
   it loaded, which must be the bundle's ``design.bit`` (unsigned: this defeats an edited bundle or
   a mixed-up file, not a hostile board);
-* ``standin``: the real path on a stand-in (the stand-in ``pynq`` package, or a stand-in device
-  under the real pynq), or a bundle built with stand-in tools: outputs checked, timing whatever
-  the stand-in was told;
+* ``standin``: the real path on a stand-in device under the real pynq, an agent that does not
+  say which device it ran on, or a bundle built with stand-in tools: outputs checked, timing
+  whatever the stand-in was told;
 * ``emulated``: the C simulation's outputs with timing modelled here (``hil.board._transfer``)
   from the bundle's II and latency, naming that timing's provenance (``source``) and the model
   and its constants (``basis``), so the reward never ranks it above its source.
@@ -121,7 +121,7 @@ def run_provenance(payload: Mapping[str, Any], bundle: BoardBundle | None = None
         return Provenance.EMULATED
     versions = payload.get("versions") or {}
     device = payload.get("device") or {}
-    if versions.get("pynq_standin") or device.get("standin") is not False:
+    if device.get("standin") is not False:  # a stand-in device, or an agent that does not say
         return Provenance.STANDIN
     if not versions.get("pynq") or not device.get("class"):
         return Provenance.STANDIN

@@ -103,8 +103,6 @@ def _versions():
         info["numpy"] = None
     pynq = _import_pynq()
     info["pynq"] = getattr(pynq, "__version__", "unknown") if pynq is not None else None
-    if pynq is not None:
-        info["pynq_standin"] = bool(getattr(pynq, "HIL_STANDIN", False))
     return info
 
 
@@ -152,7 +150,6 @@ def setup_facts(workdir):
         )
     else:
         facts["pynq"] = getattr(pynq, "__version__", "unknown")
-        facts["pynq_standin"] = bool(getattr(pynq, "HIL_STANDIN", False))
         facts["device"] = _device_info(pynq)
     return facts
 

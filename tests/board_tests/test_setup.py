@@ -194,7 +194,7 @@ def test_a_bundle_edited_to_claim_board_timing_is_refused(
 def _payload(**device: object) -> dict[str, object]:
     return {
         "emulated": False,
-        "versions": {"pynq": "3.1.2", "pynq_standin": False},
+        "versions": {"pynq": "3.1.2"},
         "device": {"class": "pynq.pl_server.embedded_device.EmbeddedDevice", "standin": False, **device},
     }
 
@@ -219,10 +219,26 @@ def test_every_path_to_board_needs_the_agents_real_device_report(overlay_bundle:
     assert run_provenance(_payload(bitstream_sha256="0" * 64), overlay_bundle) is Provenance.STANDIN
     assert run_provenance(_payload(), overlay_bundle) is Provenance.STANDIN
     assert run_provenance(_payload(bitstream_sha256=sha, standin=True), overlay_bundle) is Provenance.STANDIN
-    no_pynq = {**real, "versions": {"pynq_standin": False}}
+    no_pynq = {**real, "versions": {}}
     assert run_provenance(no_pynq, overlay_bundle) is Provenance.STANDIN
-    standin_pynq = {**real, "versions": {"pynq": "4.0.0", "pynq_standin": True}}
-    assert run_provenance(standin_pynq, overlay_bundle) is Provenance.STANDIN
+    silent = {**real, "device": {"bitstream_sha256": sha}}  # an agent that does not say which device
+    assert run_provenance(silent, overlay_bundle) is Provenance.STANDIN
     built_with_standins = read_bundle(overlay_bundle.path)
     object.__setattr__(built_with_standins, "build", {"standin": True})
     assert run_provenance(real, built_with_standins) is Provenance.STANDIN
+
+
+def test_emulating_on_a_board_with_another_cpu_is_refused_in_one_line(
+    make_board: Callable[..., Board],
+) -> None:
+    from hil.board._measure import check_emulation_arch
+    from hil.errors import InputError
+
+    class _ArmBoard:
+        def machine(self) -> str:
+            return "aarch64"
+
+    board = make_board("zcu104", host="192.0.2.1")  # never contacted: the target is the fake above
+    with pytest.raises(InputError, match=r"C-sim library built for x86_64 on its aarch64 CPU") as raised:
+        check_emulation_arch(board, _ArmBoard())  # type: ignore[arg-type]
+    assert len(str(raised.value).splitlines()) == 1
