@@ -242,3 +242,45 @@ def test_emulating_on_a_board_with_another_cpu_is_refused_in_one_line(
     with pytest.raises(InputError, match=r"C-sim library built for x86_64 on its aarch64 CPU") as raised:
         check_emulation_arch(board, _ArmBoard())  # type: ignore[arg-type]
     assert len(str(raised.value).splitlines()) == 1
+
+
+def test_a_crashing_csim_library_in_an_emulation_is_the_designs_fault(
+    bundle: BoardBundle, make_board: Callable[..., Board], config: Config, pool: BoardPool, tmp_path: Path
+) -> None:
+    """An emulation runs the design's C-sim; one that segfaults is the design's fault, not the board's."""
+    import numpy as np
+
+    from hil.bundle import write_bundle
+
+    source = tmp_path / "crash.c"
+    source.write_text("void myproject_float(float *in, float *out) { *(volatile int *)0 = 0; }\n")
+    library = tmp_path / "crash.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(library), str(source)], check=True)
+    x = np.zeros((4, 1, 8, 8), dtype=np.float32)
+    crashing = write_bundle(
+        tmp_path / "crashing", design_key="c" * 64, board="loop", part="xczu7ev-ffvc1156-2-e", inputs=x,
+        expected=np.zeros((4, 10), dtype=np.float32), clock_mhz=200.0, timing=bundle.timing,
+        csim_library=library,
+    )  # fmt: skip
+    board = make_board()  # no host: the agent runs here, as a subprocess
+    for _ in range(3):
+        result = measure_bundle(board, crashing.path, config(emulate=True))  # type: ignore[arg-type]
+        assert result.error_code is ErrorCode.DESIGN_FAULT and "C simulation crashed" in result.message
+    assert not pool.health("loop").quarantined and pool.health("loop").consecutive_failures == 0
+
+
+def test_an_overlay_that_finds_no_device_is_a_setup_fault(
+    sshd: LoopbackSshd,
+    overlay_bundle: BoardBundle,
+    make_board: Callable[..., Board],
+    config: Config,
+    pool: BoardPool,
+    pynq4_plain: str,
+) -> None:
+    """The real pynq 4.0 without a device ("No Devices Found", what a missing XILINX_XRT gives on a board)."""
+    board = make_board(**sshd.board_fields(python=pynq4_plain))
+    result = measure_bundle(board, overlay_bundle.path, config())  # type: ignore[arg-type]
+    assert result.error_code is ErrorCode.BOARD_SETUP, result.message
+    assert "set xrt: /usr" in result.message and len(result.message.splitlines()) == 1
+    health = pool.health("loop")
+    assert health.setup_required and not health.quarantined
