@@ -101,6 +101,10 @@ class BoardBundle:
     project: str = "myproject"
     io_dtype: str = "float32"
     min_argmax_agreement: float | None = None
+    #: The AXI-stream convention of the bitstream's top (word width, encoding, TLAST), when built.
+    axis: Mapping[str, Any] = field(default_factory=dict)
+    #: How the bitstream was built (flow, AMD release, stand-in tools or not), when built.
+    build: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def has_reference(self) -> bool:
@@ -136,6 +140,8 @@ def write_bundle(
     project: str = "myproject",
     reference: np.ndarray | None = None,
     min_argmax_agreement: float | None = DEFAULT_MIN_ARGMAX_AGREEMENT,
+    axis: Mapping[str, Any] | None = None,
+    build: Mapping[str, Any] | None = None,
 ) -> BoardBundle:
     """Write a bundle folder (created if absent) and return it.
 
@@ -180,6 +186,8 @@ def write_bundle(
         files=files,
         project=project,
         min_argmax_agreement=threshold,
+        axis=dict(axis or {}),
+        build=dict(build or {}),
     )
     manifest = {
         "format_version": BUNDLE_FORMAT_VERSION,
@@ -195,6 +203,10 @@ def write_bundle(
         "reference_check": {"min_argmax_agreement": threshold},
         "files": files,
     }
+    if bundle.axis:
+        manifest["axis"] = dict(bundle.axis)
+    if bundle.build:
+        manifest["build"] = dict(bundle.build)
     temporary = target / f".{_MANIFEST}.tmp"
     temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True))
     os.replace(temporary, target / _MANIFEST)
@@ -229,6 +241,8 @@ def read_bundle(folder: str | os.PathLike[str]) -> BoardBundle:
             min_argmax_agreement=_optional_float(
                 (raw.get("reference_check") or {}).get("min_argmax_agreement")
             ),
+            axis=dict(raw.get("axis") or {}),
+            build=dict(raw.get("build") or {}),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BoardError(f"{manifest}: missing or malformed field ({exc})") from None

@@ -45,7 +45,8 @@ def test_canonical_vocabulary_is_complete() -> None:
         "estimate", "hls", "synth", "impl", "csim", "board", "emulated", "standin",
     }  # fmt: skip
     codes = {e.value for e in ErrorCode}
-    assert {"BOARD_UNREACHABLE", "DEPLOY", "DESIGN_FAULT"} <= codes and len(ErrorCode) == 13
+    assert {"BOARD_UNREACHABLE", "DEPLOY", "DESIGN_FAULT", "BOARD_SETUP", "LOW_AGREEMENT"} <= codes
+    assert len(ErrorCode) == 15
 
 
 def test_a_standin_ranks_below_everything_and_board_above_everything() -> None:
@@ -69,10 +70,9 @@ def test_only_the_agent_result_sets_board_provenance() -> None:
         if setter.search(line)
     ]
     assert sites == ["hil/board/_result.py: return Provenance.BOARD"], sites
-    real = {"versions": {"pynq": "3.1.2", "pynq_standin": False}, "device": {"standin": False}}
-    assert run_provenance(real) is Provenance.BOARD
+    real = {"versions": {"pynq": "3.1.2"}, "device": {"standin": False, "class": "pynq.X"}}
+    assert run_provenance(real) is Provenance.STANDIN  # no bundle to check the bitstream against
     for standin in (
-        {"versions": {"pynq": "0.0.0+hil.standin", "pynq_standin": True}, "device": {"standin": False}},
         {"versions": {"pynq": "4.0.0"}, "device": {"standin": True}},
         {"versions": {"pynq": "4.0.0"}},  # an agent that does not say which device: not a board
     ):

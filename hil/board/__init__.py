@@ -14,6 +14,7 @@ from hil.board._measure import MeasureConfig, check_board, make_target, measure_
 from hil.board._pool import BoardHealth, BoardPool, Lease, default_lease_dir
 from hil.board._result import parse_agent_output, result_from_agent, run_provenance
 from hil.board._ssh import SshTarget, check_remote_name
+from hil.board._transfer import BASIS as EMULATION_BASIS
 from hil.board._transfer import HOST_TRANSFER_MODELS, EmulatedTiming, HostTransferModel, emulated_timing
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "parse_agent_output",
     "result_from_agent",
     "run_provenance",
+    "EMULATION_BASIS",
     "HOST_TRANSFER_MODELS",
     "HostTransferModel",
     "EmulatedTiming",

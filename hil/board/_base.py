@@ -41,6 +41,18 @@ class BaseTarget(abc.ABC):
 
     #: Python interpreter that runs the agent on the target.
     python: str
+    #: XILINX_XRT the agent sets when the environment has none (None: leave it).
+    xrt: str | None = None
+
+    def agent_prefix(self) -> list[str]:
+        """argv before the interpreter: how the agent gets root (``sudo -n``), or nothing."""
+        return []
+
+    def machine(self) -> str:
+        """The target's CPU architecture (``uname -m``: x86_64, aarch64, armv7l)."""
+        import platform
+
+        return platform.machine()
 
     @abc.abstractmethod
     def connect(self) -> None:

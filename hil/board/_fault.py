@@ -10,11 +10,15 @@ from __future__ import annotations
 from hil.errors import BoardError
 from hil.records import ErrorCode
 
-__all__ = ["BOARD_FAULTS", "BoardFault"]
+__all__ = ["BOARD_FAULTS", "DESIGN_FAULTS", "SETUP_FAULTS", "BoardFault"]
 
 #: Codes that say the board or its link (not the design) failed: they count towards quarantine.
-#: DESIGN_FAULT and WRONG_ANSWER are the design's: a board that ran it and reported them worked.
+#: DESIGN_FAULT, WRONG_ANSWER and LOW_AGREEMENT are the design's: a board that ran it and reported
+#: them worked. BOARD_SETUP is neither flaky nor the design's: it stops the board at once, with its
+#: message, until ``hil boards --check`` passes (``SETUP_FAULTS``).
 BOARD_FAULTS = frozenset({ErrorCode.BOARD_UNREACHABLE, ErrorCode.DEPLOY, ErrorCode.RUN_TIMEOUT})
+SETUP_FAULTS = frozenset({ErrorCode.BOARD_SETUP})
+DESIGN_FAULTS = frozenset({ErrorCode.DESIGN_FAULT, ErrorCode.WRONG_ANSWER, ErrorCode.LOW_AGREEMENT})
 
 
 class BoardFault(BoardError):

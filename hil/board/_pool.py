@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
 
-from hil.board._fault import BOARD_FAULTS, BoardFault
+from hil.board._fault import BOARD_FAULTS, SETUP_FAULTS, BoardFault
 from hil.records import ErrorCode
 
 __all__ = ["BoardHealth", "BoardPool", "Lease", "default_lease_dir"]
@@ -53,6 +53,8 @@ class BoardHealth:
     quarantined: bool = False
     last_error: str = ""
     last_code: str = ""
+    #: A missing prerequisite stopped the board (BOARD_SETUP): not a flaky board, not a bad design.
+    setup_required: bool = False
 
 
 class Lease:
@@ -67,7 +69,11 @@ class Lease:
     def record(self, code: ErrorCode, message: str = "") -> BoardHealth:
         """Count a board fault towards quarantine, or reset the count on any board-side success."""
         health = self.pool.health(self.board)
-        if code in BOARD_FAULTS:
+        if code in SETUP_FAULTS:  # stop at once: retrying cannot help until someone fixes the board
+            health.setup_required = True
+            health.last_error, health.last_code = message, code.value
+            _log.warning("board %s stopped until it is set up: %s", self.board, message)
+        elif code in BOARD_FAULTS:
             health.consecutive_failures += 1
             health.last_error, health.last_code = message, code.value
             if health.consecutive_failures >= self.pool.quarantine_after and not health.quarantined:
@@ -78,7 +84,7 @@ class Lease:
                     health.consecutive_failures,
                     message,
                 )
-        else:  # OK or a design fault (WRONG_ANSWER, DESIGN_FAULT): the board itself worked
+        else:  # OK or a design fault (WRONG_ANSWER, DESIGN_FAULT, LOW_AGREEMENT): the board worked
             health = BoardHealth()
         self.pool._write_health(self.board, health)
         return health
@@ -168,6 +174,12 @@ class BoardPool:
             handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}")
             handle.flush()
             health = self.health(board)
+            if health.setup_required and not ignore_quarantine:
+                raise BoardFault(
+                    ErrorCode.BOARD_SETUP,
+                    f"board {board} is stopped until it is set up ({health.last_error}); fix that, then run "
+                    f"`hil boards --check --board {board}` to put it back in service",
+                )
             if health.quarantined and not ignore_quarantine:
                 raise BoardFault(
                     ErrorCode.BOARD_UNREACHABLE,

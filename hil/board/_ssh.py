@@ -65,10 +65,17 @@ class SshTarget(BaseTarget):
             raise ConfigError(f"board {board.name!r} has no host: it is emulated locally, not over SSH")
         self.board = board
         self.python = board.python
+        self.xrt = board.xrt
         self.connect_timeout_s = connect_timeout_s
         self._client: Any = None
         self._sftp: Any = None
         self._run_dir: str | None = None
+
+    def agent_prefix(self) -> list[str]:
+        """``sudo -n`` when the agent gets root through sudo (never a password prompt: -n fails instead)."""
+        if self.board.run_as == "sudo" and self.board.user != "root":
+            return ["sudo", "-n"]
+        return []
 
     @property
     def _where(self) -> str:
@@ -196,6 +203,13 @@ class SshTarget(BaseTarget):
         except Exception as exc:  # paramiko.SSHException and friends
             raise BoardFault(ErrorCode.DEPLOY, f"{self.board.name}: upload failed: {exc}") from None
         return remote_agent, remote_bundle
+
+    def machine(self) -> str:
+        """``uname -m`` on the board."""
+        if self._client is None:
+            raise BoardFault(ErrorCode.BOARD_UNREACHABLE, f"{self.board.name}: not connected")
+        run = self._exec("uname -m", self.connect_timeout_s)
+        return run.stdout.strip() or "unknown"
 
     def _exec(self, command: str, timeout_s: float) -> AgentRun:
         started = time.perf_counter()

@@ -1,23 +1,34 @@
-"""The emulated board's timing: the design's kernel plus the host transfers a PYNQ board pays for.
+"""The emulated board's timing: the design's kernel plus what the agent's timed window pays on a board.
 
-Why a host-transfer model: a PYNQ board does not deliver ``clock / II`` images per second. Each
-call from Python costs a fixed overhead (driver calls, cache flush/invalidate, polling the DMA),
-each value is copied and cast into and out of the DMA buffers by the ARM cores, and the AXI
-DMA moves one 32-bit word per PL clock. Ignoring that, hil once emulated 19.7 M images/s for a
-16-input MLP on a ZCU104, where the same kind of design measures ~0.41 M images/s on a PYNQ-Z2.
+Why a model at all: a PYNQ board does not deliver ``clock / II`` images per second; each DMA
+round trip from Python costs a fixed overhead (starting both channels, polling them idle), and
+the AXI DMA moves one 32-bit word per PL clock. Ignoring that, hil once emulated 19.7 M images/s
+for a 16-input MLP.
 
-The model, for a transfer of ``n`` images of ``v_in`` input and ``v_out`` output float32 values::
+What the model charges is exactly what the real agent's window charges (``agent.py``,
+``_checked_transfer``): the DMA round trip of a batch already laid out in the DMA buffer. The
+agent copies inputs into the buffer before the window and compares outputs after each transfer,
+outside the timed call, so no host copy or cast is charged. For ``n`` images of ``v_in`` input and
+``v_out`` output float32 values::
 
-    host(n)   = per_call_s + n * (v_in + v_out) * cast_s_per_value
     kernel(n) = (latency + (n - 1) * II) / f_clk               the network core
     stream(n) = n * 4 * max(v_in, v_out) / bytes_per_s          the DMA / AXI-Stream side
-    t(n)      = host(n) + max(kernel(n), stream(n))             core and DMA overlap
+    t(n)      = per_call_s + max(kernel(n), stream(n))          core and DMA overlap
 
-Every constant is below, with its public source; ``bytes_per_s`` is one 32-bit word per PL
-clock (AMD PG021, AXI DMA: the stream data width per cycle; hls4ml's VivadoAccelerator wrapper
-streams one float per beat). The two host constants are fitted to the PYNQ-Z2 figures and are
-applied unchanged to other boards (their faster cores would do better; no public figure says by
-how much), which every emulated metric states in its ``basis``.
+Its basis, in one place (``BASIS``), with what it was and was not checked against:
+
+* constants: ``per_call_s`` = 85 us, a single-image DMA round trip through hls4ml's PYNQ driver
+  on a PYNQ-Z2 (Gabriele-bot/PYNQ_IA README, hls4ml 0.6; that figure includes copying 16 values,
+  ~1 % of it); ``bytes_per_s`` = 4 bytes per PL clock (AMD PG021, AXI DMA: one stream beat per
+  clock at 32-bit TDATA; hil's and hls4ml's AXI-stream tops carry one float per beat);
+* checks: none. The other public PYNQ figure for an hls4ml design (hls4ml-tutorial part7b: 166,000
+  jet-MLP samples in 0.4026 s, 412,353 images/s on a PYNQ-Z2) times the driver's ``predict``,
+  which copies the inputs into the DMA buffer inside its timing, so it measures a different window
+  (and the earlier version of this model was fitted to it, so it could not check it either). No
+  second public measurement of the DMA round trip alone exists that we know of: **the emulation
+  is unvalidated**, and every emulated metric says so in its ``basis``; it ranks below its source
+  and is never a measurement. The PYNQ-Z2 constant is applied to every board (their faster
+  cores would do better; no public figure says by how much).
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ import logging
 from dataclasses import dataclass
 
 __all__ = [
+    "BASIS",
     "HOST_TRANSFER_MODELS",
     "HostTransferModel",
     "EmulatedTiming",
@@ -35,61 +47,56 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-#: hls4ml-tutorial (fastmachinelearning/hls4ml-tutorial), part7b_deployment.ipynb: the 16-input,
-#: 5-output jet-tagging MLP on a PYNQ-Z2 at 100 MHz, "Classified 166000 samples in 0.402568
-#: seconds (412352.7 inferences / s)" through the hls4ml PYNQ driver (copy into the DMA buffer,
-#: one DMA transfer each way).
-_TUTORIAL_BATCH = 166_000
-_TUTORIAL_SECONDS = 0.402568
-_TUTORIAL_VALUES = 16 + 5
-_TUTORIAL_CLOCK_HZ = 100e6
 #: Gabriele-bot/PYNQ_IA README (hls4ml 0.6 on PYNQ-Z2): 85 us per image for the jet DNN when
 #: images are sent one at a time (the PS-PL DMA round trip dominates).
 _SINGLE_IMAGE_S = 85e-6
 
-
-def _fit_cast_s_per_value() -> float:
-    """Host cost per value left over by the tutorial's batch once the call and the DMA are paid."""
-    stream_s = _TUTORIAL_BATCH * 4 * 16 / (4 * _TUTORIAL_CLOCK_HZ)  # 16 inputs, one word per clock
-    return (_TUTORIAL_SECONDS - _SINGLE_IMAGE_S - stream_s) / (_TUTORIAL_BATCH * _TUTORIAL_VALUES)
+#: The sources of the constants and the state of their validation, shown with every emulated metric.
+BASIS = {
+    "constants": (
+        "85 us per DMA round trip (Gabriele-bot/PYNQ_IA, PYNQ-Z2, single images); "
+        "4 bytes/clock stream (AMD PG021)"
+    ),
+    "checked_against": (
+        "nothing: hls4ml-tutorial part7b's 412,353 images/s (PYNQ-Z2) times the driver's host copy too, "
+        "a different window"
+    ),
+    "status": "unvalidated",
+}
 
 
 @dataclass(frozen=True)
 class HostTransferModel:
-    """Constants of the host side of a PYNQ transfer (see the module docstring for the formula).
+    """Constants of a PYNQ DMA round trip as the agent's window sees it (see the module docstring).
 
     Attributes:
         name: short label shown in every emulated metric's basis.
         per_call_s: fixed seconds per DMA round trip (one send + one receive from Python).
-        cast_s_per_value: seconds per float copied/cast into or out of a DMA buffer.
         stream_bytes_per_clock: bytes the AXI DMA moves per PL clock cycle.
-        measured_on: the board the host constants were measured on.
+        measured_on: the board the per-call constant was measured on.
         source: where the constants come from, in words a reader can look up.
+        validated: whether an independent measurement confirmed the model (none has).
     """
 
     name: str
     per_call_s: float
-    cast_s_per_value: float
     stream_bytes_per_clock: float
     measured_on: str
     source: str
+    validated: bool = False
 
     def __post_init__(self) -> None:
-        if self.per_call_s < 0 or self.cast_s_per_value < 0 or self.stream_bytes_per_clock <= 0:
+        if self.per_call_s < 0 or self.stream_bytes_per_clock <= 0:
             raise ValueError(f"host-transfer model {self.name}: constants must be positive")
 
 
 HOST_TRANSFER_MODELS: dict[str, HostTransferModel] = {
     "pynq-z2": HostTransferModel(
-        name="pynq-z2 host transfers",
+        name="pynq-z2 DMA round trip",
         per_call_s=_SINGLE_IMAGE_S,
-        cast_s_per_value=_fit_cast_s_per_value(),
         stream_bytes_per_clock=4.0,
         measured_on="pynq-z2",
-        source=(
-            "85 us/image single calls (Gabriele-bot/PYNQ_IA, PYNQ-Z2); 166,000 jet-MLP samples in "
-            "0.4026 s (hls4ml-tutorial part7b, PYNQ-Z2); 4 bytes/clock DMA stream (AMD PG021)"
-        ),
+        source=BASIS["constants"],
     ),
 }
 
@@ -134,18 +141,18 @@ def emulated_timing(
     bytes_per_s = model.stream_bytes_per_clock * hz
 
     def seconds(n: int) -> tuple[float, float]:
-        host = model.per_call_s + n * (values_in + values_out) * model.cast_s_per_value
         kernel = (max(latency_cycles, ii_cycles) + (n - 1) * ii_cycles) / hz
         stream = n * 4 * max(values_in, values_out) / bytes_per_s
-        return host + max(kernel, stream), max(kernel, stream)
+        return model.per_call_s + max(kernel, stream), max(kernel, stream)
 
     batch_s, device_s = seconds(batch)
     image_s, _ = seconds(1)
-    applied = "" if model.measured_on == board else f", constants measured on {model.measured_on}"
+    applied = "" if model.measured_on == board else f", measured on {model.measured_on}"
+    status = "validated" if model.validated else "UNVALIDATED model"
     basis = (
         f"II {ii_cycles:g} / latency {latency_cycles:g} cycles ({timing_provenance}) at {clock_mhz:g} MHz "
-        f"+ {model.name} ({model.per_call_s * 1e6:.0f} us/call, {model.cast_s_per_value * 1e9:.0f} ns/value"
-        f"{applied}; {model.source})"
+        f"+ {model.name} ({model.per_call_s * 1e6:.0f} us/call{applied}; {model.source}); {status}: "
+        "the agent's window (DMA round trip only, no host copy)"
     )
     return EmulatedTiming(
         throughput_fps=batch / batch_s,

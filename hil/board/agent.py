@@ -62,7 +62,7 @@ import xml.etree.ElementTree as ET
 AGENT_VERSION = "2"
 BUNDLE_FORMAT_VERSION = 1
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_POWER_RAILS = ("12V", "VIN", "PSINT_FP", "VCCINT")  # board input first: one rail, no double counting
+_POWER_RAILS = ("12V", "VIN", "VCC12", "VCCIN")  # board-input rails: one of them is the whole board
 _DMA_TYPE = "xilinx.com:ip:axi_dma:"
 _PS_TYPES = {"processing_system7": "zynq7000", "zynq_ultra_ps_e": "zynqmp", "versal_cips": "versal"}
 
@@ -103,9 +103,55 @@ def _versions():
         info["numpy"] = None
     pynq = _import_pynq()
     info["pynq"] = getattr(pynq, "__version__", "unknown") if pynq is not None else None
-    if pynq is not None:
-        info["pynq_standin"] = bool(getattr(pynq, "HIL_STANDIN", False))
     return info
+
+
+def _board_name():
+    """The board name PYNQ's image gives: $BOARD (from /etc/profile.d/boardname.sh), else the device tree."""
+    name = os.environ.get("BOARD")
+    if name:
+        return name
+    try:
+        with open("/proc/device-tree/chosen/pynq_board", "rb") as handle:
+            return handle.read().rstrip(b"\x00\n").decode("utf-8", "replace") or None
+    except OSError:
+        return None
+
+
+def setup_facts(workdir):
+    """What ``hil boards --check`` needs to judge the board's set-up (never raises)."""
+    facts = {
+        "ok": True,
+        "euid": os.geteuid(),
+        "python": sys.executable,
+        "arch": platform.machine(),
+        "xilinx_xrt": os.environ.get("XILINX_XRT"),
+        "board_name": _board_name(),
+        "pynq": None,
+        "pynq_error": None,
+        "device": None,
+    }
+    try:
+        import pwd
+
+        facts["user"] = pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        facts["user"] = None
+    try:
+        stat = os.statvfs(workdir)
+        facts["disk_free_bytes"] = stat.f_bavail * stat.f_frsize
+    except OSError:
+        facts["disk_free_bytes"] = None
+    try:
+        import pynq
+    except Exception as exc:  # ImportError, or pynq's own errors without a board
+        facts["pynq_error"] = "{}: {}".format(
+            type(exc).__name__, str(exc).splitlines()[0] if str(exc) else ""
+        )
+    else:
+        facts["pynq"] = getattr(pynq, "__version__", "unknown")
+        facts["device"] = _device_info(pynq)
+    return facts
 
 
 def _device_info(pynq):
@@ -471,34 +517,52 @@ class PowerSampler:
         self._stop.set()
         self._thread.join()
 
-    def summary(self, rail):
+    def summary(self, rails):
         import numpy as np
 
         if not self.samples:
-            return None
+            return dict(rails, available=False, message="no power sensors")
         values = np.asarray(self.samples, dtype=np.float64)
-        return {
-            "p50": float(np.median(values)),
-            "max": float(values.max()),
-            "samples": len(values),
-            "rail": rail,
-        }
+        return dict(
+            rails,
+            available=True,
+            p50=float(np.median(values)),
+            max=float(values.max()),
+            samples=len(values),
+        )
 
 
 def power_reader(pynq):
-    """(read(), rail name) for the board's input rail, or (None, None) without power sensors."""
+    """(read(), rails) for the board's power from what ``pynq.get_rails()`` reports; (None, rails) if none.
+
+    Which rails: a board-input rail (``12V``, ``VIN``, ...: the whole board's draw; ZCU104's PMBus
+    names it 12V) alone when there is one, since the other rails are fed from it; otherwise the
+    sum of every rail with a power sensor (KV260's names are unpublished: they are data). The
+    names go into the result, so a figure always says what it sums. PYNQ-Z2 reports none.
+    """
     get_rails = getattr(pynq, "get_rails", None)
     if get_rails is None:
-        return None, None
+        return None, {"reported": [], "summed": []}
     try:
-        rails = get_rails()
+        rails = dict(get_rails() or {})
     except Exception:  # boards without PMBus raise various errors: power is optional
-        return None, None
-    for wanted in _POWER_RAILS:
-        for name, rail in (rails or {}).items():
-            if name.upper() == wanted and getattr(rail, "power", None) is not None:
-                return (lambda sensor=rail.power: sensor.value), name
-    return None, None
+        rails = {}
+    powered = {name: rail for name, rail in rails.items() if getattr(rail, "power", None) is not None}
+    described = {"reported": sorted(rails), "summed": []}
+    if not powered:
+        return None, described
+    inputs = [name for wanted in _POWER_RAILS for name in powered if name.upper() == wanted]
+    chosen = inputs[:1] or sorted(powered)
+    described["summed"] = chosen
+    described["basis"] = (
+        f"board input rail {chosen[0]}" if inputs else "sum of rails " + ", ".join(chosen)
+    )
+    sensors = [powered[name].power for name in chosen]
+
+    def read():
+        return sum(float(sensor.value) for sensor in sensors)
+
+    return read, described
 
 
 def _read_clock(pynq):
@@ -538,25 +602,131 @@ def _checked_transfer(link, source, sink, expected):
     return seconds, wrong
 
 
-def run_overlay(folder, manifest, data, args):
-    """Real path: program the overlay, stream through the DMA, time checked batches and single images."""
-    import numpy as np
+def _setup_hint(message):
+    """A one-line fix for a set-up failure PYNQ reports at overlay load, or None for other failures."""
+    if os.geteuid() != 0 or "Root permissions required" in message:
+        return (
+            f"PYNQ needs root for overlays, MMIO and DMA and the agent runs as uid {os.geteuid()}: "
+            "set run_as: sudo (with the sudoers line `hil boards --check` prints) or user: root"
+        )
+    if "No Devices Found" in message:
+        return (
+            "pynq found no device (XILINX_XRT={}): set xrt: /usr for the board in the inventory, as PYNQ's "
+            "/etc/profile.d/xrt_setup.sh does".format(os.environ.get("XILINX_XRT"))
+        )
+    return None
 
-    inputs, expected, reference = data
+
+def load_overlay(folder, manifest, pynq):
+    """Program the bitstream; returns (overlay, sha256 of the file loaded). Set-up faults: BOARD_SETUP."""
     for name in ("design.bit", "design.hwh"):
         if name not in manifest["files"]:
             raise AgentError("DEPLOY", f"bundle has no {name} (an estimate build cannot run on a board)", 3)
-    started = time.perf_counter()
-    pynq = _import_pynq()
-    if pynq is None:
-        raise AgentError("DEPLOY", f"pynq is not importable with {sys.executable}", 3)
+    bitfile = os.path.abspath(os.path.join(folder, "design.bit"))
+    loaded_sha = sha256_file(bitfile)
     try:
-        overlay = pynq.Overlay(os.path.abspath(os.path.join(folder, "design.bit")))
-    except Exception as exc:  # pynq reports a missing device, a bad bitstream, ... with many types
+        overlay = pynq.Overlay(bitfile)
+    except Exception as exc:  # pynq reports a missing device, root, a bad bitstream, ... with many types
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        hint = _setup_hint(first)
+        if hint is not None:
+            raise AgentError("BOARD_SETUP", f"cannot load the overlay: {first}; {hint}", 3) from None
         raise AgentError(
             "DEPLOY", f"cannot load the overlay: {first}{_overlay_hint(folder, pynq)}", 3
         ) from None
+    return overlay, loaded_sha
+
+
+def _allocate(pynq, shapes):
+    """DMA buffers; a board without CMA memory or XRT fails here: the board's set-up, not the design."""
+    import numpy as np
+
+    buffers = []
+    try:
+        for shape in shapes:
+            buffers.append(pynq.allocate(shape=shape, dtype=np.float32))
+    except Exception as exc:
+        _free(buffers)
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AgentError(
+            "BOARD_SETUP",
+            f"pynq.allocate failed ({first}): the board lacks contiguous (CMA) memory or XRT; reboot it or "
+            "raise its CMA size",
+            3,
+        ) from None
+    return buffers
+
+
+def _free(buffers):
+    for buffer in buffers:
+        free = getattr(buffer, "freebuffer", None)
+        if free is not None:
+            try:
+                free()
+            except Exception:  # freeing must never hide the result or the first error
+                pass
+
+
+def _check_inputs(link, inputs, expected, in_one, out_one):
+    """Every check input through the design, one image per transfer: the outputs."""
+    import numpy as np
+
+    outputs = np.zeros((len(inputs), expected.shape[1]), dtype=np.float32)
+    for i in range(len(inputs)):  # one image at a time: no padding of a partial batch
+        in_one[:] = inputs[i : i + 1]
+        _checked_transfer(link, in_one, out_one, expected[i : i + 1])
+        outputs[i] = out_one[0]
+    return outputs
+
+
+def _timed_window(link, in_buf, out_buf, expected_batch, min_seconds, pynq):
+    """Checked batches for at least ``min_seconds``, power sampled meanwhile."""
+    read_power, rails = power_reader(pynq)
+    sampler = PowerSampler(read_power or (lambda: None))
+    batch_seconds, wrong_window, first_wrong = [], 0, None
+    with sampler:
+        window_start = time.perf_counter()
+        while time.perf_counter() - window_start < min_seconds or not batch_seconds:
+            seconds, wrong = _checked_transfer(link, in_buf, out_buf, expected_batch)
+            batch_seconds.append(seconds)
+            if len(wrong) and first_wrong is None:
+                first_wrong = {"batch": len(batch_seconds) - 1, "image": int(wrong[0])}
+            wrong_window += len(wrong)
+        window = time.perf_counter() - window_start
+    return batch_seconds, wrong_window, first_wrong, window, sampler.summary(rails)
+
+
+def _single_images(link, inputs, expected, in_one, out_one, repeats):
+    image_seconds, wrong_single = [], 0
+    for r in range(repeats):
+        i = r % len(inputs)
+        in_one[:] = inputs[i : i + 1]
+        seconds, wrong = _checked_transfer(link, in_one, out_one, expected[i : i + 1])
+        image_seconds.append(seconds)
+        wrong_single += len(wrong)
+    return image_seconds, wrong_single
+
+
+def run_overlay(folder, manifest, data, args):
+    """Real path: program the overlay, stream through the DMA, time checked batches and single images.
+
+    Failure classes: loading the overlay or allocating DMA buffers fails for the board's set-up
+    (BOARD_SETUP) or the bundle (DEPLOY); anything once the design runs is the design's
+    (DESIGN_FAULT). The DMA buffers are freed on every path.
+    """
+    import numpy as np
+
+    inputs, expected, reference = data
+    started = time.perf_counter()
+    for name in ("design.bit", "design.hwh"):  # the bundle's fault, whatever the board has
+        if name not in manifest["files"]:
+            raise AgentError("DEPLOY", f"bundle has no {name} (an estimate build cannot run on a board)", 3)
+    pynq = _import_pynq()
+    if pynq is None:
+        raise AgentError(
+            "BOARD_SETUP", f"pynq is not importable with {sys.executable}: set python: to the PYNQ venv", 3
+        )
+    overlay, loaded_sha = load_overlay(folder, manifest, pynq)
     link = find_dma(overlay, args.dma_timeout)
     sample_shape = tuple(inputs.shape[1:])
     n_out = expected.shape[1]
@@ -570,55 +740,43 @@ def run_overlay(folder, manifest, data, args):
                 max(in_bytes, out_bytes), link.description["path"], limit
             ),
         )
-    in_buf = pynq.allocate(shape=(batch, *sample_shape), dtype=np.float32)
-    out_buf = pynq.allocate(shape=(batch, n_out), dtype=np.float32)
-    in_one = pynq.allocate(shape=(1, *sample_shape), dtype=np.float32)
-    out_one = pynq.allocate(shape=(1, n_out), dtype=np.float32)
-    loaded = time.perf_counter()
-
-    outputs = np.zeros((len(inputs), n_out), dtype=np.float32)
-    for i in range(len(inputs)):  # one image at a time: no padding of a partial batch
-        in_one[:] = inputs[i : i + 1]
-        _checked_transfer(link, in_one, out_one, expected[i : i + 1])
-        outputs[i] = out_one[0]
-    checked = time.perf_counter()
-    order = np.arange(batch) % len(inputs)
-    in_buf[:] = inputs[order]
-    expected_batch = np.ascontiguousarray(expected[order])  # laid out before the window
-    for _ in range(args.warmup):
-        _checked_transfer(link, in_buf, out_buf, expected_batch)
-    warmed = time.perf_counter()
-    read_power, rail = power_reader(pynq)
-    sampler = PowerSampler(read_power or (lambda: None))
-    batch_seconds, wrong_window, first_wrong = [], 0, None
-    with sampler:
-        window_start = time.perf_counter()
-        while time.perf_counter() - window_start < args.min_seconds or not batch_seconds:
-            seconds, wrong = _checked_transfer(link, in_buf, out_buf, expected_batch)
-            batch_seconds.append(seconds)
-            if len(wrong) and first_wrong is None:
-                first_wrong = {"batch": len(batch_seconds) - 1, "image": int(wrong[0])}
-            wrong_window += len(wrong)
-        window = time.perf_counter() - window_start
-    image_seconds, wrong_single = [], 0
-    for r in range(args.repeats):
-        i = r % len(inputs)
-        in_one[:] = inputs[i : i + 1]
-        seconds, wrong = _checked_transfer(link, in_one, out_one, expected[i : i + 1])
-        image_seconds.append(seconds)
-        wrong_single += len(wrong)
-    done = time.perf_counter()
-    for buffer in (in_buf, out_buf, in_one, out_one):
-        free = getattr(buffer, "freebuffer", None)
-        if free is not None:
-            free()
+    shapes = [(batch, *sample_shape), (batch, n_out), (1, *sample_shape), (1, n_out)]
+    buffers = _allocate(pynq, shapes)
+    in_buf, out_buf, in_one, out_one = buffers
+    try:
+        loaded = time.perf_counter()
+        try:
+            outputs = _check_inputs(link, inputs, expected, in_one, out_one)
+            checked = time.perf_counter()
+            order = np.arange(batch) % len(inputs)
+            in_buf[:] = inputs[order]
+            expected_batch = np.ascontiguousarray(expected[order])  # laid out before the window
+            for _ in range(args.warmup):
+                _checked_transfer(link, in_buf, out_buf, expected_batch)
+            warmed = time.perf_counter()
+            batch_seconds, wrong_window, first_wrong, window, power = _timed_window(
+                link, in_buf, out_buf, expected_batch, args.min_seconds, pynq
+            )
+            image_seconds, wrong_single = _single_images(
+                link, inputs, expected, in_one, out_one, args.repeats
+            )
+        except AgentError:
+            raise
+        except Exception as exc:  # the design (or its driver) misbehaved on a loaded overlay
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            raise AgentError("DESIGN_FAULT", f"{type(exc).__name__}: {first}") from None
+        done = time.perf_counter()
+    finally:
+        _free(buffers)
+    per_batch_fps = sorted(batch / seconds for seconds in batch_seconds if seconds > 0)
     result = {
         "emulated": False,
-        "device": _device_info(pynq),
+        "device": dict(_device_info(pynq), board_name=_board_name(), bitstream_sha256=loaded_sha),
         "dma": link.description,
         "batch": batch,
         "clock_mhz": _read_clock(pynq),
-        "throughput_fps": len(batch_seconds) * batch / sum(batch_seconds),
+        "throughput_fps": float(np.median(per_batch_fps)) if per_batch_fps else 0.0,
+        "throughput_fps_mean": len(batch_seconds) * batch / sum(batch_seconds),
         "images": len(batch_seconds) * batch,
         "window_seconds": window,
         "transfer_seconds": sum(batch_seconds),
@@ -634,14 +792,14 @@ def run_overlay(folder, manifest, data, args):
             "image_p50": _percentile_ms(image_seconds, 50),
             "image_p99": _percentile_ms(image_seconds, 99),
         },
-        "power_w": sampler.summary(rail),
+        "power": power,
         "reference": _compare_reference(outputs, reference),
         "stage_seconds": {
             "load": loaded - started,
             "check": checked - loaded,
             "warmup": warmed - checked,
             "measure": window,
-            "latency": done - window_start - window,
+            "latency": done - warmed - window,
         },
     }
     result.update(_compare(outputs, expected))
@@ -675,12 +833,14 @@ def measure(args):
     manifest = verify_bundle(folder, args.manifest_sha256)
     verified = time.perf_counter()
     data = _load_data(folder, manifest)
+    if args.xrt and not os.environ.get("XILINX_XRT"):
+        os.environ["XILINX_XRT"] = args.xrt  # what PYNQ's xrt_setup.sh sets in a login shell
     run = run_emulated if args.emulate else run_overlay
     try:
         result = run(folder, manifest, data, args)
     except AgentError:
         raise
-    except Exception as exc:  # the design (or its driver) misbehaved: not the board's fault
+    except Exception as exc:  # the design (its C simulation, or its driver) misbehaved
         first = str(exc).splitlines()[0] if str(exc) else ""
         raise AgentError("DESIGN_FAULT", f"{type(exc).__name__}: {first}") from None
     result["stage_seconds"]["verify"] = verified - started
@@ -721,6 +881,10 @@ def _parser():
     parser.add_argument(
         "--dma-timeout", type=float, default=5.0, help="seconds before a DMA transfer is a fault"
     )
+    parser.add_argument(
+        "--setup", action="store_true", help="print the board's set-up facts (root, pynq, XRT)"
+    )
+    parser.add_argument("--xrt", help="XILINX_XRT to set when the environment has none (e.g. /usr)")
     parser.add_argument("--manifest-sha256", help="expected sha256 of bundle.json")
     parser.add_argument("--self-sha256", help="expected sha256 of this file")
     parser.add_argument("--deadline", type=float, default=0.0, help="exit after this many seconds")
@@ -768,6 +932,10 @@ def main(argv=None):
         if args.version:
             payload = dict(_versions(), ok=True, sha256=sha256_file(os.path.abspath(__file__)))
             status = 0
+        elif args.setup:
+            if args.xrt and not os.environ.get("XILINX_XRT"):
+                os.environ["XILINX_XRT"] = args.xrt
+            payload, status = setup_facts(os.getcwd()), 0
         elif args.probe:
             payload = probe(args.probe, args.parser)
             status = 0 if payload["ok"] else 4

@@ -52,7 +52,17 @@ _CHATTY_LIBRARIES = ("onnx_ir", "onnxscript")
 
 def _register_commands() -> None:
     # Imported here, not at module top, so each command module can import ``app`` from here.
-    from hil.cli import _boards, _build, _convert, _costmodel, _farm, _measure, _reports, _search  # noqa: F401
+    from hil.cli import (  # noqa: F401
+        _boards,
+        _build,
+        _convert,
+        _costmodel,
+        _farm,
+        _measure,
+        _reports,
+        _search,
+        _toolchain,
+    )
 
 
 #: Options that take several values after one flag (``--data a.csv b.csv``), as the docs write

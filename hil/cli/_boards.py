@@ -1,7 +1,10 @@
 """`hil boards`: the boards of the inventory, their resources and whether they are emulated.
 
 ``--check`` connects to each board (SSH for a board with a host, locally for an emulated one),
-uploads the agent and runs ``agent --version``; a board that answers leaves quarantine. With
+uploads the agent and checks its set-up the way a measurement runs (root through ``sudo -n`` or a
+root login, pynq and its version, a device under XRT, the board name PYNQ reports, free disk),
+printing one line per problem with its fix; a board that passes leaves quarantine (and a board
+stopped for its set-up goes back in service). With
 ``--bundle DIR`` (a vivado build's ``<artifact>/board``) it also uploads that bundle and runs the
 agent's ``--probe`` on its overlay there, so the board's own pynq says which DMA it would drive
 (its path, largest transfer, stream widths) before anything is measured.
@@ -118,4 +121,7 @@ def _check(inv: Any, timeout: float, as_json: bool, bundle: Path | None, only: s
                 ]
             table.add_row(*cells, f"{row['seconds']:.2f}")
         console().print(table)
+        for row in rows:  # one line per problem, each naming its fix (plain text: copy-pasteable)
+            for problem in row.get("problems") or []:
+                print(f"{row['board']}: {problem}")
     return 0 if all(row["ok"] for row in rows) else 1

@@ -14,16 +14,19 @@ import typer
 from hil.cli._app import app
 from hil.cli._common import ARTIFACTS_OPTION, INVENTORY_OPTION, JSON_OPTION, console, print_json
 from hil.cli._conversion import (
-    BACKEND_OPTION,
     BOARD_OPTION,
+    BUILD_BACKEND_OPTION,
     INPUT_SHAPE_OPTION,
     IO_TYPE_OPTION,
     MODEL_ARGUMENT,
     PRECISION_OPTION,
     REUSE_OPTION,
+    STOP_AFTER_OPTION,
     STRATEGY_OPTION,
+    check_flow_backend,
     conversion_options,
     resolve_auto_reuse,
+    resolve_backend,
 )
 
 
@@ -35,10 +38,27 @@ def build_command(
     reuse: str = REUSE_OPTION,
     io_type: str = IO_TYPE_OPTION,
     strategy: str = STRATEGY_OPTION,
-    backend: str = BACKEND_OPTION,
+    backend: str = BUILD_BACKEND_OPTION,
     input_shape: str | None = INPUT_SHAPE_OPTION,
     builder: str = typer.Option(
-        "estimate", "--builder", help="estimate (cost model) or vivado (real tools)."
+        "estimate",
+        "--builder",
+        help="estimate (cost model) or vivado (the installed AMD tools: a bitstream).",
+    ),
+    stop_after: str = STOP_AFTER_OPTION,
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="vivado: write every script and plan.json (each tool call), run nothing."
+    ),
+    release: str | None = typer.Option(
+        None,
+        "--release",
+        help="--dry-run: plan for this AMD release (default: the installed one, else 2025.1).",
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="--dry-run: the folder to write into (default hil-out/<model>-<board>-plan).",
+        file_okay=False,
     ),
     timeout: float = typer.Option(6 * 3600.0, "--timeout", help="Build timeout in seconds."),
     csim_n: int = typer.Option(16, "--csim-n", help="Test inputs (and C-sim outputs) in the board bundle."),
@@ -47,19 +67,33 @@ def build_command(
     inventory: Path | None = INVENTORY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> int:
-    """Build MODEL for BOARD (or return the finished build); exit 1 when the build failed."""
+    """Build MODEL for BOARD (or return the finished build); exit 1 when the build failed.
+
+    With --builder vivado the installed AMD release's flow makes a bitstream (see `hil toolchain`).
+    """
+    from hil.errors import InputError
     from hil.farm import artifacts_root, build_one, make_job, open_farm
+    from hil.flow import apply_inventory_declarations
     from hil.inventory import load_inventory
 
     inv = load_inventory(inventory)
+    apply_inventory_declarations(inv)
     target = inv.board(board)
+    if dry_run and builder != "vivado":
+        raise InputError("--dry-run plans a vivado build: add --builder vivado")
+    backend = resolve_backend(backend, builder, release if dry_run else None)
     options = conversion_options(precision, reuse, io_type, strategy, backend, input_shape)
     options, _plan = resolve_auto_reuse(model, target, options, reuse)
+    if dry_run:
+        return _dry_run(model, target, options, release, stop_after, out, as_json)
+    check_flow_backend(options.backend, builder)
+    params = {"stop_after": stop_after} if builder == "vivado" else {}
     job = make_job(
         model,
         target,
         options.as_dict(),
         builder=builder,
+        builder_params=params,
         timeout_s=timeout,
         csim_n=csim_n,
         keep_failed=keep_failed,
@@ -98,3 +132,43 @@ def _print(outcome: dict[str, Any], label: str) -> None:
         out.print(f"artifact: {outcome['artifact']}")
     if outcome["state"] != "done":
         out.print(outcome["message"] or "")
+
+
+def _dry_run(
+    model: Path,
+    board: Any,
+    options: Any,
+    release: str | None,
+    stop_after: str,
+    out: Path | None,
+    as_json: bool,
+) -> int:
+    """Write the flow's scripts and plan.json for ``board``; run no tool."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from hil.flow import rehearse
+
+    folder = out if out is not None else Path("hil-out") / f"{model.stem}-{board.name}-plan"
+    plan, _hls_model = rehearse(model, board, options, out=folder, release=release, stop_after=stop_after)
+    payload = {
+        **plan.to_dict(),
+        "folder": str(folder.resolve()),
+        "plan_file": str((folder / "plan.json").resolve()),
+    }
+    if as_json:
+        print_json(payload)
+        return 0
+    console_ = console()
+    console_.print(
+        f"dry run: {plan.flow} flow for AMD {plan.release}, board {board.name} ({plan.part}, "
+        f"{plan.clock_mhz:g} MHz), stop after {plan.stop_after}; nothing was run"
+    )
+    table = Table(title=f"tool calls (in {escape(str(folder))})")
+    for column in ("#", "argv", "must produce"):
+        table.add_column(column)
+    for index, call in enumerate(plan.calls, 1):
+        table.add_row(str(index), escape(" ".join(call.argv)), escape("\n".join(call.produces)))
+    console_.print(table)
+    console_.print(f"scripts: {escape(', '.join(plan.scripts))}; plan: {escape(payload['plan_file'])}")
+    return 0

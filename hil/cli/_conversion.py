@@ -18,6 +18,10 @@ __all__ = [
     "IO_TYPE_OPTION",
     "STRATEGY_OPTION",
     "BACKEND_OPTION",
+    "BUILD_BACKEND_OPTION",
+    "STOP_AFTER_OPTION",
+    "resolve_backend",
+    "check_flow_backend",
     "INPUT_SHAPE_OPTION",
     "conversion_options",
     "resolve_auto_reuse",
@@ -39,6 +43,15 @@ REUSE_OPTION = typer.Option(
 IO_TYPE_OPTION = typer.Option("io_stream", "--io-type", help="io_stream or io_parallel.")
 STRATEGY_OPTION = typer.Option("Latency", "--strategy", help="Latency or Resource.")
 BACKEND_OPTION = typer.Option("Vitis", "--backend", help="Vivado, Vitis or VivadoAccelerator.")
+BUILD_BACKEND_OPTION = typer.Option(
+    "auto",
+    "--backend",
+    help="auto, Vivado, Vitis or VivadoAccelerator. auto: for --builder vivado the installed release's "
+    "flow decides (Vitis from 2020.2, VivadoAccelerator up to 2020.1), else Vitis.",
+)
+STOP_AFTER_OPTION = typer.Option(
+    "bitstream", "--stop-after", help="hls, synth or bitstream: how far a vivado build goes."
+)
 INPUT_SHAPE_OPTION = typer.Option(
     None, "--input-shape", help="Input shape in the model's layout, e.g. 1,3,32,32."
 )
@@ -95,3 +108,32 @@ def resolve_auto_reuse(model: Any, board: Any, options: Any, reuse: str | int) -
         file=sys.stderr,
     )
     return resolved, plan
+
+
+def check_flow_backend(backend: str, builder: str) -> None:
+    """Refuse, before anything runs, a backend the installed release's bitstream flow cannot build.
+
+    Only when a usable AMD toolchain is on PATH: without one the build itself says what is missing.
+    """
+    if builder != "vivado":
+        return
+    from hil.flow import check_backend, detect_toolchain
+
+    found = detect_toolchain()
+    if found.usable and found.flow and found.release:
+        check_backend(found.flow, found.release, backend)
+
+
+def resolve_backend(backend: str, builder: str, release: str | None = None) -> str:
+    """The hls4ml backend of a build: ``auto`` follows the bitstream flow of the release.
+
+    ``release`` (a dry run's ``--release``) wins over the installed one; with no tools installed
+    a vivado build takes the newest release's flow (the build then says what is missing).
+    """
+    if backend != "auto":
+        return backend
+    if builder != "vivado":
+        return "Vitis"
+    from hil.flow import flow_backend, planned_flow
+
+    return flow_backend(planned_flow(release)[1])

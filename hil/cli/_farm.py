@@ -63,9 +63,11 @@ def run_command(
         scheduler_security,
         tls_files,
     )
+    from hil.flow import apply_inventory_declarations
     from hil.inventory import load_inventory
 
     inv = load_inventory(inventory)
+    apply_inventory_declarations(inv)
     spec = load_jobs_file(jobs_file)
     jobs = expand_jobs(spec, inv)
     address = scheduler or inv.farm.scheduler

@@ -59,7 +59,9 @@ def make_job(
         raise InputError(f"invalid conversion options {sorted(raw)}: {exc}") from None
     option_dict = conversion.as_dict()
     expected = expected_tools(builder, option_dict, tools)
-    params = dict(builder_params or {})
+    from hil.farm.builders import get_builder
+
+    params = get_builder(builder).complete_params(board, dict(builder_params or {}))
     key = job_key(
         path.read_bytes(),
         option_dict,

@@ -67,6 +67,23 @@ class Board(BaseModel):
     known_hosts: Path | None = None
     python: str = "/usr/local/share/pynq-venv/bin/python3"
     workdir: str = "/home/xilinx/hil"
+    #: How the agent gets the root PYNQ needs for overlays, MMIO and DMA: ``sudo`` (``sudo -n``:
+    #: the login user needs a password-less sudoers rule for the agent's command; `hil boards
+    #: --check` prints it), ``root`` (log in as root: ``user: root``) or ``user`` (no root: only an
+    #: emulation works). PYNQ's images (2.7 to 4.0) log in as xilinx with a password on sudo.
+    run_as: Literal["sudo", "root", "user"] = "sudo"
+    #: XILINX_XRT for the agent (PYNQ's /etc/profile.d/xrt_setup.sh sets /usr; a non-interactive SSH
+    #: command reads no profile script, so the agent sets it); null leaves it unset.
+    xrt: str | None = "/usr"
+    #: The PYNQ release on the board's image (``3.1``): `hil boards --check` compares it with what
+    #: the board's pynq says; null accepts any.
+    pynq: str | None = None
+    #: The board name PYNQ reports (``/proc/device-tree/chosen/pynq_board``, e.g. ``ZCU104``);
+    #: null: the inventory name, compared ignoring case, ``-`` and ``_``.
+    pynq_board: str | None = None
+    #: Block-design data overriding (or, for a board hil does not know, giving) the shipped
+    #: ``hil/data/board_builds.yaml`` entry: board_part, ps, pl_clock_mhz, pynq, ps_config.
+    build: dict[str, Any] | None = None
 
     @property
     def emulated(self) -> bool:
@@ -127,6 +144,10 @@ class Farm(BaseModel):
     #: Largest build archive (a worker's build, or a kept failed build) the coordinator unpacks,
     #: in GiB; ``HIL_FARM_MAX_ARCHIVE_BYTES`` sets it when the inventory does not.
     max_archive_gib: float | None = Field(default=None, gt=0)
+    #: The AMD tools on this host's PATH are stand-ins (tests, rehearsals): every number their
+    #: builds report is labelled ``standin`` and their keys differ from real builds'. The same
+    #: as HIL_STANDIN_TOOLS=1 in the environment (which a remote worker needs in its own).
+    standin_tools: bool = False
 
     @field_validator("scheduler")
     @classmethod

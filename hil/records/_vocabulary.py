@@ -81,5 +81,7 @@ class ErrorCode(str, Enum):
     DEPLOY = "DEPLOY"  # the bundle did not reach or could not start on the board (infrastructure)
     DESIGN_FAULT = "DESIGN_FAULT"  # the design misbehaved on a working board: no DMA, DMA error, hang
     RUN_TIMEOUT = "RUN_TIMEOUT"
-    WRONG_ANSWER = "WRONG_ANSWER"
+    WRONG_ANSWER = "WRONG_ANSWER"  # the board's outputs differ from the bit-exact C simulation
     BOARD_UNREACHABLE = "BOARD_UNREACHABLE"
+    BOARD_SETUP = "BOARD_SETUP"  # a missing prerequisite on the board (root, pynq, XRT): fix, --check
+    LOW_AGREEMENT = "LOW_AGREEMENT"  # the design agrees with its float reference less than --min-agreement

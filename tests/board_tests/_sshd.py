@@ -33,6 +33,19 @@ def keygen(path: Path) -> Path:
     return path
 
 
+def install_user_key(user: str, public_key: str, relative: str) -> None:
+    """Authorize ``public_key`` for ``user`` in ``~user/<relative>`` (owned by the user, mode 0600)."""
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    path = Path(entry.pw_dir) / relative
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.write_text(public_key)
+    for target, mode in ((path.parent, 0o700), (path, 0o600)):
+        os.chown(target, entry.pw_uid, entry.pw_gid)
+        target.chmod(mode)
+
+
 class LoopbackSshd:
     """sshd on 127.0.0.1:<free port> with its own host key and one authorized client key.
 
@@ -43,7 +56,7 @@ class LoopbackSshd:
         user: the login user (the one running the tests).
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, user: str | None = None) -> None:
         if not os.path.exists(SSHD):
             raise RuntimeError(f"{SSHD} not found: install openssh-server (.ci/run does)")
         os.makedirs("/run/sshd", exist_ok=True)  # privilege-separation dir; .ci/setup.d makes it too
@@ -57,7 +70,11 @@ class LoopbackSshd:
         (root / "authorized_keys").write_text((root / "client_ed25519.pub").read_text())
         (root / "authorized_keys").chmod(0o600)
         self.port = free_port()
-        self.user = getpass.getuser()
+        self.user = user or getpass.getuser()
+        keys_file = str(root / "authorized_keys")
+        if user is not None:  # sshd reads the keys as that user: they go in the user's own ~/.ssh
+            keys_file = ".ssh/hil_test_authorized_keys"
+            install_user_key(user, (root / "client_ed25519.pub").read_text(), keys_file)
         self.known_hosts = root / "known_hosts"
         self.known_hosts.write_text(self.known_hosts_line(self.host_key))
         self.config = root / "sshd_config"
@@ -68,7 +85,7 @@ class LoopbackSshd:
                     "ListenAddress 127.0.0.1",
                     f"HostKey {self.host_key}",
                     f"PidFile {root / 'sshd.pid'}",
-                    f"AuthorizedKeysFile {root / 'authorized_keys'}",
+                    f"AuthorizedKeysFile {keys_file}",
                     "PubkeyAuthentication yes",
                     "PasswordAuthentication no",
                     "KbdInteractiveAuthentication no",

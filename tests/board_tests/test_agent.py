@@ -181,8 +181,9 @@ def test_real_pynq4_on_the_flat_overlay_measures_the_known_rate_and_power_during
     assert payload["latency_ms"]["image_p50"] == pytest.approx(40.0, rel=0.05)
     # the PL clock as pynq's Clocks computes it from the divisors the overlay's hwh set (IOPLL / 15)
     assert payload["clock_mhz"] == pytest.approx(100.0, abs=0.01)
-    power = payload["power_w"]  # busy 9.25 W during transfers, 7.5 W idle: read before/after it would be 7.5
-    assert power["rail"] == "12V" and power["samples"] >= 20 and power["p50"] == 9.25 and power["max"] == 9.25
+    power = payload["power"]  # busy 9.25 W during transfers, 7.5 W idle: read before/after it would be 7.5
+    assert power["available"] and power["summed"] == ["12V"] and power["basis"] == "board input rail 12V"
+    assert power["samples"] >= 20 and power["p50"] == 9.25 and power["max"] == 9.25
     print(
         f"real pynq 4.0 on the stand-in device: {payload['throughput_fps']:.1f} images/s vs {known_rate:.1f}"
     )
@@ -253,8 +254,83 @@ def test_power_sampler_reports_what_it_read_during_the_window() -> None:
     readings = iter([5.0, 6.0, 7.0, 8.0] + [9.0] * 10_000)
     with module.PowerSampler(lambda: next(readings), period_s=0.001) as sampler:
         time.sleep(0.1)
-    summary = sampler.summary("12V")
+    summary = sampler.summary({"reported": ["12V"], "summed": ["12V"], "basis": "board input rail 12V"})
     assert summary["samples"] >= 10 and summary["max"] == 9.0 and summary["p50"] == 9.0
     assert sampler.samples[:4] == [5.0, 6.0, 7.0, 8.0]
-    assert module.PowerSampler(lambda: None).summary("12V") is None
+    empty = module.PowerSampler(lambda: None).summary({"reported": [], "summed": []})
+    assert empty == {"reported": [], "summed": [], "available": False, "message": "no power sensors"}
     assert np.isfinite(summary["p50"])
+
+
+def _agent_module():  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("hil_agent_under_test", AGENT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Sensor:
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+
+class _Rail:
+    def __init__(self, watts: float | None) -> None:
+        self.power = None if watts is None else _Sensor(watts)
+
+
+class _Pynq:
+    def __init__(self, rails: dict[str, _Rail] | Exception) -> None:
+        self._rails = rails
+
+    def get_rails(self) -> dict[str, _Rail]:
+        if isinstance(self._rails, Exception):
+            raise self._rails
+        return self._rails
+
+
+# What pynq.get_rails() reports on a ZCU104 (PYNQ's sensorconf zcu104.conf, ../shared/DESIGN.md).
+ZCU104_RAILS = ("12V", "INT", "1V8", "1V2", "MGTA", "3V3", "1V13", "5V0", "FMC", "MGTRA")
+
+
+def test_power_on_zcu104_rails_is_the_12v_board_input_alone() -> None:
+    module = _agent_module()
+    rails = {
+        name: _Rail(watts)
+        for name, watts in zip(ZCU104_RAILS, (9.5, 2.0, 0.4, 0.3, 0.1, 0.6, 0.2, 1.1, 0.0, 0.1), strict=True)
+    }
+    read, described = module.power_reader(_Pynq(rails))
+    assert read() == 9.5 and described["summed"] == ["12V"] and described["basis"] == "board input rail 12V"
+    assert described["reported"] == sorted(ZCU104_RAILS)
+
+
+def test_power_without_an_input_rail_sums_what_is_reported_and_says_so() -> None:
+    module = _agent_module()  # KV260's rail names are unpublished: whatever get_rails() gives is data
+    read, described = module.power_reader(
+        _Pynq({"VCC_SOM": _Rail(3.0), "VCC_IO": _Rail(0.5), "TEMP": _Rail(None)})
+    )
+    assert read() == 3.5 and described["summed"] == ["VCC_IO", "VCC_SOM"]
+    assert described["basis"] == "sum of rails VCC_IO, VCC_SOM"
+
+
+def test_no_power_sensors_is_said_not_invented() -> None:
+    module = _agent_module()  # PYNQ-Z2 ships no sensor configuration: get_rails() is empty (or fails)
+    for pynq in (_Pynq({}), _Pynq(RuntimeError("no sensors")), object()):
+        read, described = module.power_reader(pynq)
+        assert read is None and described["summed"] == []
+
+
+def test_emulated_window_charges_what_the_agents_window_charges() -> None:
+    """The agent times only the DMA round trip of a batch already in the buffer (no host copy): so does
+    the model, whatever the number of values per image; its basis says it is unvalidated."""
+    from hil.board import EMULATION_BASIS, emulated_timing
+
+    common = {"ii_cycles": 1.0, "latency_cycles": 10.0, "clock_mhz": 100.0, "board": "pynq-z2"}
+    narrow = emulated_timing(values_in=16, values_out=5, batch=1000, timing_provenance="hls", **common)
+    stream_s = 1000 * 4 * 16 / (4 * 100e6)  # one 32-bit word per clock, 16 words an image
+    assert narrow.batch_seconds == pytest.approx(85e-6 + stream_s)
+    assert narrow.image_seconds == pytest.approx(85e-6 + 16 / 100e6)
+    assert EMULATION_BASIS["status"] == "unvalidated" and "UNVALIDATED" in narrow.basis

@@ -35,50 +35,28 @@ def dense_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-# A STAND-IN for the Xilinx tools, for tests only: CI has no Vivado. It does not synthesize
-# anything; it copies *recorded real reports* from ../shared/reports into the folders where
-# vivado_hls / vivado write them (hls4ml's build_prj.tcl layout), and fake .bit/.hwh files.
-_FAKE_TOOL = """#!{python}
-# STAND-IN for {name} (hil farm tests): copies recorded real reports, builds nothing.
-import os, shutil, sys
-from pathlib import Path
-reports = Path(os.environ["HIL_FAKE_REPORTS"])
-cwd = Path.cwd()
-with open(cwd / "fake_tool_calls.log", "a") as log:
-    log.write("{name} " + " ".join(sys.argv[1:]) + "\\n")
-if os.environ.get("HIL_FAKE_FAIL") == "{name}":
-    print("ERROR: [HLS 200-70] stand-in failure requested by the test", flush=True)
-    sys.exit(1)
-if "{name}" in ("vivado_hls", "vitis-run"):
-    target = cwd / "myproject_prj" / "solution1" / "syn" / "report"
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("myproject_csynth.rpt", "myproject_csynth.xml"):
-        if (reports / name).is_file():
-            shutil.copyfile(reports / name, target / name)
-    if (reports / "vivado_synth.rpt").is_file():
-        shutil.copyfile(reports / "vivado_synth.rpt", cwd / "vivado_synth.rpt")
-    print("INFO: [HLS 200-111] Finished (stand-in)", flush=True)
-else:  # vivado -mode batch -source design.tcl
-    (cwd / "design.bit").write_bytes(b"stand-in bitstream")
-    (cwd / "design.hwh").write_text("<stand-in hwh/>")
-    print("INFO: write_bitstream completed (stand-in)", flush=True)
-"""
-
-
 @pytest.fixture
-def fake_vivado(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Path]:
-    """Put stand-in vivado_hls / vitis-run / vivado first on PATH; call with the reports folder to copy."""
-    bin_dir = tmp_path / "fake-xilinx" / "2020.1" / "bin"
-    bin_dir.mkdir(parents=True)
-    for name in ("vivado_hls", "vitis-run", "vivado"):
-        script = bin_dir / name
-        script.write_text(_FAKE_TOOL.format(python=sys.executable, name=name))
-        script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+def xilinx_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[Path]]:
+    """Put the Tcl-executing stand-ins of an AMD release (tests/xilinx_standin) first on PATH.
 
-    def use(reports: Path) -> Path:
-        monkeypatch.setenv("HIL_FAKE_REPORTS", str(reports))
-        return bin_dir
+    Call as ``xilinx_tools("2024.2")``; ``declared=False`` leaves HIL_STANDIN_TOOLS unset, so hil
+    labels their figures as a real tool's (tests of the provenance rules only); ``board_parts``
+    lists the third-party board files installed (HIL_STANDIN_BOARD_PARTS).
+    """
+    from tests.xilinx_standin import install
+
+    def use(release: str, *, declared: bool = True, board_parts: str | None = None) -> list[Path]:
+        bins = install(tmp_path / "Xilinx", release)
+        python_bin = str(Path(sys.executable).parent)
+        folders = [*map(str, bins), python_bin, "/usr/local/bin", "/usr/bin", "/bin"]
+        monkeypatch.setenv("PATH", os.pathsep.join(folders))
+        if declared:
+            monkeypatch.setenv("HIL_STANDIN_TOOLS", "1")
+        else:
+            monkeypatch.delenv("HIL_STANDIN_TOOLS", raising=False)
+        if board_parts is not None:
+            monkeypatch.setenv("HIL_STANDIN_BOARD_PARTS", board_parts)
+        return bins
 
     return use
 

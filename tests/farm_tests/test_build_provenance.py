@@ -1,8 +1,10 @@
-"""Each number of a Vivado build says where it came from (real reports through the stand-in tools).
+"""Each number of a Vivado build says where it came from: the rules hil applies to a real tool's reports.
 
-Kernel vs block-design utilization, csynth's estimated clock and the TIMING verdict it implies,
-and the II-derived throughput labelled as the estimate it is. The numbers are the recorded real
-reports' (../shared/reports/vivado2020.1_hls4ml_test: an hls4ml Dense(8->5)+ReLU on xc7z020).
+These tests run the Tcl-executing stand-ins *undeclared* (as if they were the real tools), on
+purpose: they check how hil labels what real tools report (csynth ``hls``, the routed design
+``impl``, the whole block design apart from the network, throughput as an estimate). The stand-ins'
+csynth figures are those of a real Vivado HLS 2020.1 report (estimated clock 4.049 ns, II 8,
+latency 10). Declared stand-ins, as every other test uses them, relabel all of it ``standin``.
 """
 
 from __future__ import annotations
@@ -11,72 +13,73 @@ import json
 from pathlib import Path
 
 from hil.farm import ArtifactStore, Ledger, build_one, make_job
+from hil.farm.reports import parse_csynth_xml, parse_utilization_hierarchical
 from hil.inventory import load_inventory
-from tests._shared import require_shared
-from tests.farm_tests.test_vivado_builder import _as_this_conversion
 
 
-def _build(dense_onnx: Path, tmp_path: Path, clock_mhz: float = 100.0) -> dict:  # type: ignore[type-arg]
-    board = load_inventory().board("pynq-z2").model_copy(update={"clock_mhz": clock_mhz})
-    job = make_job(dense_onnx, board, {"backend": "Vivado"}, builder="vivado", timeout_s=120)
+def _build(dense_onnx: Path, tmp_path: Path, *, clock_mhz: float = 200.0, stop_after: str = "hls") -> dict:  # type: ignore[type-arg]
+    board = load_inventory().board("zcu104").model_copy(update={"clock_mhz": clock_mhz})
+    job = make_job(dense_onnx, board, {}, builder="vivado", builder_params={"stop_after": stop_after})
     with Ledger(tmp_path / "bs" / "ledger.sqlite") as ledger:
         return build_one(job, ledger, ArtifactStore(tmp_path / "bs"))
 
 
 def test_throughput_is_an_estimate_and_the_clock_is_csynths(
-    fake_vivado, dense_onnx: Path, tmp_path: Path
+    xilinx_tools, dense_onnx: Path, tmp_path: Path
 ) -> None:
-    fake_vivado(_as_this_conversion(require_shared("reports/vivado2020.1_hls4ml_test"), tmp_path))
+    xilinx_tools("2024.2", declared=False)
     outcome = _build(dense_onnx, tmp_path)
     assert outcome["state"] == "done", outcome["message"]
     m = outcome["metrics"]
+    hls = parse_csynth_xml(Path(outcome["artifact"]) / "reports" / "csynth_xml.xml")
     # csynth: target 5.00 ns, estimated 4.049 ns -> the kernel reaches ~247 MHz by HLS's estimate
+    assert (hls.clock_target_ns, hls.clock_estimated_ns) == (5.0, 4.049)
     assert m["clock_mhz"]["provenance"] == "hls" and m["clock_mhz"]["value"] == 1000.0 / 4.049
-    # II 8 at the 100 MHz target is arithmetic on an HLS figure: an estimate whose source is hls
+    assert (m["lut"]["value"], m["lut"]["provenance"]) == (hls.lut, "hls")
+    # II 8 at the 200 MHz target is arithmetic on an HLS figure: an estimate whose source is hls
     fps = m["throughput_fps"]
-    assert (fps["value"], fps["provenance"], fps["source"]) == (100e6 / 8, "estimate", "hls")
+    assert (fps["value"], fps["provenance"], fps["source"]) == (200e6 / hls.ii_max_cycles, "estimate", "hls")
     assert "no host transfers" in fps["basis"]
-    assert all(metric["value"] != 100.0 for metric in m.values() if metric["provenance"] == "hls")
     report = json.loads((Path(outcome["artifact"]) / "report.json").read_text())
     assert report["details"]["clock"] == {
-        "target_mhz": 100.0, "target_ns": 10.0, "hls_estimated_ns": 4.049, "hls_estimated_mhz": 246.975,
+        "target_mhz": 200.0, "target_ns": 5.0, "hls_estimated_ns": 4.049, "hls_estimated_mhz": 246.975,
     }  # fmt: skip
 
 
 def test_an_estimated_clock_slower_than_the_target_is_timing(
-    fake_vivado, dense_onnx: Path, tmp_path: Path
+    xilinx_tools, dense_onnx: Path, tmp_path: Path
 ) -> None:
-    """250 MHz asks for 4 ns; csynth estimates 4.049 ns and there is no routed timing report."""
-    fake_vivado(_as_this_conversion(require_shared("reports/vivado2020.1_hls4ml_test"), tmp_path))
+    """250 MHz asks for 4 ns; csynth estimates 4.049 ns and an HLS-only build has no routed timing."""
+    xilinx_tools("2024.2", declared=False)
     outcome = _build(dense_onnx, tmp_path, clock_mhz=250.0)
     assert outcome["state"] == "failed" and outcome["error_code"] == "TIMING"
     assert "4.049 ns, slower than the 4 ns (250 MHz) target" in outcome["message"]
 
 
 def test_a_block_designs_utilization_is_never_the_networks(
-    run_cli, fake_vivado, dense_onnx: Path, tmp_path: Path
+    run_cli, xilinx_tools, dense_onnx: Path, tmp_path: Path
 ) -> None:
-    """The real post-synthesis report, relabelled as a routed block design (top design_1_wrapper), is
-    stored as design_* and the kernel keeps csynth's figures; only those reach the cost model."""
-    reports = _as_this_conversion(require_shared("reports/vivado2020.1_hls4ml_test"), tmp_path)
-    text = (reports / "vivado_synth.rpt").read_text()
-    text = text.replace("| Design       : myproject", "| Design       : design_1_wrapper")
-    text = text.replace("| Design State : Synthesized", "| Design State : Routed")
-    (reports / "vivado_synth.rpt").write_text(text)
-    fake_vivado(reports)
-    outcome = _build(dense_onnx, tmp_path)
+    """The routed block design's totals are design_*; the network's own cell row is the kernel's figure,
+    and only that reaches the cost model."""
+    xilinx_tools("2024.2", declared=False)
+    outcome = _build(dense_onnx, tmp_path, stop_after="bitstream")
     assert outcome["state"] == "done", outcome["message"]
     m = outcome["metrics"]
-    assert (m["lut"]["value"], m["lut"]["provenance"]) == (2532, "hls")  # csynth's kernel figure
-    assert (m["design_lut"]["value"], m["design_lut"]["provenance"]) == (1526, "impl")
+    hier = parse_utilization_hierarchical(Path(outcome["artifact"]) / "reports" / "utilization_hier.rpt")
+    kernel = hier.row_for_instance("myproject_axis_0")
+    assert (m["lut"]["value"], m["lut"]["provenance"]) == (kernel.total_luts, "impl")
+    assert (m["design_lut"]["value"], m["design_lut"]["provenance"]) == (hier.top_row.total_luts, "impl")
     assert m["design_lut"]["basis"] == "block design design_1_wrapper"
+    assert m["design_lut"]["value"] > m["lut"]["value"]
+    assert m["clock_mhz"]["provenance"] == "impl" and m["clock_mhz"]["wns_ns"] > 0
     out = tmp_path / "builds.jsonl"
     code, _, err = run_cli("farm", "export", "--jsonl", out, "--artifacts", tmp_path / "bs")
     assert code == 0, err
     network = json.loads(out.read_text().splitlines()[0])
-    assert network["metrics"]["lut"]["value"] == 2532 and network["metrics"]["design_lut"]["value"] == 1526
+    assert network["metrics"]["lut"]["value"] == kernel.total_luts
     from hil.cost import read_cost_data
 
     row = read_cost_data([out])[0]
-    assert row.source.endswith("record 1") and len(row.layers) == 2  # the network record
-    assert row.truth["lut"] == 2532  # the cost model is calibrated on the kernel, never on the shell
+    assert (
+        row.truth["lut"] == kernel.total_luts
+    )  # the cost model is calibrated on the kernel, never the shell

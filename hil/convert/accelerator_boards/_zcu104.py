@@ -27,9 +27,17 @@ create_bd_design "design_1"
 set_property ip_repo_paths ${project_name}_prj/solution1/impl/ip [current_project]
 update_ip_catalog
 
+# IP versions differ between releases: ask the running Vivado for the newest of each.
+proc hil_ipdef {pattern} {
+    set vlnvs {}
+    foreach def [get_ipdefs -quiet $pattern] { lappend vlnvs [get_property VLNV $def] }
+    if {[llength $vlnvs] == 0} { error "hil: no IP matching $pattern in this Vivado's IP catalog" }
+    return [lindex [lsort -dictionary $vlnvs] end]
+}
+
 # Zynq UltraScale+ processing system with the board preset
 startgroup
-create_bd_cell -type ip -vlnv xilinx.com:ip:zynq_ultra_ps_e:3.3 zynq_ultra_ps_e_0
+create_bd_cell -type ip -vlnv [hil_ipdef xilinx.com:ip:zynq_ultra_ps_e:*] zynq_ultra_ps_e_0
 endgroup
 apply_bd_automation -rule xilinx.com:bd_rule:zynq_ultra_ps_e -config {apply_board_preset "1"} [get_bd_cells zynq_ultra_ps_e_0]
 set pl_mhz [expr {int(round(1000.0 / $clock_period))}]
@@ -38,7 +46,7 @@ set_property -dict [list CONFIG.PSU__USE__S_AXI_GP0 {1} CONFIG.PSU__SAXIGP0__DAT
 
 # AXI DMA: memory -> network (MM2S) and network -> memory (S2MM), no scatter-gather
 startgroup
-create_bd_cell -type ip -vlnv xilinx.com:ip:axi_dma:7.1 axi_dma_0
+create_bd_cell -type ip -vlnv [hil_ipdef xilinx.com:ip:axi_dma:*] axi_dma_0
 endgroup
 set_property -dict [list CONFIG.c_m_axi_s2mm_data_width.VALUE_SRC USER CONFIG.c_s_axis_s2mm_tdata_width.VALUE_SRC USER] [get_bd_cells axi_dma_0]
 set_property -dict [list CONFIG.c_include_sg {0} CONFIG.c_sg_length_width {26} CONFIG.c_sg_include_stscntrl_strm {0} \
@@ -57,7 +65,7 @@ endgroup
 
 # the network
 startgroup
-create_bd_cell -type ip -vlnv xilinx.com:hls:${project_name}_axi:1.0 ${project_name}_axi_0
+create_bd_cell -type ip -vlnv [hil_ipdef xilinx.com:hls:${project_name}_axi:*] ${project_name}_axi_0
 endgroup
 connect_bd_intf_net [get_bd_intf_pins axi_dma_0/M_AXIS_MM2S] [get_bd_intf_pins ${project_name}_axi_0/in_r]
 connect_bd_intf_net [get_bd_intf_pins axi_dma_0/S_AXIS_S2MM] [get_bd_intf_pins ${project_name}_axi_0/out_r]
@@ -65,8 +73,9 @@ apply_bd_automation -rule xilinx.com:bd_rule:clkrst -config [list Clk {/zynq_ult
 group_bd_cells hier_0 [get_bd_cells axi_dma_0] [get_bd_cells ${project_name}_axi_0]
 
 validate_bd_design
-make_wrapper -files [get_files ./${project_name}_vivado_accelerator/project_1.srcs/sources_1/bd/design_1/design_1.bd] -top
-add_files -norecurse ./${project_name}_vivado_accelerator/project_1.srcs/sources_1/bd/design_1/hdl/design_1_wrapper.v
+# make_wrapper writes under .srcs/ up to 2020.1 and .gen/ since 2020.2: use the path it returns.
+set wrapper [make_wrapper -files [get_files design_1.bd] -top]
+add_files -norecurse $wrapper
 set_property top design_1_wrapper [current_fileset]
 
 reset_run impl_1
@@ -80,10 +89,9 @@ if {[get_property PROGRESS [get_runs impl_1]] != "100%"} {
 open_run impl_1
 report_utilization -file vivado_impl_utilization_routed.rpt
 report_timing_summary -file vivado_impl_timing_summary_routed.rpt
-file copy -force [glob ./${project_name}_vivado_accelerator/project_1.runs/impl_1/*.bit] design.bit
-set hwh [glob -nocomplain ./${project_name}_vivado_accelerator/project_1.gen/sources_1/bd/design_1/hw_handoff/*.hwh \
-                           ./${project_name}_vivado_accelerator/project_1.srcs/sources_1/bd/design_1/hw_handoff/*.hwh]
-file copy -force [lindex $hwh 0] design.hwh
+write_bitstream -force design.bit
+# the hardware handoff lies beside the wrapper's folder (hdl/ and hw_handoff/ of one design)
+file copy -force [file join [file dirname [file dirname $wrapper]] hw_handoff design_1.hwh] design.hwh
 """
 
 #: supported_boards.json entry, plus the template text hil writes out at registration.

@@ -106,6 +106,14 @@ class BaseBuilder(abc.ABC):
         """
         return 0
 
+    def complete_params(self, board: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The job's ``builder_params`` with this builder's defaults filled in (they enter the key).
+
+        Called where the job is made, with the inventory ``Board``: a builder that needs board
+        data on the worker (which may have no inventory) puts it here.
+        """
+        return dict(params)
+
     @abc.abstractmethod
     def build(self, job: BuildJob, workdir: Path, out: Path, stage: Stage) -> BuildOutput:
         """Build ``job``; write artifacts under ``out`` (a fresh folder); use ``workdir`` for scratch.

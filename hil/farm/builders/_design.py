@@ -45,6 +45,11 @@ class Design:
     def hls_model(self) -> Any:
         return self.conversion.hls_model
 
+    @property
+    def project(self) -> str:
+        """The hls4ml project name (``myproject``): the prefix of its files and HLS project."""
+        return str(self.hls_model.config.get_project_name())
+
 
 def _board(job: BuildJob) -> Any:
     from hil.inventory import Board, Resources
@@ -111,6 +116,8 @@ def write_board_bundle(
     provenance: str,
     bitstream: Path | None = None,
     hwh: Path | None = None,
+    axis: dict[str, Any] | None = None,
+    build: dict[str, Any] | None = None,
 ) -> None:
     """Write ``out/board/`` (``hil.bundle``): what the board agent runs and checks."""
     from hil.bundle import BundleTiming, write_bundle
@@ -128,4 +135,6 @@ def write_board_bundle(
         bitstream=bitstream,
         hwh=hwh,
         reference=design.reference,  # so an emulated run, which *is* the C-sim, can still fail
+        axis=axis,
+        build=build,
     )

@@ -13,24 +13,39 @@ from hil.farm.reports._discover import (
     find_report_files,
     parse_reports,
     parts_match,
+    read_build_reports,
     read_reports,
 )
-from hil.farm.reports._model import HlsModule, HlsReport, ReportSet, SynthReport, TimingReport
-from hil.farm.reports._vivado import parse_timing_summary, parse_utilization
+from hil.farm.reports._model import (
+    ClockInfo,
+    HierarchicalUtilization,
+    HlsModule,
+    HlsReport,
+    ReportSet,
+    SynthReport,
+    TimingReport,
+    UtilizationRow,
+)
+from hil.farm.reports._vivado import parse_timing_summary, parse_utilization, parse_utilization_hierarchical
 
 __all__ = [
     "HlsModule",
     "HlsReport",
     "SynthReport",
     "TimingReport",
+    "ClockInfo",
+    "UtilizationRow",
+    "HierarchicalUtilization",
     "ReportSet",
     "ReportFiles",
     "parse_csynth_xml",
     "parse_csynth_rpt",
     "parse_utilization",
+    "parse_utilization_hierarchical",
     "parse_timing_summary",
     "find_report_files",
     "read_reports",
+    "read_build_reports",
     "parse_reports",
     "parts_match",
     "check_report_matches",

@@ -17,7 +17,13 @@ from hil.errors import ReportParseError
 from hil.farm.reports._model import HlsModule, HlsReport
 from hil.farm.reports._text import AsciiTable, parse_ascii_tables, parse_count, parse_float, read_report_text
 
-__all__ = ["parse_csynth_xml", "parse_csynth_rpt"]
+__all__ = [
+    "parse_csynth_xml",
+    "parse_csynth_rpt",
+    "is_top_csynth_rpt",
+    "csynth_summary_top",
+    "csynth_xml_top",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +33,44 @@ _LAT_MIN = ("Latency (cycles) min",)
 _LAT_MAX = ("Latency (cycles) max",)
 _II_MIN = ("Interval min",)
 _II_MAX = ("Interval max",)
+
+
+_TOP_RPT = re.compile(r"^==\s+(?:Vivado|Vitis)\s+HLS\s+Report\s+for\s+'([^']+)'", re.MULTILINE)
+#: Vitis HLS (2020.2+) csynth.rpt: "== Synthesis Summary Report of 'myproject'".
+_SUMMARY_RPT = re.compile(r"^==\s+Synthesis\s+Summary\s+Report\s+of\s+'([^']+)'", re.MULTILINE)
+
+
+def _head(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4096).decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise ReportParseError(f"{path}: cannot read report ({exc.strerror or exc})") from exc
+
+
+def is_top_csynth_rpt(path: Path) -> bool:
+    """Whether a .rpt is a per-function csynth report ("== Vivado/Vitis HLS Report for 'f'")."""
+    return _TOP_RPT.search(_head(path)) is not None
+
+
+def csynth_summary_top(path: Path) -> str | None:
+    """The top named by a Vitis HLS "Synthesis Summary Report" (csynth.rpt), else None.
+
+    Why: that report is never a top's csynth report (its tables differ), but it names the top, so a
+    folder handed over without a top still says which ``<top>_csynth.*`` is the design's.
+    """
+    match = _SUMMARY_RPT.search(_head(path))
+    return match.group(1) if match else None
+
+
+def csynth_xml_top(path: Path) -> str | None:
+    """The ``<TopModelName>`` of a csynth.xml (the top's or Vitis HLS's generic one), else None.
+
+    Read from the first few KB by pattern: the generic csynth.xml is large (every module's
+    numbers) and only its ``UserAssignments`` block, at the start, is needed to name the top.
+    """
+    match = re.search(r"<TopModelName>\s*([^<\s]+)\s*</TopModelName>", _head(path))
+    return match.group(1) if match else None
 
 
 def parse_csynth_xml(path: str | Path, *, with_modules: bool = True) -> HlsReport:
@@ -76,7 +120,9 @@ def parse_csynth_xml(path: str | Path, *, with_modules: bool = True) -> HlsRepor
         raise ReportParseError(f"{path}: csynth.xml gives no target clock period")
     modules: tuple[HlsModule, ...] = ()
     sibling = path.with_suffix(".rpt")
-    if with_modules and sibling.is_file():
+    # Vitis HLS's generic csynth.xml sits beside the "Synthesis Summary Report" csynth.rpt, a
+    # different document whose tables are not per-instance rows: only a per-top .rpt is read.
+    if with_modules and sibling.is_file() and is_top_csynth_rpt(sibling):
         modules = _modules(parse_ascii_tables(read_report_text(sibling), path=sibling), sibling)
     report = HlsReport(
         path=path,
@@ -113,8 +159,14 @@ def parse_csynth_rpt(path: str | Path) -> HlsReport:
     """
     path = Path(path)
     text = read_report_text(path)
-    top_match = re.search(r"^==\s+(?:Vivado|Vitis)\s+HLS\s+Report\s+for\s+'([^']+)'", text, re.MULTILINE)
+    top_match = _TOP_RPT.search(text)
     if top_match is None:
+        summary = _SUMMARY_RPT.search(text)
+        if summary is not None:
+            raise ReportParseError(
+                f"{path}: is Vitis HLS's 'Synthesis Summary Report' of '{summary.group(1)}', not a "
+                f"top's csynth report; read {summary.group(1)}_csynth.rpt/.xml beside it"
+            )
         raise ReportParseError(
             f"{path}: not a csynth report (no \"== Vivado/Vitis HLS Report for '...'\" line)"
         )

@@ -89,6 +89,9 @@ class AsciiTable:
         section: the nearest "== Title" heading above the table (csynth.rpt), normalized.
         label: the nearest "* Label:" line above the table (csynth.rpt), normalized.
         source: the report file, for error messages.
+        raw_rows: the same rows with each cell's surrounding spaces kept, for tables where the
+            indentation means something (Vivado's hierarchical utilization indents instance names
+            two spaces per level).
     """
 
     headers: tuple[str, ...]
@@ -97,6 +100,7 @@ class AsciiTable:
     section: str
     label: str
     source: Path
+    raw_rows: tuple[tuple[str, ...], ...] = ()
 
     def column(self, *names: str) -> int | None:
         """Index of the first column whose header is one of ``names`` (case-insensitive)."""
@@ -126,7 +130,7 @@ def _header_names(header_lines: Sequence[str], bounds: Sequence[int]) -> tuple[s
     return tuple(norm(" ".join(parts)) for parts in names)
 
 
-def _cells(line: str, ncols: int, *, path: Path, lineno: int) -> tuple[str, ...]:
+def _raw_cells(line: str, ncols: int, *, path: Path, lineno: int) -> tuple[str, ...]:
     body = line.strip()
     if not (body.startswith("|") and body.endswith("|")) or len(body) < 2:
         raise ReportParseError(f"{path}: line {lineno} is a cut-off table row (file truncated?)")
@@ -136,7 +140,7 @@ def _cells(line: str, ncols: int, *, path: Path, lineno: int) -> tuple[str, ...]
             f"{path}: line {lineno} has {len(cells)} cells where its table has {ncols} columns "
             "(file truncated or malformed)"
         )
-    return tuple(cell.strip() for cell in cells)
+    return tuple(cells)
 
 
 def parse_ascii_tables(text: str, *, path: Path) -> list[AsciiTable]:
@@ -172,18 +176,21 @@ def parse_ascii_tables(text: str, *, path: Path) -> list[AsciiTable]:
         headers = _header_names(header_lines, bounds)
         i += 1
         rows: list[tuple[str, ...]] = []
+        raw_rows: list[tuple[str, ...]] = []
         closed = True
         while i < n:
             if _BORDER.match(lines[i]):
                 closed = True
             elif lines[i].strip().startswith("|"):
-                rows.append(_cells(lines[i], len(headers), path=path, lineno=i + 1))
+                raw = _raw_cells(lines[i], len(headers), path=path, lineno=i + 1)
+                raw_rows.append(raw)
+                rows.append(tuple(cell.strip() for cell in raw))
                 closed = False
             else:
                 break
             i += 1
         if not closed:
             raise ReportParseError(f"{path}: file ends inside the table at line {start + 1} (truncated?)")
-        tables.append(AsciiTable(headers, tuple(rows), start + 1, section, label, path))
+        tables.append(AsciiTable(headers, tuple(rows), start + 1, section, label, path, tuple(raw_rows)))
     logger.debug("%s: %d tables", path, len(tables))
     return tables

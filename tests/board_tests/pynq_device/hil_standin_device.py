@@ -93,11 +93,40 @@ def _read_design(bitfile):
     try:
         design = json.loads(bytes(fields["data"]).decode("utf-8"))
     except ValueError:
-        raise RuntimeError("not a stand-in bitstream (this stand-in device cannot program an FPGA)") from None
+        design = _built_design(bitfile)
+        if design is None:
+            raise RuntimeError(
+                "not a stand-in bitstream (this stand-in device cannot program an FPGA)"
+            ) from None
     if design.get(_MAGIC) != 1:
         raise RuntimeError("not a stand-in bitstream")
     design["part"] = fields.get("part")
     return design
+
+
+def _built_design(bitfile):
+    """A bitstream built by the AMD tool *stand-ins* (tests/xilinx_standin) for a board bundle: the
+    device behaves as that bundle's C simulation says, which is what the real hardware computes
+    bit for bit; its timing is the stand-in default (a fixed small time per transfer)."""
+    manifest_path = os.path.join(os.path.dirname(os.path.abspath(bitfile)), "bundle.json")
+    try:
+        with open(manifest_path, encoding="utf-8") as handle:
+            manifest = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not (manifest.get("build") or {}).get("standin") or "csim.so" not in manifest.get("files", {}):
+        return None  # only what declared stand-in tools built, with its C simulation beside it
+    n_in = 1
+    for dim in manifest["input_shape"][1:]:
+        n_in *= int(dim)
+    return {
+        _MAGIC: 1,
+        "library": "csim.so",
+        "top": "{}_float".format(manifest.get("project", "myproject")),
+        "n_in": n_in,
+        "n_out": int(manifest["output_shape"][-1]),
+        "seconds_per_transfer": 0.001,
+    }
 
 
 class _Memory:
