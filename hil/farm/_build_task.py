@@ -96,7 +96,7 @@ def run_builder(job: BuildJob, workdir: Path, out: Path) -> dict[str, Any]:
     builder = None
     try:
         builder = get_builder(job.builder)
-        check_disk(workdir, builder.disk_needed_bytes(job.options))
+        check_disk(workdir, builder.disk_needed_bytes({**job.options, **job.builder_params}))
         output = builder.build(job, workdir, out, stage)
         result.update(ok=True, error_code=ErrorCode.OK.value)
     except (HilError, Exception) as exc:  # a failure is a result: record it, keep the batch going

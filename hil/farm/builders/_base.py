@@ -101,6 +101,8 @@ class BaseBuilder(abc.ABC):
     def disk_needed_bytes(self, options: Mapping[str, Any] | None = None) -> int:
         """Free space the build folder's disk must have before a build with ``options`` starts.
 
+        ``options`` holds the job's conversion options and its builder params (``stop_after``).
+
         Why ask before: a flow that fills the disk hours in fails as a farm fault anyway, after
         holding a license all that time. 0 (the default) skips the check.
         """
