@@ -156,6 +156,9 @@ def cv_cmd(
     max_mape: float = _MAX_MAPE,
     as_json: bool = JSON_OPTION,
     plot: Path | None = _PLOT,
+    markdown: bool = typer.Option(
+        False, "--markdown", help="Print the per-family table (MAPE / Spearman / within 1.5x) as markdown."
+    ),
 ) -> int:
     """Cross-validation: refit without each group, predict it, report the errors."""
     from hil.cost import CV_MODES, cross_validate, read_cost_data
@@ -164,6 +167,11 @@ def cv_cmd(
     if by not in CV_MODES:
         raise InputError(f"--by must be one of {', '.join(CV_MODES)}, got {by!r}")
     report = cross_validate(read_cost_data(data), by=by)
+    if markdown:
+        from hil.cost._tables import family_table
+
+        print(family_table(report))
+        return 1 if report.over(max_mape) else 0
     return _finish(report, max_mape, as_json, plot)
 
 

@@ -65,6 +65,13 @@ class MetricReport:
     median_ape: float | None
     kendall_tau: float | None
     worst: list[dict[str, Any]]
+    #: Spearman's rank correlation of predicted with true values (None for fewer than 3 rows).
+    rank_correlation: float | None = None
+    #: share of rows whose prediction lies within [0.67, 1.5]x of the truth (a true zero counts as
+    #: inside when predicted as at most 2).
+    within_1_5x: float | None = None
+    #: share of rows outside [0.25, 4]x (a true zero: predicted above 2).
+    outside_4x: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +80,10 @@ class MetricReport:
             "mape": self.mape,
             "median_ape": self.median_ape,
             "kendall_tau": self.kendall_tau,
+            "rank_correlation": self.rank_correlation,
+            "rank_correlation_method": "spearman",
+            "within_1_5x": self.within_1_5x,
+            "outside_4x": self.outside_4x,
             "worst": self.worst,
         }
 
@@ -180,8 +191,15 @@ def _is_extrapolated(row: CostRow, params: CostParams) -> bool:
     return any(not params.in_domain(domain_key(s)) for s in row.layers)
 
 
+def ratio_inside(true: float, pred: float, lo: float, hi: float) -> bool:
+    """Is ``pred`` within [lo, hi] x ``true``? A true zero is inside when predicted as at most 2."""
+    if true <= 0:
+        return pred <= 2
+    return lo * true <= pred <= hi * true
+
+
 def _metric_report(metric: str, pairs: list[Pair], n_worst: int) -> MetricReport:
-    from scipy.stats import kendalltau
+    from scipy.stats import kendalltau, spearmanr
 
     used = [(src, t, p) for src, t, p in pairs if t > 0]
     apes = sorted(((abs(p - t) / t, src, t, p) for src, t, p in used), reverse=True)
@@ -189,6 +207,14 @@ def _metric_report(metric: str, pairs: list[Pair], n_worst: int) -> MetricReport
     if len(pairs) >= 2:
         value = kendalltau([t for _, t, _ in pairs], [p for _, _, p in pairs]).statistic
         tau = None if value is None or math.isnan(value) else float(value)
+    rho: float | None = None
+    if len(pairs) >= 3:
+        value = spearmanr([t for _, t, _ in pairs], [p for _, _, p in pairs]).statistic
+        rho = None if value is None or math.isnan(value) else float(value)
+    within = outside = None
+    if pairs:
+        within = sum(ratio_inside(t, p, 0.67, 1.5) for _, t, p in pairs) / len(pairs)
+        outside = sum(not ratio_inside(t, p, 0.25, 4.0) for _, t, p in pairs) / len(pairs)
     values = sorted(a for a, *_ in apes)
     median = None
     if values:
@@ -202,6 +228,9 @@ def _metric_report(metric: str, pairs: list[Pair], n_worst: int) -> MetricReport
         median_ape=median,
         kendall_tau=tau,
         worst=[{"row": s, "true": t, "pred": p, "ape": a} for a, s, t, p in apes[:n_worst]],
+        rank_correlation=rho,
+        within_1_5x=within,
+        outside_4x=outside,
     )
 
 
