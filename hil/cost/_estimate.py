@@ -25,6 +25,7 @@ from typing import Any
 
 from hil.cost._memory import fifo_cost
 from hil.cost._params import CostParams, default_params
+from hil.cost._reuse import closest_reuse_factor
 from hil.cost._spec import MAC_KINDS, ROUTING_KINDS, IOType, LayerKind, LayerSpec, Strategy
 from hil.cost._target import Target
 from hil.cost._term import LayerTerms, Term
@@ -41,7 +42,9 @@ __all__ = [
     "estimate",
     "estimate_layer",
     "io_terms",
+    "layer_kind",
     "network_stages",
+    "strategy_of",
 ]
 
 _log = logging.getLogger(__name__)
@@ -105,6 +108,17 @@ class Estimate:
     ii_layer: str = ""
     ii_reason: str = ""
     latency_min_cycles: float = 0.0
+    #: totals key -> (low, high): the 80 % prediction interval of each resource and the latency
+    #: (from leave-one-family-out residuals, and at synthesis level the synthesis ratio's own band).
+    bands: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def upper(self) -> dict[str, float]:
+        """The totals with every banded metric at its interval's upper edge (what ``fits`` judges)."""
+        out = dict(self.totals)
+        for key, (_, hi) in self.bands.items():
+            out[key] = hi
+        return out
 
     @property
     def extrapolated(self) -> tuple[str, ...]:
@@ -132,6 +146,8 @@ class Estimate:
             "ii_layer": self.ii_layer,
             "ii_reason": self.ii_reason,
             "latency_min_cycles": self.latency_min_cycles,
+            "bands": {k: [lo, hi] for k, (lo, hi) in self.bands.items()},
+            "band_level": "80 % prediction interval",
             "layers": [_layer_dict(le) for le in (*self.layers, self.io)],
             "notes": self.notes,
         }
@@ -321,10 +337,15 @@ def estimate(
         "ii_cycles": float(ii),
         "latency_cycles": _schedule([le.latency_cycles for le in functions], stream, p["latency.stage"]),
     }
-    latency_min = _schedule([le.latency_min_cycles for le in functions], stream, p["latency_min.stage"])
+    latency_min = _schedule([le.latency_min_cycles for le in functions], stream, p["latency.stage"])
+    bands = _bands(params, per_layer, io, totals, slowest)
     if level == "synth":
-        for metric in ("lut", "ff", "dsp", "bram_18k"):
-            totals[metric] = float(round(totals[metric] * p[f"synth.{metric}_ratio"]))
+        strategy = strategy_of([st.spec for st in stages])
+        for metric in _RESOURCES:
+            ratio = params.synth_ratio(target.hls.value, strategy, metric)
+            lo, hi = bands[metric]
+            bands[metric] = (lo * ratio["lo"], hi * ratio["hi"])
+            totals[metric] = float(round(totals[metric] * ratio["ratio"]))
     elif level != "hls":
         raise InputError(f"estimate level must be hls or synth, got {level!r}")
     clock = (
@@ -343,7 +364,61 @@ def estimate(
         ii_layer=(slowest.name or slowest.kind) if slowest else "",
         ii_reason=slowest.ii_reason if slowest else "",
         predicts=Provenance.SYNTH if level == "synth" else Provenance.HLS,
+        bands=bands,
     )
+
+
+_RESOURCES = ("lut", "ff", "dsp", "bram_18k")
+#: Estimate totals key -> the metric name its band is stored under.
+_BAND_KEYS = {"lut": "lut", "ff": "ff", "dsp": "dsp", "bram_18k": "bram_18k", "latency_cycles": "latency"}
+
+
+def _bands(
+    params: CostParams,
+    per_layer: Sequence[LayerEstimate],
+    io: LayerEstimate,
+    totals: dict[str, float],
+    slowest: LayerEstimate | None,
+) -> dict[str, tuple[float, float]]:
+    """Each resource's band is the sum of its layers' class bands (FIFOs and glue: class ``other``);
+    the latency's is the band of the layer that sets it."""
+    classes = params.class_bands
+    lo = dict.fromkeys(_RESOURCES, 0.0)
+    hi = dict.fromkeys(_RESOURCES, 0.0)
+    for le in (*per_layer, io):
+        spec = le.spec
+        kind = layer_kind(spec) if spec is not None else "other"
+        band = classes[kind]
+        for metric in _RESOURCES:
+            value = getattr(le, metric)
+            if value:
+                b = band[metric]
+                lo[metric] += value * b[0]
+                hi[metric] += value * b[1]
+    out = {metric: (lo[metric], hi[metric]) for metric in _RESOURCES}
+    kind = layer_kind(slowest.spec) if slowest is not None and slowest.spec is not None else "other"
+    b = classes[kind]["latency"]
+    out["latency_cycles"] = (totals["latency_cycles"] * b[0], totals["latency_cycles"] * b[1])
+    return out
+
+
+def strategy_of(layers: Sequence[LayerSpec]) -> str:
+    """``resource`` when any MAC layer keeps its weights in a ROM (Resource strategy at an effective
+    reuse factor > 1), else ``latency``: what decides which synthesis ratio applies."""
+    for spec in layers:
+        if spec.kind in MAC_KINDS and spec.strategy is Strategy.RESOURCE:
+            if closest_reuse_factor(*spec.mult_size(), spec.reuse_factor) > 1:
+                return "resource"
+    return "latency"
+
+
+def layer_kind(spec: LayerSpec) -> str:
+    """The band class of a layer: ``mac_resource`` (ROM weights), ``mac_constant`` or ``other``."""
+    if spec.kind not in MAC_KINDS:
+        return "other"
+    if spec.strategy is Strategy.RESOURCE and closest_reuse_factor(*spec.mult_size(), spec.reuse_factor) > 1:
+        return "mac_resource"
+    return "mac_constant"
 
 
 def _ii_of(le: LayerEstimate) -> float:
@@ -382,7 +457,7 @@ def io_terms(
     lt = LayerTerms(p, record=record)
     if not include_io or not stages:
         return lt
-    n_fifos = fifo_bits = 0
+    n_fifos = fifo_bits = pointer_bits = 0
     for stage, is_built in zip(stages[:-1], built[:-1], strict=True):
         spec = stage.spec
         if not is_built or spec.io_type is IOType.IO_PARALLEL:
@@ -393,11 +468,12 @@ def io_terms(
         lt.add("lut", label + " (SRL)", None, fifo.srl_luts)
         n_fifos += fifo.fifos
         fifo_bits += fifo.width_bits * fifo.fifos
-    lt.add("lut", "FIFO control", "lut.fifo", n_fifos)
-    lt.add("ff", "FIFO control", "ff.fifo", n_fifos)
+        pointer_bits += fifo.fifos * 2 * max(1, math.ceil(math.log2(fifo.depth + 1)))
+    lt.add("lut", "FIFO control", "lut.loop", n_fifos)
+    lt.add("ff", "FIFO read/write pointers", None, pointer_bits)
     lt.add("ff", "FIFO data registers", "ff.fifo_bit", fifo_bits)
-    lt.add("lut", "top-level glue", "lut.design", 1.0)
-    lt.add("ff", "top-level glue", "ff.design", 1.0)
+    lt.add("lut", "top-level glue", "lut.function", 1.0)
+    lt.add("ff", "top-level glue", "ff.function", 1.0)
     return lt
 
 

@@ -27,7 +27,7 @@ def metric_cell(report: MetricReport | None) -> str:
         return "n/a"
     rho = "n/a" if report.rank_correlation is None else f"{report.rank_correlation:.2f}"
     cell = f"{_pct(report.mape)} / {rho} / {_pct(report.within_1_5x)}"
-    coverage = getattr(report, "coverage", None)
+    coverage = report.coverage
     if coverage is not None:
         cell += f" / {_pct(coverage)}"
     return cell

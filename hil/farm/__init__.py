@@ -12,7 +12,7 @@ the report parsers (``hil.farm.reports``) are re-exported here.
 from hil.farm._api import artifacts_root, build_one, open_farm
 from hil.farm._certs import CertificateSet, make_certificates
 from hil.farm._executor import TlsFiles, is_loopback, open_client, scheduler_security, tls_files
-from hil.farm._export import build_records, export_records
+from hil.farm._export import build_records, export_measured, export_records
 from hil.farm._job import BuildJob, job_key
 from hil.farm._jobsfile import JobsFile, expand_jobs, load_jobs_file
 from hil.farm._keys import make_job
@@ -68,6 +68,7 @@ __all__ = [
     "expand_jobs",
     "open_client",
     "export_records",
+    "export_measured",
     "build_records",
     "artifacts_root",
     "open_farm",
