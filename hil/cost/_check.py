@@ -203,13 +203,18 @@ _BAND_NAME = {"latency_cycles": "latency"}
 def layer_bands(spec: Any, pred: dict[str, Any], params: CostParams) -> dict[str, tuple[float, float]]:
     """80 % bands of one layer's estimate: the band of its class (``layer:<class>/<metric>``),
     else the whole-design band."""
-    from hil.cost._estimate import layer_kind
+    from hil.cost._estimate import count_band, layer_kind
 
     kind = layer_kind(spec)
     out = {}
     for metric in CHECK_METRICS:
-        band = params.bands.get(f"layer:{kind}/{metric}") or params.band(metric)
-        out[metric] = (pred[metric] * band["lo"], pred[metric] * band["hi"])
+        lo, hi = params.class_bands[kind][metric]
+        value = pred[metric]
+        if metric in ("dsp", "bram_18k"):
+            design = params.band(metric) if metric == "dsp" else None
+            out[metric] = count_band(value, value * lo, value * hi, design)
+        else:
+            out[metric] = (value * lo, value * hi)
     return out
 
 

@@ -20,14 +20,15 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from hil.cost._memory import fifo_cost
 from hil.cost._params import CostParams, default_params
 from hil.cost._reuse import closest_reuse_factor
 from hil.cost._spec import MAC_KINDS, ROUTING_KINDS, IOType, LayerKind, LayerSpec, Strategy
-from hil.cost._target import Target
+from hil.cost._target import HlsTool, Target
 from hil.cost._term import LayerTerms, Term
 from hil.cost._terms import layer_terms
 from hil.errors import InputError
@@ -42,6 +43,7 @@ __all__ = [
     "estimate",
     "estimate_layer",
     "io_terms",
+    "count_band",
     "layer_kind",
     "network_stages",
     "strategy_of",
@@ -255,28 +257,76 @@ def network_stages(layers: Sequence[LayerSpec]) -> list[Stage]:
     stages: list[Stage] = []
     beats = 1
     for s in layers:
-        if s.kind in ROUTING_KINDS:
+        kind = s.kind
+        if kind in ROUTING_KINDS:
             continue
-        if (
-            s.io_type is IOType.IO_STREAM
-            and s.padding == "same"
-            and s.kind in (LayerKind.CONV1D, LayerKind.CONV2D)
-        ):
-            pad = LayerSpec(
-                LayerKind.ZEROPADDING,
-                s.in_shape,
-                s.padded_shape,
-                act_bits=s.act_bits,
-                result_bits=s.act_bits,
-                acc_bits=s.act_bits,
-                io_type=s.io_type,
-                name=f"{s.name}_pad",
-            )
-            stages.append(Stage(pad, beats))
-            s = replace(s, in_shape=s.padded_shape, padding="valid")
-        stages.append(Stage(s, beats if s.kind is LayerKind.DENSE else 0))
+        if s.padding == "same" and s.io_type is _STREAM and kind in _CONV_KINDS:
+            stages.append(Stage(_pad_stage(s.in_shape, s.padded_shape, s.act_bits, s.name), beats))
+            # The convolution itself reads the padded stream: its terms use ``padded_shape``.
+        stages.append(Stage(s, beats if kind is _DENSE else 0))
         beats = s.out_pixels
     return stages
+
+
+_STREAM, _DENSE = IOType.IO_STREAM, LayerKind.DENSE
+_CONV_KINDS = frozenset({LayerKind.CONV1D, LayerKind.CONV2D})
+
+
+@lru_cache(maxsize=4096)
+def _pad_stage(in_shape: tuple[int, ...], padded: tuple[int, ...], bits: int, name: str) -> LayerSpec:
+    """The ZeroPadding stage hls4ml puts before an io_stream ``same`` convolution (built once per shape)."""
+    return LayerSpec(
+        LayerKind.ZEROPADDING,
+        in_shape,
+        padded,
+        act_bits=bits,
+        result_bits=bits,
+        acc_bits=bits,
+        io_type=IOType.IO_STREAM,
+        name=f"{name}_pad",
+    )
+
+
+#: Per-layer estimates kept per parameter set, keyed by (spec, input beats, HLS tool, family): a
+#: search proposes distinct networks built from a finite menu of layers, so most layers of a new
+#: network were priced before. Bounded: cleared when it grows past this many entries.
+_MEMO_MAX = 200_000
+
+
+_Entry = tuple["LayerEstimate", tuple[float, float, float, float], tuple[float, float, float, float], str]
+
+
+def _stage_entry(st: Stage, params: CostParams, target: Target, explain: bool) -> _Entry:
+    """A stage's estimate with its band contributions (low and high edges of lut, ff, dsp, bram)
+    and its band class, memoised per parameter set unless ``explain`` asks for the terms."""
+    if explain:
+        le = _layer_estimate(
+            st.spec, layer_terms(st.spec, params.coefficients, target, st.in_beats, record=True), params
+        )
+        return _with_bands(le, params)
+    memo: dict[Any, _Entry] = params._memo  # type: ignore[attr-defined]
+    key = (st.spec, st.in_beats, target.hls, target.family)
+    entry = memo.get(key)
+    if entry is None:
+        if len(memo) > _MEMO_MAX:
+            memo.clear()
+        le = _layer_estimate(st.spec, layer_terms(st.spec, params.coefficients, target, st.in_beats), params)
+        entry = memo[key] = _with_bands(le, params)
+    return entry
+
+
+def _with_bands(le: LayerEstimate, params: CostParams) -> _Entry:
+    kind = layer_kind(le.spec) if le.spec is not None else "other"
+    band = params.class_bands[kind]
+    values = (le.lut, le.ff, le.dsp, le.bram_18k)
+    lo = tuple(v * band[m][0] for v, m in zip(values, _RESOURCES, strict=True))
+    hi = tuple(v * band[m][1] for v, m in zip(values, _RESOURCES, strict=True))
+    return le, lo, hi, kind  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=256)
+def _target_at(clock_mhz: float) -> Target:
+    return Target(clock_ns=1000.0 / clock_mhz)
 
 
 def estimate(
@@ -309,25 +359,36 @@ def estimate(
     """
     params = params or default_params()
     if target is None:
-        target = Target(clock_ns=1000.0 / clock_mhz) if clock_mhz else _DEFAULT_TARGET
+        target = _target_at(float(clock_mhz)) if clock_mhz else _DEFAULT_TARGET
     p = params.coefficients
     stages = network_stages(layers)
-    per_layer = [
-        _layer_estimate(st.spec, layer_terms(st.spec, p, target, st.in_beats, record=explain), params)
-        for st in stages
-    ]
+    entries = [_stage_entry(st, params, target, explain) for st in stages]
+    per_layer = [e[0] for e in entries]
     built = [bool(le.lut or le.ff or le.dsp or le.ii_cycles) for le in per_layer]
     functions = [le for le, b in zip(per_layer, built, strict=True) if b]
-    io = _io_estimate(io_terms(stages, built, target, include_io, p, record=explain), params)
-    stream = bool(stages) and stages[-1].spec.io_type is IOType.IO_STREAM
+    if explain:
+        io = _io_estimate(io_terms(stages, built, target, include_io, p, record=True), params)
+    else:
+        io = _io_fast(stages, built, target, include_io, p)
+    stream = bool(stages) and stages[-1].spec.io_type is _STREAM
     slowest = max(functions, key=_ii_of, default=None)
     ii = (slowest.ii_cycles if slowest else 0) + (1 if stream and slowest else 0)
     lut = ff = dsp = bram = 0.0
-    for le in per_layer:
+    lo_lut = lo_ff = lo_dsp = lo_bram = hi_lut = hi_ff = hi_dsp = hi_bram = 0.0
+    for le, lo, hi, _ in entries:
         lut += le.lut
         ff += le.ff
         dsp += le.dsp
         bram += le.bram_18k
+        lo_lut += lo[0]
+        lo_ff += lo[1]
+        lo_dsp += lo[2]
+        lo_bram += lo[3]
+        hi_lut += hi[0]
+        hi_ff += hi[1]
+        hi_dsp += hi[2]
+        hi_bram += hi[3]
+    other = params.class_bands["other"]
     totals: dict[str, float] = {
         "lut": lut + io.lut,
         "ff": ff + io.ff,
@@ -338,13 +399,32 @@ def estimate(
         "latency_cycles": _schedule([le.latency_cycles for le in functions], stream, p["latency.stage"]),
     }
     latency_min = _schedule([le.latency_min_cycles for le in functions], stream, p["latency.stage"])
-    bands = _bands(params, per_layer, io, totals, slowest)
+    if stream and slowest is not None:
+        # A dataflow region finishes no image faster than its slowest process runs its loop once:
+        # csynth's best case of a streaming design is its slowest stage's interval (225,244 for a
+        # stage with II 225,281 and best case 16,385, tsopeter), not that stage's best case.
+        latency_min = max(latency_min, float(slowest.ii_cycles))
+    # Each resource's band is the sum of its layers' class bands (FIFOs and glue: class ``other``);
+    # the latency's is the band of the layer that sets it.
+    slow_kind = layer_kind(slowest.spec) if slowest is not None and slowest.spec is not None else "other"
+    lat_band = params.class_bands[slow_kind]["latency"]
+    bands = {
+        "lut": (lo_lut + io.lut * other["lut"][0], hi_lut + io.lut * other["lut"][1]),
+        "ff": (lo_ff + io.ff * other["ff"][0], hi_ff + io.ff * other["ff"][1]),
+        "dsp": count_band(dsp, lo_dsp, hi_dsp, params.band("dsp")),
+        "bram_18k": count_band(
+            bram + io.bram_18k,
+            lo_bram + io.bram_18k * other["bram_18k"][0],
+            hi_bram + io.bram_18k * other["bram_18k"][1],
+        ),
+        "latency_cycles": (totals["latency_cycles"] * lat_band[0], totals["latency_cycles"] * lat_band[1]),
+    }
     if level == "synth":
         strategy = strategy_of([st.spec for st in stages])
         for metric in _RESOURCES:
             ratio = params.synth_ratio(target.hls.value, strategy, metric)
-            lo, hi = bands[metric]
-            bands[metric] = (lo * ratio["lo"], hi * ratio["hi"])
+            low, high = bands[metric]
+            bands[metric] = (low * ratio["lo"], high * ratio["hi"])
             totals[metric] = float(round(totals[metric] * ratio["ratio"]))
     elif level != "hls":
         raise InputError(f"estimate level must be hls or synth, got {level!r}")
@@ -373,33 +453,16 @@ _RESOURCES = ("lut", "ff", "dsp", "bram_18k")
 _BAND_KEYS = {"lut": "lut", "ff": "ff", "dsp": "dsp", "bram_18k": "bram_18k", "latency_cycles": "latency"}
 
 
-def _bands(
-    params: CostParams,
-    per_layer: Sequence[LayerEstimate],
-    io: LayerEstimate,
-    totals: dict[str, float],
-    slowest: LayerEstimate | None,
-) -> dict[str, tuple[float, float]]:
-    """Each resource's band is the sum of its layers' class bands (FIFOs and glue: class ``other``);
-    the latency's is the band of the layer that sets it."""
-    classes = params.class_bands
-    lo = dict.fromkeys(_RESOURCES, 0.0)
-    hi = dict.fromkeys(_RESOURCES, 0.0)
-    for le in (*per_layer, io):
-        spec = le.spec
-        kind = layer_kind(spec) if spec is not None else "other"
-        band = classes[kind]
-        for metric in _RESOURCES:
-            value = getattr(le, metric)
-            if value:
-                b = band[metric]
-                lo[metric] += value * b[0]
-                hi[metric] += value * b[1]
-    out = {metric: (lo[metric], hi[metric]) for metric in _RESOURCES}
-    kind = layer_kind(slowest.spec) if slowest is not None and slowest.spec is not None else "other"
-    b = classes[kind]["latency"]
-    out["latency_cycles"] = (totals["latency_cycles"] * b[0], totals["latency_cycles"] * b[1])
-    return out
+def count_band(
+    value: float, lo: float, hi: float, design: dict[str, float] | None = None
+) -> tuple[float, float]:
+    """The band of a count (DSP slices, BRAM blocks): the layers' band, widened to the whole-design
+    band where given (which DSP a product binds to is a rule; when the rule is wrong the design
+    residuals show it, the per-layer ones of other families may not), and by one unit each way:
+    HLS adds or drops a block or a DSP for index arithmetic and packing, which no share models."""
+    if design is not None:
+        lo, hi = min(lo, value * design["lo"]), max(hi, value * design["hi"])
+    return max(0.0, lo - 1.0), hi + 1.0
 
 
 def strategy_of(layers: Sequence[LayerSpec]) -> str:
@@ -475,6 +538,37 @@ def io_terms(
     lt.add("lut", "top-level glue", "lut.function", 1.0)
     lt.add("ff", "top-level glue", "ff.function", 1.0)
     return lt
+
+
+@lru_cache(maxsize=8192)
+def _fifo_summary(channels: int, bits: int, depth: int, hls: HlsTool) -> tuple[int, int, int, int, int]:
+    """(BRAM18, SRL LUTs, FIFOs, data bits, pointer bits) of one stream FIFO (see ``io_terms``)."""
+    fifo = fifo_cost(channels, bits, depth, hls)
+    pointer = fifo.fifos * 2 * max(1, math.ceil(math.log2(fifo.depth + 1)))
+    return fifo.bram_18k, fifo.srl_luts, fifo.fifos, fifo.width_bits * fifo.fifos, pointer
+
+
+def _io_fast(
+    stages: Sequence[Stage], built: Sequence[bool], target: Target, include_io: bool, p: dict[str, float]
+) -> LayerEstimate:
+    """``io_terms`` summed without keeping its terms (the search's path; same numbers)."""
+    if not include_io or not stages:
+        return LayerEstimate("fifos_and_io", "io", 0, 0, 0.0, 0.0, 0, 0, 0, 0)
+    bram = srl = fifos = bits = pointer = 0
+    hls = target.hls
+    for stage, is_built in zip(stages[:-1], built[:-1], strict=True):
+        spec = stage.spec
+        if not is_built or spec.io_type is not _STREAM:
+            continue
+        b, s, f, w, ptr = _fifo_summary(spec.out_shape[-1], spec.result_bits, spec.out_pixels, hls)
+        bram += b
+        srl += s
+        fifos += f
+        bits += w
+        pointer += ptr
+    lut = srl + p["lut.loop"] * fifos + p["lut.function"]
+    ff = pointer + p["ff.fifo_bit"] * bits + p["ff.function"]
+    return LayerEstimate("fifos_and_io", "io", round(lut), round(ff), 0.0, float(bram), 0, 0, 0, 0)
 
 
 def _io_estimate(lt: LayerTerms, params: CostParams) -> LayerEstimate:

@@ -299,6 +299,7 @@ class CostParams:
             if not 0 < band.get("lo", 0) <= 1 <= band.get("hi", 0):
                 raise ConfigError(f"cost-model band {key}: need 0 < lo <= 1 <= hi, got {band}")
         object.__setattr__(self, "_domain_set", frozenset(self.domain))
+        object.__setattr__(self, "_memo", {})  # per-layer estimates (hil.cost._estimate)
         # Per layer class and metric: (lo, hi) factors, falling back to the design band (the
         # estimate reads these for every layer, so they are resolved once here).
         classes = {}

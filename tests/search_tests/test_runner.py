@@ -86,6 +86,7 @@ def _finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ({"fidelity": "csim"}, "fidelity (was estimate, now csim)"),
         ({"subset": 200}, "subset (was 300, now 200)"),
         ({"data_dir": Path("/nonexistent/cifar")}, "data_dir (was None, now /nonexistent/cifar)"),
+        ({"estimate_edge": "point"}, "estimate_edge (was upper, now point)"),
     ],
 )
 def test_a_changed_setting_on_resume_is_refused_naming_it(
