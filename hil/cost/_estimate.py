@@ -28,7 +28,7 @@ from hil.cost._memory import fifo_cost
 from hil.cost._params import CostParams, default_params
 from hil.cost._reuse import closest_reuse_factor
 from hil.cost._spec import MAC_KINDS, ROUTING_KINDS, IOType, LayerKind, LayerSpec, Strategy
-from hil.cost._target import HlsTool, Target
+from hil.cost._target import Target
 from hil.cost._term import LayerTerms, Term
 from hil.cost._terms import layer_terms
 from hil.errors import InputError
@@ -507,7 +507,8 @@ def io_terms(
     record: bool = False,
 ) -> LayerTerms:
     """What lies between the layers: stream FIFOs (io_stream; io_parallel arrays between inlined
-    layers are wires, priced with the layers) and the top-level glue.
+    layers are wires, priced with the layers) and the top-level glue. The FIFOs are priced as
+    csynth counts them (``_memory.FIFO_FF``): block RAM, flip-flops per FIFO, no LUTs.
 
     Args:
         stages: the network's stages (``network_stages``).
@@ -520,32 +521,20 @@ def io_terms(
     lt = LayerTerms(p, record=record)
     if not include_io or not stages:
         return lt
-    n_fifos = fifo_bits = pointer_bits = 0
+    fifo_ff = 0
     for stage, is_built in zip(stages[:-1], built[:-1], strict=True):
         spec = stage.spec
         if not is_built or spec.io_type is IOType.IO_PARALLEL:
             continue
         fifo = fifo_cost(spec.out_shape[-1], spec.result_bits, spec.out_pixels, target.hls)
         label = f"{spec.name} output FIFO {fifo.depth}x{fifo.width_bits}b" if record else ""
+        # csynth counts no LUTs for a FIFO (its shift registers or block RAM are FIFO cells)
         lt.add("bram_18k", label, None, fifo.bram_18k)
-        lt.add("lut", label + " (SRL)", None, fifo.srl_luts)
-        n_fifos += fifo.fifos
-        fifo_bits += fifo.width_bits * fifo.fifos
-        pointer_bits += fifo.fifos * 2 * max(1, math.ceil(math.log2(fifo.depth + 1)))
-    lt.add("lut", "FIFO control", "lut.loop", n_fifos)
-    lt.add("ff", "FIFO read/write pointers", None, pointer_bits)
-    lt.add("ff", "FIFO data registers", "ff.fifo_bit", fifo_bits)
+        fifo_ff += fifo.ff
+    lt.add("ff", "FIFO pointers and flags (csynth's per-FIFO count)", None, fifo_ff)
     lt.add("lut", "top-level glue", "lut.function", 1.0)
     lt.add("ff", "top-level glue", "ff.function", 1.0)
     return lt
-
-
-@lru_cache(maxsize=8192)
-def _fifo_summary(channels: int, bits: int, depth: int, hls: HlsTool) -> tuple[int, int, int, int, int]:
-    """(BRAM18, SRL LUTs, FIFOs, data bits, pointer bits) of one stream FIFO (see ``io_terms``)."""
-    fifo = fifo_cost(channels, bits, depth, hls)
-    pointer = fifo.fifos * 2 * max(1, math.ceil(math.log2(fifo.depth + 1)))
-    return fifo.bram_18k, fifo.srl_luts, fifo.fifos, fifo.width_bits * fifo.fifos, pointer
 
 
 def _io_fast(
@@ -554,20 +543,17 @@ def _io_fast(
     """``io_terms`` summed without keeping its terms (the search's path; same numbers)."""
     if not include_io or not stages:
         return LayerEstimate("fifos_and_io", "io", 0, 0, 0.0, 0.0, 0, 0, 0, 0)
-    bram = srl = fifos = bits = pointer = 0
+    bram = ff = 0
     hls = target.hls
     for stage, is_built in zip(stages[:-1], built[:-1], strict=True):
         spec = stage.spec
         if not is_built or spec.io_type is not _STREAM:
             continue
-        b, s, f, w, ptr = _fifo_summary(spec.out_shape[-1], spec.result_bits, spec.out_pixels, hls)
-        bram += b
-        srl += s
-        fifos += f
-        bits += w
-        pointer += ptr
-    lut = srl + p["lut.loop"] * fifos + p["lut.function"]
-    ff = pointer + p["ff.fifo_bit"] * bits + p["ff.function"]
+        fifo = fifo_cost(spec.out_shape[-1], spec.result_bits, spec.out_pixels, hls)
+        bram += fifo.bram_18k
+        ff += fifo.ff
+    lut = p["lut.function"]
+    ff += p["ff.function"]
     return LayerEstimate("fifos_and_io", "io", round(lut), round(ff), 0.0, float(bram), 0, 0, 0, 0)
 
 

@@ -83,7 +83,7 @@ PARAMS: dict[str, Param] = {
     ),
     "lut.loop": Param(
         50.0, "LUT per pipelined loop", 0.0, 600.0, "fitted",
-        "control of a simple II=1 loop: an element-wise layer, pooling, one stream FIFO",
+        "control of a simple II=1 loop: an element-wise layer, pooling, zero padding",
         "csynth rows of activation layers: 100-700 LUT incl. their datapath (tsopeter, SVHN)",
     ),
     "lut.select_bit": Param(
@@ -136,10 +136,6 @@ PARAMS: dict[str, Param] = {
         0.3, "FF per product x accumulator bit", 0.0, 3.0, "fitted",  # 0: a combinational tree
         "pipeline registers of a constant-weight kernel's adder tree (registered every few levels)",
         "SVHN CNNs, the jet MLP and N-TORC reuse 1: 0.1-0.5 FF per tree bit",
-    ),
-    "ff.fifo_bit": Param(
-        1.0, "FF per FIFO data bit", 1.0, 1.0, "documented",
-        "the registered output of a stream FIFO", "one FF per bit (UG474 SRL/FIFO output register)",
     ),
     # ---- DSPs: the narrow-product rule (see _mac's docstring)
     "mult.fabric_max_bits": Param(
