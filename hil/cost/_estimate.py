@@ -543,7 +543,7 @@ def _io_fast(
     """``io_terms`` summed without keeping its terms (the search's path; same numbers)."""
     if not include_io or not stages:
         return LayerEstimate("fifos_and_io", "io", 0, 0, 0.0, 0.0, 0, 0, 0, 0)
-    bram = ff = 0
+    bram = fifo_ff = 0
     hls = target.hls
     for stage, is_built in zip(stages[:-1], built[:-1], strict=True):
         spec = stage.spec
@@ -551,9 +551,9 @@ def _io_fast(
             continue
         fifo = fifo_cost(spec.out_shape[-1], spec.result_bits, spec.out_pixels, hls)
         bram += fifo.bram_18k
-        ff += fifo.ff
+        fifo_ff += fifo.ff
     lut = p["lut.function"]
-    ff += p["ff.function"]
+    ff = fifo_ff + p["ff.function"]
     return LayerEstimate("fifos_and_io", "io", round(lut), round(ff), 0.0, float(bram), 0, 0, 0, 0)
 
 

@@ -12,7 +12,8 @@ Example::
       - {precision: "ap_fixed<16,6>", io_type: io_stream, strategy: Latency, backend: Vitis}
     grid:                      # optional: every combination, applied on top of each option set
       reuse_factor: [1, 2, 4]
-    builder_params: {}         # builder-specific (vivado: stop_after hls|synth|bitstream; sleep: sleep_s, fail, log_file)
+    builder_params: {}         # builder-specific (vivado: stop_after hls|synth|bitstream;
+                               #   sleep: sleep_s, fail, log_file)
 
 Why validate everything up front: a typo in a board name or precision must fail before the
 first six-hour build starts, with the file, entry and field named.

@@ -209,3 +209,23 @@ def test_reuse_auto_estimates_for_the_boards_device_family() -> None:
     seven = choose_reuse([spec], room, 100.0, part="xc7z020clg400-1", backend="Vivado")
     plus = choose_reuse([spec], room, 100.0, part="xczu7ev-ffvc1156-2-e", backend="Vivado")
     assert seven.totals["dsp"] == 2 * plus.totals["dsp"] > 0
+
+
+def test_the_fast_memoised_path_gives_the_explained_paths_numbers() -> None:
+    """The search's path (layer memo, FIFOs summed directly) and ``explain`` (every term kept) must
+    agree to the unit on distinct candidates of the search's own space, twice (memo cold and warm)."""
+    import random
+
+    from search.space import default_space
+
+    space = default_space("cifar10", 200.0)
+    rng = random.Random(3)
+    params = default_params()
+    for _ in range(40):
+        cand = space.sample(lambda _name, choices: rng.choice(list(choices)), (3, 32, 32))
+        specs = cand.layer_specs((3, 32, 32), 10)
+        explained = estimate(specs, clock_mhz=cand.clock_mhz, params=params, explain=True)
+        for _ in range(2):
+            fast = estimate(specs, clock_mhz=cand.clock_mhz, params=params)
+            assert fast.totals == explained.totals
+            assert fast.bands == explained.bands

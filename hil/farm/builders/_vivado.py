@@ -69,13 +69,14 @@ class VivadoBuilder(BaseBuilder):
 
     def complete_params(self, board: Any, params: Mapping[str, Any]) -> dict[str, Any]:
         """The job's flow settings: how far it goes and the board's block-design data (in the key)."""
-        from hil.flow import STOP_AFTER, board_build
         from hil.errors import InputError
+        from hil.flow import STOP_AFTER, board_build
 
         out = dict(params)
         out.setdefault("stop_after", "bitstream")
         if out["stop_after"] not in STOP_AFTER:
-            raise InputError(f"--stop-after must be one of {', '.join(STOP_AFTER)}, got {out['stop_after']!r}")
+            choices = ", ".join(STOP_AFTER)
+            raise InputError(f"--stop-after must be one of {choices}, got {out['stop_after']!r}")
         if "board_build" not in out:
             overrides = getattr(board, "build", None) or {}
             out["board_build"] = board_build(board.name, board.part, dict(overrides)).to_dict()
@@ -135,7 +136,8 @@ class VivadoBuilder(BaseBuilder):
             stage.seconds[call.stage] = round(time.monotonic() - started, 3)
             missing = [path for path in call.produces if not (cwd / path).is_file()]
             if missing:
-                raise BuildFailure(code, f"{call.tool} exited 0 but did not write {missing[0]} (see tools.log)")
+                message = f"{call.tool} exited 0 but did not write {missing[0]} (see tools.log)"
+                raise BuildFailure(code, message)
         output = self._collect(job, design, plan, out, stage, standin=toolchain.standin)
         bitstream = prj / plan.reports["bitstream"] if "bitstream" in plan.reports else None
         hwh = prj / plan.reports["hwh"] if "hwh" in plan.reports else None
@@ -148,12 +150,15 @@ class VivadoBuilder(BaseBuilder):
             build={"flow": plan.flow, "release": plan.release, "standin": toolchain.standin,
                    "stop_after": plan.stop_after, "hls_top": plan.hls_top},
         )  # fmt: skip
-        for folder in (prj / f"{design.project}_prj", prj / "vivado", prj / f"{design.project}_vivado_accelerator"):
+        project = design.project
+        scratch = (prj / f"{project}_prj", prj / "vivado", prj / f"{project}_vivado_accelerator")
+        for folder in scratch:
             shutil.rmtree(folder, ignore_errors=True)  # success: the reports and bundle are kept
         return output
 
     def _reports(self, job: BuildJob, plan: Any, prj: Path, out: Path, stage: Stage) -> Any:
-        """The build's reports from the plan's fixed paths, checked to be this job's, copied to ``out/reports``."""
+        """The build's reports from the plan's fixed paths, checked to be this job's, copied to
+        ``out/reports``."""
         from hil.farm.reports import check_report_matches, read_build_reports
 
         paths = {key: prj / path for key, path in plan.reports.items() if key not in ("bitstream", "hwh")}
@@ -229,7 +234,7 @@ class VivadoBuilder(BaseBuilder):
                 "csim": design.csim_stats,
                 "flow": {"name": plan.flow, "release": plan.release, "stop_after": plan.stop_after,
                          "hls_top": plan.hls_top, "kernel_cell": plan.kernel_cell, "standin": standin},
-            },  # fmt: skip
+            },
             provenance=provenance,
         )
 
