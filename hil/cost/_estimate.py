@@ -270,6 +270,8 @@ def network_stages(layers: Sequence[LayerSpec]) -> list[Stage]:
 
 
 _STREAM, _DENSE = IOType.IO_STREAM, LayerKind.DENSE
+_FLATTEN, _RESHAPE = LayerKind.FLATTEN, LayerKind.RESHAPE
+_CONV1, _CONV2 = LayerKind.CONV1D, LayerKind.CONV2D
 _CONV_KINDS = frozenset({LayerKind.CONV1D, LayerKind.CONV2D})
 
 
@@ -294,35 +296,86 @@ def _pad_stage(in_shape: tuple[int, ...], padded: tuple[int, ...], bits: int, na
 _MEMO_MAX = 200_000
 
 
-_Entry = tuple["LayerEstimate", tuple[float, float, float, float], tuple[float, float, float, float], str]
+class _Entry(NamedTuple):
+    """A stage's estimate with what the network sum needs, computed once per distinct layer: its
+    band contributions (low and high edges of lut, ff, dsp, bram), band class, whether it became a
+    function, and the FIFO after it (block RAM, flip-flops as csynth counts them)."""
+
+    le: LayerEstimate
+    lo: tuple[float, float, float, float]
+    hi: tuple[float, float, float, float]
+    kind: str
+    built: bool
+    fifo_bram: int
+    fifo_ff: int
 
 
 def _stage_entry(st: Stage, params: CostParams, target: Target, explain: bool) -> _Entry:
-    """A stage's estimate with its band contributions (low and high edges of lut, ff, dsp, bram)
-    and its band class, memoised per parameter set unless ``explain`` asks for the terms."""
+    """A stage's entry, memoised per parameter set unless ``explain`` asks for the terms."""
     if explain:
         le = _layer_estimate(
             st.spec, layer_terms(st.spec, params.coefficients, target, st.in_beats, record=True), params
         )
-        return _with_bands(le, params)
+        return _make_entry(le, params, target)
     memo: dict[Any, _Entry] = params._memo  # type: ignore[attr-defined]
-    key = (st.spec, st.in_beats, target.hls, target.family)
+    key = (st.spec, st.in_beats, target.key)
     entry = memo.get(key)
     if entry is None:
         if len(memo) > _MEMO_MAX:
             memo.clear()
         le = _layer_estimate(st.spec, layer_terms(st.spec, params.coefficients, target, st.in_beats), params)
-        entry = memo[key] = _with_bands(le, params)
+        entry = memo[key] = _make_entry(le, params, target)
     return entry
 
 
-def _with_bands(le: LayerEstimate, params: CostParams) -> _Entry:
-    kind = layer_kind(le.spec) if le.spec is not None else "other"
+def _make_entry(le: LayerEstimate, params: CostParams, target: Target) -> _Entry:
+    spec = le.spec
+    kind = layer_kind(spec) if spec is not None else "other"
     band = params.class_bands[kind]
-    values = (le.lut, le.ff, le.dsp, le.bram_18k)
-    lo = tuple(v * band[m][0] for v, m in zip(values, _RESOURCES, strict=True))
-    hi = tuple(v * band[m][1] for v, m in zip(values, _RESOURCES, strict=True))
-    return le, lo, hi, kind  # type: ignore[return-value]
+    b_lut, b_ff, b_dsp, b_bram = band["lut"], band["ff"], band["dsp"], band["bram_18k"]
+    lut, ff, dsp, bram = le.lut, le.ff, le.dsp, le.bram_18k
+    lo = (lut * b_lut[0], ff * b_ff[0], dsp * b_dsp[0], bram * b_bram[0])
+    hi = (lut * b_lut[1], ff * b_ff[1], dsp * b_dsp[1], bram * b_bram[1])
+    built = bool(lut or ff or dsp or le.ii_cycles)
+    fifo_bram = fifo_ff = 0
+    if built and spec is not None and spec.io_type is _STREAM:
+        fifo = fifo_cost(spec.out_shape[-1], spec.result_bits, spec.out_pixels, target.hls)
+        fifo_bram, fifo_ff = fifo.bram_18k, fifo.ff
+    return _Entry(le, lo, hi, kind, built, fifo_bram, fifo_ff)
+
+
+def _fast_entries(layers: Sequence[LayerSpec], params: CostParams, target: Target) -> list[_Entry]:
+    """``network_stages`` and ``_stage_entry`` fused for the search's path (no Stage objects, one
+    hash per layer)."""
+    memo: dict[Any, _Entry] = params._memo  # type: ignore[attr-defined]
+    if len(memo) > _MEMO_MAX:
+        memo.clear()
+    tkey = target.key
+    p = params.coefficients
+    entries: list[_Entry] = []
+    append = entries.append
+    beats = 1
+    for s in layers:
+        kind = s.kind
+        if kind is _FLATTEN or kind is _RESHAPE:
+            continue
+        if s.padding == "same" and s.io_type is _STREAM and (kind is _CONV1 or kind is _CONV2):
+            pad = _pad_stage(s.in_shape, s.padded_shape, s.act_bits, s.name)
+            key = (pad, beats, tkey)
+            entry = memo.get(key)
+            if entry is None:
+                le = _layer_estimate(pad, layer_terms(pad, p, target, beats), params)
+                entry = memo[key] = _make_entry(le, params, target)
+            append(entry)
+        in_beats = beats if kind is _DENSE else 0
+        key = (s, in_beats, tkey)
+        entry = memo.get(key)
+        if entry is None:
+            le = _layer_estimate(s, layer_terms(s, p, target, in_beats), params)
+            entry = memo[key] = _make_entry(le, params, target)
+        append(entry)
+        beats = s.out_pixels
+    return entries
 
 
 @lru_cache(maxsize=256)
@@ -362,21 +415,26 @@ def estimate(
     if target is None:
         target = _target_at(float(clock_mhz)) if clock_mhz else _DEFAULT_TARGET
     p = params.coefficients
-    stages = network_stages(layers)
-    entries = [_stage_entry(st, params, target, explain) for st in stages]
-    per_layer = [e[0] for e in entries]
-    built = [bool(le.lut or le.ff or le.dsp or le.ii_cycles) for le in per_layer]
-    functions = [le for le, b in zip(per_layer, built, strict=True) if b]
     if explain:
+        stages = network_stages(layers)
+        entries = [_stage_entry(st, params, target, True) for st in stages]
+    else:
+        entries = _fast_entries(layers, params, target)
+    per_layer = [e.le for e in entries]
+    functions = [e.le for e in entries if e.built]
+    if explain:
+        built = [e.built for e in entries]
         io = _io_estimate(io_terms(stages, built, target, include_io, p, record=True), params)
     else:
-        io = _io_fast(stages, built, target, include_io, p)
-    stream = bool(stages) and stages[-1].spec.io_type is _STREAM
+        io = _io_fast(entries, include_io, p)
+    last = per_layer[-1].spec if per_layer else None
+    stream = last is not None and last.io_type is _STREAM
     slowest = max(functions, key=_ii_of, default=None)
     ii = (slowest.ii_cycles if slowest else 0) + (1 if stream and slowest else 0)
     lut = ff = dsp = bram = 0.0
     lo_lut = lo_ff = lo_dsp = lo_bram = hi_lut = hi_ff = hi_dsp = hi_bram = 0.0
-    for le, lo, hi, _ in entries:
+    for e in entries:
+        le, lo, hi = e.le, e.lo, e.hi
         lut += le.lut
         ff += le.ff
         dsp += le.dsp
@@ -421,7 +479,7 @@ def estimate(
         "latency_cycles": (totals["latency_cycles"] * lat_band[0], totals["latency_cycles"] * lat_band[1]),
     }
     if level == "synth":
-        strategy = strategy_of([st.spec for st in stages])
+        strategy = strategy_of([le.spec for le in per_layer if le.spec is not None])
         for metric in _RESOURCES:
             ratio = params.synth_ratio(target.hls.value, strategy, metric)
             low, high = bands[metric]
@@ -538,21 +596,15 @@ def io_terms(
     return lt
 
 
-def _io_fast(
-    stages: Sequence[Stage], built: Sequence[bool], target: Target, include_io: bool, p: dict[str, float]
-) -> LayerEstimate:
-    """``io_terms`` summed without keeping its terms (the search's path; same numbers)."""
-    if not include_io or not stages:
+def _io_fast(entries: Sequence[_Entry], include_io: bool, p: dict[str, float]) -> LayerEstimate:
+    """``io_terms`` summed from the stages' memoised FIFO figures (the search's path; same numbers):
+    every built io_stream stage but the last writes a FIFO."""
+    if not include_io or not entries:
         return LayerEstimate("fifos_and_io", "io", 0, 0, 0.0, 0.0, 0, 0, 0, 0)
     bram = fifo_ff = 0
-    hls = target.hls
-    for stage, is_built in zip(stages[:-1], built[:-1], strict=True):
-        spec = stage.spec
-        if not is_built or spec.io_type is not _STREAM:
-            continue
-        fifo = fifo_cost(spec.out_shape[-1], spec.result_bits, spec.out_pixels, hls)
-        bram += fifo.bram_18k
-        fifo_ff += fifo.ff
+    for e in entries[:-1]:
+        bram += e.fifo_bram
+        fifo_ff += e.fifo_ff
     lut = p["lut.function"]
     ff = fifo_ff + p["ff.function"]
     return LayerEstimate("fifos_and_io", "io", round(lut), round(ff), 0.0, float(bram), 0, 0, 0, 0)

@@ -43,6 +43,7 @@ _ULTRASCALE = re.compile(r"^xc(?:ku|vu)\d+(?P<plus>p?)")
 #: hls4ml's default ClockUncertainty per tool, as a fraction of the period.
 DEFAULT_UNCERTAINTY = {HlsTool.VITIS: 0.27, HlsTool.VIVADO: 0.125}
 
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """The synthesis target of one design.
@@ -60,6 +61,8 @@ class Target:
     uncertainty_ns: float | None = None
     #: (wide, narrow) signed operand widths of one DSP multiplier (derived from ``family``).
     dsp_ports: tuple[int, int] = field(init=False, repr=False, compare=False)
+    #: (HLS tool, family) as plain strings: what the cost model's per-layer memo is keyed by.
+    key: tuple[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.clock_ns > 0:
@@ -68,6 +71,7 @@ class Target:
         object.__setattr__(self, "family", DeviceFamily(self.family))
         # Derived once: every layer of every estimate reads them.
         object.__setattr__(self, "dsp_ports", (25, 18) if self.family is DeviceFamily.SERIES7 else (27, 18))
+        object.__setattr__(self, "key", (self.hls.value, self.family.value))
 
     @property
     def scheduled_ns(self) -> float:
