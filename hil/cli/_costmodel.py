@@ -202,9 +202,18 @@ def check_cmd(
     """Predict every design (and every layer with its own figures): MAPE, Spearman rank correlation,
     share within [0.67, 1.5]x, 80 % band coverage, per family, fits() agreement, extrapolated rows."""
     from hil.cost import check, load_params, read_cost_data
+    from hil.errors import InputError
 
     rows = read_cost_data(data, include_estimates=include_estimates)
-    old = check(rows, load_params(baseline)) if baseline is not None else None
+    old = None
+    if baseline is not None:
+        base = load_params(baseline)
+        if "ignored_params_1" in base.notes:
+            raise InputError(
+                f"--baseline {baseline}: a params/1 file of the first cost model, which this model "
+                "cannot evaluate; compare against a params/2 file (hil costmodel calibrate)"
+            )
+        old = check(rows, base)
     return _finish(check(rows, _params(params)), max_mape, as_json, plot, old, margin)
 
 

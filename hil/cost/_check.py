@@ -358,6 +358,7 @@ def _designs(
                 "family": row.family,
                 "truth": {k: row.truth.get(k) for k in _DESIGN_KEYS},
                 "predicted": {k: pred.get(k) for k in _DESIGN_KEYS},
+                "band_80": {k: list(v) for k, v in pred.get("bands", {}).items() if k in _DESIGN_KEYS},
                 "ii_layer": pred.get("ii_layer", ""),
                 "ii_reason": pred.get("ii_reason", ""),
                 "extrapolated": flag,

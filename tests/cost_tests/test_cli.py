@@ -247,6 +247,11 @@ def test_check_against_a_baseline_exits_1_only_when_worse(costdata, capsys, tmp_
     capsys.readouterr()
     assert main([*args[:-1], "--params", str(priors), "--baseline", shipped]) == 1
     assert "worse than the baseline" in capsys.readouterr().out
+    first = tmp_path / "first_model.json"  # the first model's file cannot be evaluated: one line, exit 2
+    first.write_text('{"format": "hil.cost.params/1", "coefficients": {"lut.layer": 300}}')
+    assert main([*args, "--baseline", str(first)]) == 2
+    err = capsys.readouterr().err
+    assert "params/1" in err and len(err.strip().splitlines()) == 1
 
 
 def hil_default_params() -> Path:
