@@ -57,6 +57,8 @@ class Measured:
     value: float
     provenance: str
     source: str | None = None
+    #: an estimate's 80 % band upper edge (None for measured figures): what feasibility judges
+    upper: float | None = None
 
     def rank(self) -> float:
         """Fidelity rank; an emulated figure sits half a step below its source.
@@ -69,7 +71,10 @@ class Measured:
         return _rank(self.provenance)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "provenance": self.provenance, "source": self.source}
+        out: dict[str, Any] = {"value": self.value, "provenance": self.provenance, "source": self.source}
+        if self.upper is not None:
+            out["upper"] = self.upper
+        return out
 
 
 @dataclass
@@ -126,8 +131,13 @@ class Target:
     board: Board
     lut_budget: float
     fps_min: float = 0.0
+    #: how a cost-model estimate is judged: ``upper`` (its 80 % band's upper edge) or ``point``;
+    #: measured figures are always judged as measured.
+    estimate_edge: str = "upper"
 
     def __post_init__(self) -> None:
+        if self.estimate_edge not in ("upper", "point"):
+            raise InputError(f"--estimate-edge must be upper or point, got {self.estimate_edge!r}")
         if self.lut_budget <= 0:
             raise InputError(f"--luts must be > 0, got {self.lut_budget:g}")
         if self.fps_min < 0:
@@ -248,8 +258,18 @@ class Evaluation:
         """Fold in new hardware figures (higher fidelity wins) and redo the feasibility test."""
         for key, m in metrics.items():
             self.hardware[key] = best_metric(self.hardware.get(key), m)
-        self.constraints = target.constraints(self.values())
-        self.feasible, self.binding = target.check(self.values())
+        judged = self.judged(target.estimate_edge)
+        self.constraints = target.constraints(judged)
+        self.feasible, self.binding = target.check(judged)
+
+    def judged(self, edge: str = "upper") -> dict[str, float]:
+        """What feasibility compares with the spec: estimates at their band's upper edge (``edge``
+        ``upper``) and measured figures as measured."""
+        out = {}
+        for key, m in self.hardware.items():
+            use_upper = edge == "upper" and m.upper is not None and m.provenance == Provenance.ESTIMATE.value
+            out[key] = float(m.upper) if use_upper and m.upper is not None else m.value
+        return out
 
     def to_attrs(self) -> dict[str, Any]:
         """JSON-ready user attributes of an Optuna trial."""

@@ -123,7 +123,8 @@ class Ladder:
 
         Resources are predicted at synthesis level (csynth's estimate x the measured synthesis /
         csynth ratios, ``hil.cost.estimate(level="synth")``): a LUT budget is a budget of real LUTs,
-        as the build rung's Vivado figures are, while csynth counts about twice as many.
+        as the build rung's Vivado figures are, while csynth counts about twice as many. Each carries
+        its 80 % band's upper edge, which feasibility judges (``Target.estimate_edge``).
         """
         ev = Evaluation(candidate, phase=phase)
         if not candidate.quantized:
@@ -131,9 +132,18 @@ class Ladder:
         started = time.perf_counter()
         specs = candidate.layer_specs(self.data.input_shape, self.data.n_classes)
         target = target_for(part=self.target.board.part, backend="Vitis", clock_mhz=candidate.clock_mhz)
-        totals = estimate(specs, clock_mhz=candidate.clock_mhz, target=target, level="synth").totals
+        est = estimate(specs, clock_mhz=candidate.clock_mhz, target=target, level="synth")
+        totals = est.totals
         ev.merge(
-            {k: Measured(float(totals[k]), Provenance.ESTIMATE.value) for k in _HW_KEYS if k in totals},
+            {
+                k: Measured(
+                    float(totals[k]),
+                    Provenance.ESTIMATE.value,
+                    upper=float(est.bands[k][1]) if k in est.bands else None,
+                )
+                for k in _HW_KEYS
+                if k in totals
+            },
             self.target,
         )
         ev.stage = "estimated" if ev.feasible else "pruned"

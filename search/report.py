@@ -39,6 +39,7 @@ def _row(number: int, ev: Evaluation) -> dict[str, Any]:
         "accuracy": ev.accuracy,
         "accuracy_provenance": ev.accuracy_provenance,
         **{key: _num(ev.value(key)) for key in _HW_COLUMNS},
+        "lut_upper": _upper(ev),
         "feasible": ev.feasible,
         "binding": ev.binding,
         "stage": ev.stage,
@@ -50,6 +51,16 @@ def _row(number: int, ev: Evaluation) -> dict[str, Any]:
         "error": ev.error,
         "candidate": ev.candidate.to_dict(),
     }
+
+
+def _upper(ev: Evaluation) -> float | None:
+    """The LUT estimate's 80 % band upper edge (what feasibility judged), None for a measured LUT."""
+    lut = ev.hardware.get("lut")
+    return None if lut is None or lut.provenance != "estimate" else lut.upper
+
+
+def _lut_cell(value: Any, upper: Any) -> str:
+    return _fmt(value) + (f" (80 % band to {_fmt(upper)})" if upper is not None else "")
 
 
 def top_designs(result: PhaseResult, n: int = 5) -> list[dict[str, Any]]:
@@ -122,6 +133,7 @@ def _best(outcome: SearchOutcome, final: FinalResult) -> dict[str, Any] | None:
         "test_accuracy_torch": chosen.test_accuracy_torch,
         "test_n": chosen.test_n,
         **{key: _num(ev.value(key)) for key in _HW_COLUMNS},
+        "lut_upper": _upper(ev),
         "provenance": provenance,
         "params": ev.candidate.to_dict(),
         "hardware": ev.values(),
@@ -231,7 +243,8 @@ def _markdown(s: dict[str, Any]) -> str:
             f"Best: search validation accuracy {_fmt(b['accuracy'], '.4f')} ({p['accuracy']}); final design "
             f"({trained}): validation {_fmt(b['final_val_accuracy'], '.4f')} (torch), test "
             f"{_fmt(b['test_accuracy'], '.4f')} ({p['test_accuracy']}, {b['test_n']:,} images; torch "
-            f"{_fmt(b['test_accuracy_torch'], '.4f')}); {_fmt(b['lut'])} LUT ({p.get('lut', '-')}), "
+            f"{_fmt(b['test_accuracy_torch'], '.4f')}); {_lut_cell(b['lut'], b.get('lut_upper'))} LUT "
+            f"({p.get('lut', '-')}), "
             f"{_fmt(b['throughput_fps'])} img/s ({p.get('throughput_fps', '-')}).",
             "",
         ]
@@ -242,7 +255,8 @@ def _markdown(s: dict[str, Any]) -> str:
     for r in s["top"]:
         prov = r["provenance"]
         lines.append(
-            f"| {r['trial']} | {_fmt(r['accuracy'], '.4f')} | {r['csim_gate'] or '-'} | {_fmt(r['lut'])} | "
+            f"| {r['trial']} | {_fmt(r['accuracy'], '.4f')} | {r['csim_gate'] or '-'} | "
+            f"{_lut_cell(r['lut'], r.get('lut_upper'))} | "
             f"{prov.get('lut', '-')} | {_fmt(r['throughput_fps'])} | {prov.get('throughput_fps', '-')} | "
             f"{r['feasible']} | {r['stage']} |"
         )

@@ -74,6 +74,8 @@ class SearchConfig:
             always uses the full training split.
         csim_n: validation images in the C-sim gate, None for the full validation split.
         min_agreement: the gate: share of those images where the fixed-point class = torch's.
+        estimate_edge: how feasibility judges a cost-model estimate: ``upper`` (its 80 % band's
+            upper edge; default) or ``point``. Measured figures are judged as measured.
         device: where candidates train: auto, cpu or cuda.
         final_epochs: retrain the best design(s) from scratch for this many epochs (0: no retrain).
         final_top: how many of the best designs the final retrain trains (the most accurate on
@@ -98,6 +100,7 @@ class SearchConfig:
     subset: int | None = None
     csim_n: int | None = None
     min_agreement: float = 0.98
+    estimate_edge: str = "upper"
     batch_size: int | None = None
     lr: float | None = None
     device: str = "cpu"
@@ -128,6 +131,8 @@ class SearchConfig:
             raise InputError(
                 f"--final-epochs must be >= 0 and --final-top >= 1, got {self.final_epochs}, {self.final_top}"
             )
+        if self.estimate_edge not in ("upper", "point"):
+            raise InputError(f"--estimate-edge must be upper or point, got {self.estimate_edge!r}")
         if self.heartbeat_seconds < 1:
             raise InputError(f"heartbeat_seconds must be >= 1, got {self.heartbeat_seconds}")
         if self.controller not in CONTROLLERS:
@@ -325,6 +330,7 @@ def _fingerprint(
         "top_k": cfg.top_k,
         "csim_n": cfg.csim_n,
         "min_agreement": cfg.min_agreement,
+        "estimate_edge": cfg.estimate_edge,
         "max_proposals_factor": cfg.max_proposals_factor,
         "cost_model": cost_model,
         "space": space,
@@ -535,7 +541,7 @@ def run_search(config: SearchConfig, on_progress: ProgressHook | None = None) ->
     cfg = check_resume(config)
     hardware = hardware_adapter(cfg.fidelity, inventory=cfg.inventory)
     board = load_inventory(cfg.inventory).board(cfg.board)
-    target = Target(board, float(cfg.luts or 0), cfg.fps)
+    target = Target(board, float(cfg.luts or 0), cfg.fps, cfg.estimate_edge)
     data = load_dataset(cfg.dataset, data_dir=cfg.data_dir, seed=cfg.seed, subset=cfg.subset)
     ladder = Ladder(
         data,

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from hil.cli._app import app
-from hil.cli._common import JSON_OPTION, console, print_json
+from hil.cli._common import ARTIFACTS_OPTION, INVENTORY_OPTION, JSON_OPTION, console, print_json
 
 costmodel_app = typer.Typer(
     help="Calibrate the analytic cost model and check it against measurements.", no_args_is_help=True
@@ -41,13 +41,26 @@ def _metric_table(title: str, reports: dict[str, Any], max_mape: float | None, w
     from rich.table import Table
 
     table = Table(title=title)
-    columns = ["metric", "n", "zeros excl.", "MAPE", "median APE", "Kendall tau"]
+    columns = [
+        "metric",
+        "n",
+        "zeros excl.",
+        "MAPE",
+        "median APE",
+        "Spearman",
+        "in 1.5x",
+        "band cover",
+        "band half-w.",
+    ]
     for col in [*columns, *(["worst rows (true -> pred)"] if worst else [])]:
         table.add_column(col)
     for metric, r in reports.items():
         flag = " FAIL" if max_mape is not None and r.mape is not None and r.mape > max_mape else ""
-        tau = "n/a" if r.kendall_tau is None else f"{r.kendall_tau:.3f}"
-        cells = [metric, str(r.n), str(r.excluded_zero), _pct(r.mape) + flag, _pct(r.median_ape), tau]
+        rho = "n/a" if r.rank_correlation is None else f"{r.rank_correlation:.3f}"
+        cells = [
+            metric, str(r.n), str(r.excluded_zero), _pct(r.mape) + flag, _pct(r.median_ape), rho,
+            _pct(r.within_1_5x), _pct(r.coverage), _pct(r.median_half_width),
+        ]  # fmt: skip
         if worst:
             cells.append("; ".join(f"{w['row']} {w['true']:g}->{w['pred']:g}" for w in r.worst))
         table.add_row(*cells)
@@ -57,17 +70,17 @@ def _metric_table(title: str, reports: dict[str, Any], max_mape: float | None, w
 def _family_table(report: Any) -> Any:
     from rich.table import Table
 
+    from hil.cost._tables import metric_cell
+
     metrics = ("lut", "ff", "dsp", "bram_18k", "latency")
-    table = Table(title="per family: MAPE / Kendall tau")
+    table = Table(title="per family: MAPE / Spearman / within [0.67, 1.5]x / band coverage")
     table.add_column("family")
     for m in metrics:
         table.add_column(m)
     for family, reports in report.by_family.items():
         cells = []
         for m in metrics:
-            r = reports.get(m)
-            tau = "" if r is None or r.kendall_tau is None else f" / {r.kendall_tau:.2f}"
-            cells.append("n/a" if r is None else _pct(r.mape) + tau)
+            cells.append(metric_cell(reports.get(m)))
         table.add_row(family, *cells)
     return table
 
@@ -99,22 +112,60 @@ def _print(report: Any, max_mape: float) -> None:
         )
 
 
-def _finish(report: Any, max_mape: float, as_json: bool, plot: Path | None) -> int:
+def _finish(
+    report: Any,
+    max_mape: float,
+    as_json: bool,
+    plot: Path | None,
+    baseline: Any = None,
+    margin: float = 0.02,
+) -> int:
+    from hil.cost._compare import compare_reports
+
     if plot is not None:
         from hil.cost._plot import plot_check
 
         plot_check(report, plot, title=report.title)
     over = report.over(max_mape)
+    comparison = compare_reports(report, baseline, margin) if baseline is not None else None
     if as_json:
         payload = report.to_dict()
         payload["max_mape"] = max_mape
         payload["failed"] = over
+        if comparison is not None:
+            payload["baseline"] = comparison
         print_json(payload)
     else:
         _print(report, max_mape)
         if over:
             console().print(f"MAPE above {100 * max_mape:.0f}% for: {', '.join(over)}")
-    return 1 if over else 0
+        if comparison is not None:
+            _print_comparison(comparison)
+    worse = bool(comparison and comparison["regressions"])
+    return 1 if over or worse else 0
+
+
+def _print_comparison(comparison: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"new vs baseline (margin {comparison['margin']:g})")
+    for col in ("metric", "MAPE new / old", "Spearman new / old", "band cover new / old", "verdict"):
+        table.add_column(col)
+    for metric, row in comparison["metrics"].items():
+        table.add_row(
+            metric,
+            f"{_pct(row['mape'][0])} / {_pct(row['mape'][1])}",
+            f"{_num(row['rank_correlation'][0])} / {_num(row['rank_correlation'][1])}",
+            f"{_pct(row['band_coverage'][0])} / {_pct(row['band_coverage'][1])}",
+            "WORSE: " + ", ".join(row["worse"]) if row["worse"] else "ok",
+        )
+    console().print(table)
+    if comparison["regressions"]:
+        console().print("worse than the baseline beyond the margin: " + "; ".join(comparison["regressions"]))
+
+
+def _num(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
 
 
 def _params(path: Path | None) -> Any:
@@ -135,13 +186,35 @@ def check_cmd(
         "--include-estimates",
         help="Also read records holding cost-model estimates (a plumbing self-check, not accuracy).",
     ),
+    baseline: Path | None = typer.Option(
+        None,
+        "--baseline",
+        help="An older params file: exit 1 when the parameters checked are worse on the same data "
+        "beyond --margin on any metric (MAPE up, Spearman down or band coverage down).",
+        dir_okay=False,
+    ),
+    margin: float = typer.Option(
+        0.02,
+        "--margin",
+        help="Allowed worsening against --baseline, in absolute fractions (0.02 = 2 points).",
+    ),
 ) -> int:
-    """Predict every design (and every layer with its own figures): MAPE, median APE, Kendall tau,
-    per family, fits() agreement, and which rows are extrapolated."""
-    from hil.cost import check, read_cost_data
+    """Predict every design (and every layer with its own figures): MAPE, Spearman rank correlation,
+    share within [0.67, 1.5]x, 80 % band coverage, per family, fits() agreement, extrapolated rows."""
+    from hil.cost import check, load_params, read_cost_data
+    from hil.errors import InputError
 
     rows = read_cost_data(data, include_estimates=include_estimates)
-    return _finish(check(rows, _params(params)), max_mape, as_json, plot)
+    old = None
+    if baseline is not None:
+        base = load_params(baseline)
+        if "ignored_params_1" in base.notes:
+            raise InputError(
+                f"--baseline {baseline}: a params/1 file of the first cost model, which this model "
+                "cannot evaluate; compare against a params/2 file (hil costmodel calibrate)"
+            )
+        old = check(rows, base)
+    return _finish(check(rows, _params(params)), max_mape, as_json, plot, old, margin)
 
 
 @costmodel_app.command("cv")
@@ -156,6 +229,9 @@ def cv_cmd(
     max_mape: float = _MAX_MAPE,
     as_json: bool = JSON_OPTION,
     plot: Path | None = _PLOT,
+    markdown: bool = typer.Option(
+        False, "--markdown", help="Print the per-family table (MAPE / Spearman / within 1.5x) as markdown."
+    ),
 ) -> int:
     """Cross-validation: refit without each group, predict it, report the errors."""
     from hil.cost import CV_MODES, cross_validate, read_cost_data
@@ -164,34 +240,97 @@ def cv_cmd(
     if by not in CV_MODES:
         raise InputError(f"--by must be one of {', '.join(CV_MODES)}, got {by!r}")
     report = cross_validate(read_cost_data(data), by=by)
+    if markdown:
+        from hil.cost._tables import family_table
+
+        print(family_table(report))
+        return 1 if report.over(max_mape) else 0
     return _finish(report, max_mape, as_json, plot)
 
 
 @costmodel_app.command("calibrate")
 def calibrate_cmd(
-    data: list[Path] = _DATA,
+    data: list[Path] = typer.Option(
+        [], "--data", help="Measured data files (as for check); optional with --from-ledger."
+    ),
     out: Path = typer.Option(..., "--out", help="Params JSON file to write.", dir_okay=False),
+    synth_pairs: list[Path] = typer.Option(
+        [],
+        "--synth-pairs",
+        help="A folder with a csynth report and a Vivado synthesis report of one kernel (repeat): "
+        "evidence for the synthesis-level ratios.",
+        file_okay=False,
+    ),
+    from_ledger: bool = typer.Option(
+        False,
+        "--from-ledger",
+        help="Also fit on the farm's finished builds (never stand-in builds); prints before/after.",
+    ),
+    artifacts: Path | None = ARTIFACTS_OPTION,
+    inventory: Path | None = INVENTORY_OPTION,
+    params: Path | None = _PARAMS,
     with_cv: bool = typer.Option(
         False, "--cv", help="Also run both cross-validations and record their figures in the file's notes."
     ),
     as_json: bool = JSON_OPTION,
 ) -> int:
-    """Fit the model's coefficients to measurements and write a params file."""
-    from hil.cost import calibrate, cv_summary, read_cost_data, save_params
+    """Fit the model's parameters, rules, synthesis ratios and bands to measurements; write a params file."""
+    from hil.cost import calibrate, check, cv_summary, read_cost_data, save_params
+    from hil.errors import InputError
+    from hil.farm.reports import synth_pair_from_reports
 
-    rows = read_cost_data(data)
-    params = calibrate(rows, labels=[p.name for p in data])
+    paths = list(data)
+    skipped = 0
+    if from_ledger:
+        ledger_file, skipped = _ledger_export(artifacts, inventory, out)
+        paths.append(ledger_file)
+    if not paths:
+        raise InputError("calibrate: give --data FILE (repeat) or --from-ledger")
+    rows = read_cost_data(paths)
+    pairs = [synth_pair_from_reports(folder) for folder in synth_pairs]
+    new = calibrate(rows, labels=[p.name for p in paths], synth_pairs=pairs)
     if with_cv:
-        params.notes["cross_validation"] = cv_summary(rows)
-    save_params(params, out)
+        new.notes["cross_validation"] = cv_summary(rows, synth_pairs=pairs)
+    if skipped:
+        new.notes["standin_builds_skipped"] = skipped
+    before, after = check(rows, _params(params)), check(rows, new)
+    save_params(new, out)
+    summary = {
+        m: {"before": before.metrics[m].mape, "after": after.metrics[m].mape}
+        for m in after.metrics
+        if m in before.metrics
+    }
     if as_json:
-        print_json({"out": str(out), **params.to_dict()})
+        print_json(
+            {"out": str(out), "rows": len(rows), "standin_skipped": skipped, "mape": summary, **new.to_dict()}
+        )
     else:
         console().print(
-            f"wrote {out} ({len(params.coefficients)} coefficients, "
-            f"{len(params.domain)} calibrated layer kinds)"
+            f"wrote {out} ({len(new.coefficients)} parameters, {len(rows)} rows"
+            + (f", {skipped} stand-in build(s) skipped" if skipped else "")
+            + ")"
         )
+        for metric, row in summary.items():
+            console().print(f"  {metric}: MAPE before {_pct(row['before'])}, after {_pct(row['after'])}")
     return 0
+
+
+def _ledger_export(artifacts: Path | None, inventory: Path | None, out: Path) -> tuple[Path, int]:
+    """The farm's finished, real (not stand-in) builds as a records file next to ``out``."""
+    from hil.errors import InputError
+    from hil.farm import artifacts_root, export_measured, open_farm
+    from hil.inventory import load_inventory
+
+    ledger, store = open_farm(artifacts_root(load_inventory(inventory), artifacts))
+    target = out.with_name(out.stem + ".ledger.jsonl")
+    with ledger:
+        counts = export_measured(ledger, store, target)
+    if not counts["records"]:
+        raise InputError(
+            f"calibrate --from-ledger: no finished real builds in the ledger "
+            f"({counts['standin']} stand-in build(s) skipped)"
+        )
+    return target, counts["standin"]
 
 
 @costmodel_app.command("explain")
@@ -215,22 +354,28 @@ def explain_cmd(
         raise InputError(f"{data}: no design {design!r} (ids: {', '.join(r.name for r in rows[:5])} ...)")
     row = chosen[0]
     est = estimate(row.layers, params=_params(params), target=row.target, explain=True)
+    from hil.cost._estimate import layer_kind
     if as_json:
         print_json({"design": row.name, "truth": row.truth, **est.to_dict()})
         return 0
     table = Table(
         title=f"{row.name}: estimate by layer ({row.target.hls.value} HLS, {row.target.family.value})"
     )
-    for col in ("layer", "LUT", "FF", "DSP", "BRAM18", "latency", "II", "calibrated", "largest LUT terms"):
+    est_params = _params(params)
+    for col in (
+        "layer", "LUT (80 % band)", "FF", "DSP (80 % band)", "BRAM18", "latency", "II", "calibrated",
+        "largest LUT terms",
+    ):  # fmt: skip
         table.add_column(col)
     for le in (*est.layers, est.io):
         luts = sorted(((v, label) for metric, label, v in le.explain if metric == "lut"), reverse=True)[:3]
         flag = "yes" if set(le.terms.values()) == {"calibrated"} else "no"
+        band = est_params.class_bands[layer_kind(le.spec) if le.spec is not None else "other"]
         table.add_row(
             le.name or le.kind,
-            f"{le.lut:g}",
+            f"{le.lut:g} ({le.lut * band['lut'][0]:.0f}-{le.lut * band['lut'][1]:.0f})",
             f"{le.ff:g}",
-            f"{le.dsp:g}",
+            f"{le.dsp:g} ({le.dsp * band['dsp'][0]:.0f}-{le.dsp * band['dsp'][1]:.0f})",
             f"{le.bram_18k:g}",
             f"{le.latency_cycles:g}",
             f"{le.ii_cycles:g}",
@@ -244,6 +389,11 @@ def explain_cmd(
         f"{totals['bram_18k']:.0f} BRAM18, latency {totals['latency_cycles']:.0f}, "
         f"II {totals['ii_cycles']:.0f} "
         f"(set by {est.ii_layer}: {est.ii_reason})"
+    )
+    console().print(
+        "80 % band: "
+        + ", ".join(f"{k} {lo:.0f}-{hi:.0f}" for k, (lo, hi) in est.bands.items())
+        + " (leave-one-family-out residuals of each layer's class)"
     )
     if row.truth:
         console().print("real: " + ", ".join(f"{k} {v:g}" for k, v in row.truth.items()))

@@ -53,6 +53,12 @@ def search_command(
         0, "--final-epochs", help="Retrain the best design(s) from scratch for N epochs (0: no retrain)."
     ),
     final_top: int = typer.Option(1, "--final-top", help="How many of the best designs to retrain."),
+    estimate_edge: str = typer.Option(
+        "upper",
+        "--estimate-edge",
+        help="How a cost-model estimate is judged against the budget: upper (its 80 % band's upper "
+        "edge) or point. Measured figures are judged as measured.",
+    ),
     inventory: Path | None = INVENTORY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> int:
@@ -82,6 +88,7 @@ def search_command(
         device=device,
         final_epochs=final_epochs,
         final_top=final_top,
+        estimate_edge=estimate_edge,
         inventory=inventory,
     )
     check_resume(config)  # bad input or a resume with other settings fails here, before the display

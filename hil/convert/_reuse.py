@@ -59,15 +59,31 @@ def _mac(spec: Any) -> bool:
     return str(getattr(spec.kind, "value", spec.kind)) in _MAC_KINDS
 
 
-def choose_reuse(specs: Sequence[Any], resources: Any, clock_mhz: float) -> ReusePlan:
+def choose_reuse(
+    specs: Sequence[Any],
+    resources: Any,
+    clock_mhz: float,
+    *,
+    part: str | None = None,
+    backend: str | None = None,
+    edge: str = "upper",
+) -> ReusePlan:
     """The smallest reuse factors per layer that fit ``resources`` by the cost model (see module doc).
+
+    The estimate is made for the board's own device family and HLS tool (a PYNQ-Z2's 7-series
+    DSP48E1 and its synthesis ratios, not UltraScale+), and judged at its 80 % band's upper edge.
 
     Args:
         specs: ``hil.cost.LayerSpec`` of the design, in network order.
         resources: a Board, its Resources or a mapping of available resources.
         clock_mhz: the design clock.
+        part: the FPGA part (default: the Board's); sets the device family.
+        backend: the hls4ml backend (Vitis, Vivado, VivadoAccelerator); sets the HLS tool.
+        edge: ``upper`` (the band's upper edge, default) or ``point``.
     """
-    from hil.cost import Strategy, estimate, fits, valid_reuse_factors
+    from hil.cost import Strategy, estimate, fits, target_for, valid_reuse_factors
+
+    target = target_for(part=part or getattr(resources, "part", None), backend=backend, clock_mhz=clock_mhz)
 
     current = list(specs)
     options = {i: valid_reuse_factors(*s.mult_size()) for i, s in enumerate(current) if _mac(s)}
@@ -81,8 +97,8 @@ def choose_reuse(specs: Sequence[Any], resources: Any, clock_mhz: float) -> Reus
     for i in options:
         current[i] = with_reuse(i)
     while True:
-        est = estimate(current, clock_mhz=clock_mhz, level="synth")  # the part's real resources
-        fit = fits(resources, est.totals)
+        est = estimate(current, clock_mhz=clock_mhz, target=target, level="synth")  # real resources
+        fit = fits(resources, est, edge=edge)
         bumpable = [i for i in options if position[i] + 1 < len(options[i])]
         if fit.ok or not bumpable:
             break
@@ -141,7 +157,7 @@ def resolve_reuse(model: Any, board: Any, options: ConversionOptions) -> tuple[C
 
     ingested = model if isinstance(model, IngestedModel) else load_model(model, options.input_shape)
     specs, names = _specs_at_reuse_1(ingested, options, board)
-    plan = choose_reuse(specs, board, board.clock_mhz)
+    plan = choose_reuse(specs, board, board.clock_mhz, part=board.part, backend=options.backend)
     strategy_for = {s.name: s.strategy for s in specs}
     overrides = []
     for name, rf in plan.reuse.items():
@@ -152,12 +168,14 @@ def resolve_reuse(model: Any, board: Any, options: ConversionOptions) -> tuple[C
     return dataclasses.replace(options, layer_overrides=tuple(overrides)), plan
 
 
-def overflow_hint(hls_model: Any, resources: Any, clock_mhz: float) -> str:
+def overflow_hint(
+    hls_model: Any, resources: Any, clock_mhz: float, *, part: str | None = None, backend: str | None = None
+) -> str:
     """What an overflow message should add: the reuse factors that would fit, or that none does."""
     from hil.cost import spec_from_hls_model
 
     try:
-        plan = choose_reuse(spec_from_hls_model(hls_model), resources, clock_mhz)
+        plan = choose_reuse(spec_from_hls_model(hls_model), resources, clock_mhz, part=part, backend=backend)
     except Exception as exc:  # a hint must never turn a clear overflow into another failure
         _log.warning("no reuse hint: %s", exc)
         return ""

@@ -1,11 +1,15 @@
-"""Fit the cost model's coefficients to measured rows.
+"""Fit the cost model's parameters to measured rows: least squares, rules, synthesis ratios, bands.
 
-Why this fit: every metric is linear in its coefficients (see ``_terms``), and the figure of merit
-is the mean absolute *percentage* error, so each row is divided by its measured value and the
-coefficients solve a non-negative least-squares problem, re-weighted a few times (IRLS) towards
-least absolute relative error. Coefficients must stay >= 0: each prices a piece of hardware.
-A weak pull towards each coefficient's prior keeps coefficients the data cannot identify (e.g.
-Vivado-HLS convolution timing when no such row is in the data) at a physics guess instead of at zero.
+Why this fit: every metric is linear in its fitted parameters (see ``_terms``), and the figure of
+merit is the mean absolute *percentage* error, so each row is divided by its measured value and the
+parameters solve a bounded least-squares problem (each within its documented range, ``PARAMS``),
+re-weighted a few times (IRLS) towards least absolute relative error, with a weak pull towards each
+prior so a parameter the data cannot identify stays at its physics guess.
+
+Everything chosen from data is chosen here, from the rows given, so a cross-validation that calls
+``calibrate`` per fold chooses it inside the fold: the fitted parameters, the narrow-product rule
+(``_rules``: a grid search on per-layer and design DSP figures), the synthesis ratios (``_synth``)
+and the error bands (an inner leave-one-family-out over the rows given).
 
 What is fitted on what: per-layer truth (N-TORC rows, the layers of design files that have their
 own figures) pins the layer terms; whole-design truth adds the FIFOs, the top-level glue and the
@@ -23,20 +27,21 @@ from collections.abc import Sequence
 
 from hil.cost._data import CostRow
 from hil.cost._estimate import domain_key, io_terms, network_stages
-from hil.cost._params import COEFFICIENTS, CostParams
+from hil.cost._params import PARAMS, CostParams, fitted_names
 from hil.cost._spec import IOType
+from hil.cost._synth import SynthPair, synth_table
 from hil.cost._term import LayerTerms, Term
 from hil.cost._terms import layer_terms
 from hil.errors import InputError
 
-__all__ = ["FIT_METRICS", "calibrate", "layer_rows", "row_terms", "synth_ratios"]
+__all__ = ["FIT_METRICS", "calibrate", "layer_rows", "row_terms", "synth_pairs_of"]
 
 _log = logging.getLogger(__name__)
 
-#: Metrics whose coefficients are fitted, in fitting order (LUT features read the fitted DSP shares).
+#: Metrics whose parameters are fitted, in fitting order (LUT features read the fitted DSP shares).
 FIT_METRICS: tuple[str, ...] = ("dsp", "lut", "ff", "latency", "latency_min")
 _PRIOR_WEIGHT = 0.03
-_IRLS_STEPS = 8
+_IRLS_STEPS = 6
 
 
 def layer_rows(row: CostRow) -> list[CostRow]:
@@ -92,7 +97,7 @@ def row_terms(row: CostRow, metric: str, coeffs: dict[str, float]) -> list[Term]
         values = [_value(terms, coeffs) for terms in chosen]
         slowest = max(range(len(chosen)), key=values.__getitem__)
         downstream = len(chosen) - 1 - slowest
-        return [*chosen[slowest], Term(metric, "dataflow stages downstream", f"{metric}.stage", downstream)]
+        return [*chosen[slowest], Term(metric, "dataflow stages downstream", "latency.stage", downstream)]
     out = [t for terms in per_stage for t in terms if t.metric == metric]
     out += [
         t
@@ -134,15 +139,19 @@ def _fit_metric(
     prior: CostParams,
 ) -> dict[str, float]:
     import numpy as np
-    from scipy.optimize import nnls
+    from scipy.optimize import lsq_linear
 
-    names = [n for n in COEFFICIENTS if n.split(".", 1)[0] == metric]
+    names = fitted_names(metric)
+    if not names:
+        return {}
     a_rows, b_rows, w_rows = [], [], []
     for row, weight in zip(rows, weights, strict=True):
         y = row.truth.get(metric)
         if y is None or y <= 0 or weight <= 0:
             continue
         x, fixed = features(row, metric, names, coeffs)
+        if not any(x):
+            continue
         a_rows.append([v / y for v in x])
         b_rows.append(1.0 - fixed / y)
         w_rows.append(weight)
@@ -152,14 +161,18 @@ def _fit_metric(
     b = np.asarray(b_rows, dtype=float)
     base = np.asarray(w_rows, dtype=float)
     priors = np.asarray([max(prior.coefficients[n], 1e-3) for n in names], dtype=float)
+    low = np.asarray([PARAMS[n].low for n in names], dtype=float)
+    high = np.asarray([PARAMS[n].high for n in names], dtype=float)
     # Pseudo-rows: lambda * (c_j / prior_j - 1), a relative pull towards the prior.
     a_prior = np.diag(_PRIOR_WEIGHT / priors)
     b_prior = np.full(len(names), _PRIOR_WEIGHT)
     irls = np.ones(len(b))
-    c = priors.copy()
+    c = np.clip(priors, low, high)
     for _ in range(_IRLS_STEPS):
         w = base * irls
-        c, _ = nnls(np.vstack([a * w[:, None], a_prior]), np.concatenate([b * w, b_prior]))
+        c = lsq_linear(
+            np.vstack([a * w[:, None], a_prior]), np.concatenate([b * w, b_prior]), bounds=(low, high)
+        ).x
         residual = np.abs(a @ c - b)
         irls = 1.0 / np.sqrt(np.maximum(residual, 0.02))
     return dict(zip(names, (float(v) for v in c), strict=True))
@@ -172,7 +185,7 @@ def calibration_rows(rows: Sequence[CostRow]) -> tuple[list[CostRow], list[float
     weights: list[float] = []
     for row in rows:
         if row.level != "hls":
-            continue  # the coefficients price csynth's report; synthesis-level rows check the ratios
+            continue  # the parameters price csynth's report; synthesis-level rows check the ratios
         out.append(row)
         weights.append(row.weight / math.sqrt(groups[row.group]))
         layers = layer_rows(row)
@@ -182,40 +195,37 @@ def calibration_rows(rows: Sequence[CostRow]) -> tuple[list[CostRow], list[float
     return out, weights
 
 
-_SYNTH_METRICS = ("lut", "ff", "dsp", "bram_18k")
+def synth_pairs_of(rows: Sequence[CostRow]) -> list[SynthPair]:
+    """csynth/Vivado pairs held by the rows themselves (designs whose kernel Vivado synthesized)."""
+    from hil.cost._estimate import strategy_of
 
-
-def synth_ratios(rows: Sequence[CostRow]) -> dict[str, float]:
-    """Post-synthesis / csynth per metric: the median ratio of the two real reports of one kernel.
-
-    Both are measurements (csynth's estimate and Vivado's synthesis of the same hls4ml kernel), so
-    the ratio is a property of the tool flow, not of this model; rows without both are skipped and a
-    metric with no such row keeps its prior.
-    """
-    import statistics
-
-    out: dict[str, float] = {}
-    for metric in _SYNTH_METRICS:
-        ratios = [
-            r.truth_synth[metric] / r.truth[metric]
-            for r in rows
-            if r.truth_synth and r.truth_synth.get(metric) and r.truth.get(metric)
-        ]
-        if ratios:
-            out[f"synth.{metric}_ratio"] = round(statistics.median(ratios), 4)
-    return out
+    return [
+        SynthPair(r.name, r.target.hls.value, strategy_of(r.layers), r.truth, r.truth_synth)
+        for r in rows
+        if r.truth_synth and r.level == "hls"
+    ]
 
 
 def calibrate(
-    rows: Sequence[CostRow], *, prior: CostParams | None = None, labels: Sequence[str] = ()
+    rows: Sequence[CostRow],
+    *,
+    prior: CostParams | None = None,
+    labels: Sequence[str] = (),
+    synth_pairs: Sequence[SynthPair] = (),
+    bands: bool = True,
 ) -> CostParams:
-    """Fit all coefficients of FIT_METRICS to ``rows``; structural constants come from ``prior``.
+    """Choose every data-dependent part of the model from ``rows`` (see the module docstring).
 
     Args:
         rows: measured designs and layers (see ``read_cost_data``).
-        prior: the starting point and prior (default: the data-independent physics priors).
+        prior: the starting point and prior (default: the documented priors of ``PARAMS``).
         labels: names of the data files, recorded in the result's ``fitted_on``.
+        synth_pairs: csynth/Vivado pairs beyond those the rows carry (report folders).
+        bands: also derive the 80 % bands by an inner leave-one-family-out (needs two families).
     """
+    from hil.cost._bands import family_bands
+    from hil.cost._rules import choose_rules
+
     if not rows:
         raise InputError("calibrate: no measured rows")
     prior = prior or CostParams.priors()
@@ -224,19 +234,33 @@ def calibrate(
     for _ in range(2):  # the slowest stage and the DSP shares depend on the fit: iterate once more
         for metric in FIT_METRICS:
             coeffs.update(_fit_metric(fit_rows, weights, metric, coeffs, prior))
-    ratios = synth_ratios(rows)
-    coeffs.update(ratios)
+        coeffs.update(choose_rules(fit_rows, weights, coeffs, prior))
+    pairs = [*synth_pairs_of(rows), *synth_pairs]
+    at_bound = sorted(
+        name
+        for name in fitted_names()
+        if abs(coeffs[name] - PARAMS[name].low) < 1e-6 or abs(coeffs[name] - PARAMS[name].high) < 1e-6
+    )
     domain = sorted({domain_key(s) for r in rows for s in r.layers})
-    _log.info("calibrated on %d rows (%d with per-layer truth)", len(rows), len(fit_rows) - len(rows))
-    return CostParams(
+    params = CostParams(
         coefficients={k: round(v, 6) for k, v in coeffs.items()},
         fitted_on=tuple(labels),
         domain=tuple(domain),
         notes={
             "rows": len(rows),
             "layer_rows": len(fit_rows) - len(rows),
-            "method": "IRLS non-negative least squares on relative error, "
-            "weighted by confidence / sqrt(stack rows)",
-            "synth_ratio_designs": sum(1 for r in rows if r.truth_synth),
+            "families": sorted({r.family for r in rows}),
+            # fitted parameters the data pushed to an edge of their documented range
+            "at_range_edge": at_bound,
+            "method": "IRLS bounded least squares on relative error, weighted by confidence / "
+            "sqrt(stack rows); rules by grid search on DSP figures; bands by inner leave-one-family-out",
         },
+        synth=synth_table(pairs),
     )
+    if bands:
+        band_table = family_bands(rows, prior=prior, synth_pairs=synth_pairs)
+        params = CostParams(
+            params.coefficients, params.fitted_on, params.domain, params.notes, band_table, params.synth
+        )
+    _log.info("calibrated on %d rows (%d with per-layer truth)", len(rows), len(fit_rows) - len(rows))
+    return params

@@ -65,6 +65,17 @@ class MetricReport:
     median_ape: float | None
     kendall_tau: float | None
     worst: list[dict[str, Any]]
+    #: Spearman's rank correlation of predicted with true values (None for fewer than 3 rows).
+    rank_correlation: float | None = None
+    #: share of rows whose prediction lies within [0.67, 1.5]x of the truth (a true zero counts as
+    #: inside when predicted as at most 2).
+    within_1_5x: float | None = None
+    #: share of rows outside [0.25, 4]x (a true zero: predicted above 2).
+    outside_4x: float | None = None
+    #: share of rows whose truth lies inside the estimate's 80 % band (None: no bands).
+    coverage: float | None = None
+    #: median half-width of the band, as a fraction of the estimate.
+    median_half_width: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +84,12 @@ class MetricReport:
             "mape": self.mape,
             "median_ape": self.median_ape,
             "kendall_tau": self.kendall_tau,
+            "rank_correlation": self.rank_correlation,
+            "rank_correlation_method": "spearman",
+            "within_1_5x": self.within_1_5x,
+            "outside_4x": self.outside_4x,
+            "band_coverage": self.coverage,
+            "band_median_half_width": self.median_half_width,
             "worst": self.worst,
         }
 
@@ -142,11 +159,14 @@ def predict_row(row: CostRow, params: CostParams) -> dict[str, Any]:
     if not row.include_io and len(row.layers) == 1:
         le = estimate_layer(row.layers[0], params, target=row.target, in_beats=row.in_beats)
         synth = row.level == "synth"
+        from hil.cost._estimate import strategy_of
+
+        strategy = strategy_of(row.layers)
 
         def scale(metric: str) -> float:
-            return params.coefficients[f"synth.{metric}_ratio"] if synth else 1.0
+            return params.synth_ratio(row.target.hls.value, strategy, metric)["ratio"] if synth else 1.0
 
-        return {
+        out = {
             "lut": round(le.lut * scale("lut")),
             "ff": round(le.ff * scale("ff")),
             "dsp": round(le.dsp * scale("dsp")),
@@ -158,6 +178,8 @@ def predict_row(row: CostRow, params: CostParams) -> dict[str, Any]:
             "ii_layer": le.name,
             "ii_reason": le.ii_reason,
         }
+        out["bands"] = layer_bands(row.layers[0], out, params)
+        return out
     est = estimate(row.layers, params=params, include_io=row.include_io, target=row.target, level=row.level)
     t = est.totals
     return {
@@ -171,7 +193,29 @@ def predict_row(row: CostRow, params: CostParams) -> dict[str, Any]:
         "uram": t["uram"],
         "ii_layer": est.ii_layer,
         "ii_reason": est.ii_reason,
+        "bands": {_BAND_NAME.get(k, k): v for k, v in est.bands.items()},
     }
+
+
+_BAND_NAME = {"latency_cycles": "latency"}
+
+
+def layer_bands(spec: Any, pred: dict[str, Any], params: CostParams) -> dict[str, tuple[float, float]]:
+    """80 % bands of one layer's estimate: the band of its class (``layer:<class>/<metric>``),
+    else the whole-design band."""
+    from hil.cost._estimate import count_band, layer_kind
+
+    kind = layer_kind(spec)
+    out = {}
+    for metric in CHECK_METRICS:
+        lo, hi = params.class_bands[kind][metric]
+        value = pred[metric]
+        if metric in ("dsp", "bram_18k"):
+            design = params.band(metric) if metric == "dsp" else None
+            out[metric] = count_band(value, value * lo, value * hi, design)
+        else:
+            out[metric] = (value * lo, value * hi)
+    return out
 
 
 def _is_extrapolated(row: CostRow, params: CostParams) -> bool:
@@ -180,8 +224,34 @@ def _is_extrapolated(row: CostRow, params: CostParams) -> bool:
     return any(not params.in_domain(domain_key(s)) for s in row.layers)
 
 
-def _metric_report(metric: str, pairs: list[Pair], n_worst: int) -> MetricReport:
-    from scipy.stats import kendalltau
+def ratio_inside(true: float, pred: float, lo: float, hi: float) -> bool:
+    """Is ``pred`` within [lo, hi] x ``true``? A true zero is inside when predicted as at most 2."""
+    if true <= 0:
+        return pred <= 2
+    return lo * true <= pred <= hi * true
+
+
+def _band_stats(
+    pairs: list[Pair], bands: list[tuple[float, float]] | None
+) -> tuple[float | None, float | None]:
+    if not bands or len(bands) != len(pairs):
+        return None, None
+    inside = [
+        lo - 1e-9 <= t <= hi + 1e-9 or (t <= 0 and p <= 2)
+        for (_, t, p), (lo, hi) in zip(pairs, bands, strict=True)
+    ]
+    widths = sorted((hi - lo) / 2 / p for (_, _, p), (lo, hi) in zip(pairs, bands, strict=True) if p > 0)
+    median = None
+    if widths:
+        mid = len(widths) // 2
+        median = widths[mid] if len(widths) % 2 else (widths[mid - 1] + widths[mid]) / 2
+    return sum(inside) / len(inside), median
+
+
+def _metric_report(
+    metric: str, pairs: list[Pair], n_worst: int, bands: list[tuple[float, float]] | None = None
+) -> MetricReport:
+    from scipy.stats import kendalltau, spearmanr
 
     used = [(src, t, p) for src, t, p in pairs if t > 0]
     apes = sorted(((abs(p - t) / t, src, t, p) for src, t, p in used), reverse=True)
@@ -189,6 +259,15 @@ def _metric_report(metric: str, pairs: list[Pair], n_worst: int) -> MetricReport
     if len(pairs) >= 2:
         value = kendalltau([t for _, t, _ in pairs], [p for _, _, p in pairs]).statistic
         tau = None if value is None or math.isnan(value) else float(value)
+    rho: float | None = None
+    if len(pairs) >= 3:
+        value = spearmanr([t for _, t, _ in pairs], [p for _, _, p in pairs]).statistic
+        rho = None if value is None or math.isnan(value) else float(value)
+    within = outside = None
+    if pairs:
+        within = sum(ratio_inside(t, p, 0.67, 1.5) for _, t, p in pairs) / len(pairs)
+        outside = sum(not ratio_inside(t, p, 0.25, 4.0) for _, t, p in pairs) / len(pairs)
+    coverage, half_width = _band_stats(pairs, bands)
     values = sorted(a for a, *_ in apes)
     median = None
     if values:
@@ -202,20 +281,39 @@ def _metric_report(metric: str, pairs: list[Pair], n_worst: int) -> MetricReport
         median_ape=median,
         kendall_tau=tau,
         worst=[{"row": s, "true": t, "pred": p, "ape": a} for a, s, t, p in apes[:n_worst]],
+        rank_correlation=rho,
+        within_1_5x=within,
+        outside_4x=outside,
+        coverage=coverage,
+        median_half_width=half_width,
     )
 
 
-def _reports(pairs: dict[str, list[Pair]], metrics: Sequence[str], n_worst: int) -> dict[str, MetricReport]:
-    return {m: _metric_report(m, pairs[m], n_worst) for m in metrics if pairs.get(m)}
+Bands = dict[str, list[tuple[float, float]]]
+
+
+def _reports(
+    pairs: dict[str, list[Pair]], metrics: Sequence[str], n_worst: int, bands: Bands | None = None
+) -> dict[str, MetricReport]:
+    return {m: _metric_report(m, pairs[m], n_worst, (bands or {}).get(m)) for m in metrics if pairs.get(m)}
 
 
 def _collect(rows: Sequence[CostRow], predictions: Sequence[dict[str, Any]]) -> dict[str, list[Pair]]:
+    return _collect_banded(rows, predictions)[0]
+
+
+def _collect_banded(
+    rows: Sequence[CostRow], predictions: Sequence[dict[str, Any]]
+) -> tuple[dict[str, list[Pair]], Bands]:
     pairs: dict[str, list[Pair]] = {m: [] for m in (*CHECK_METRICS, *_BESIDE)}
+    bands: Bands = {m: [] for m in CHECK_METRICS}
     for row, pred in zip(rows, predictions, strict=True):
         for metric in pairs:
             if metric in row.truth:
                 pairs[metric].append((row.name, row.truth[metric], pred[metric]))
-    return pairs
+                if metric in bands:
+                    bands[metric].append(pred.get("bands", {}).get(metric, (pred[metric], pred[metric])))
+    return pairs, bands
 
 
 def _fits_agreement(rows: Sequence[CostRow], predictions: Sequence[dict[str, Any]]) -> FitsAgreement | None:
@@ -260,6 +358,7 @@ def _designs(
                 "family": row.family,
                 "truth": {k: row.truth.get(k) for k in _DESIGN_KEYS},
                 "predicted": {k: pred.get(k) for k in _DESIGN_KEYS},
+                "band_80": {k: list(v) for k, v in pred.get("bands", {}).items() if k in _DESIGN_KEYS},
                 "ii_layer": pred.get("ii_layer", ""),
                 "ii_reason": pred.get("ii_reason", ""),
                 "extrapolated": flag,
@@ -275,20 +374,21 @@ def _report(
     params_of: Callable[[CostRow], CostParams],
     n_worst: int,
     title: str,
+    layer_bands_of: Bands | None = None,
 ) -> CheckReport:
-    pairs = _collect(rows, predictions)
+    pairs, bands = _collect_banded(rows, predictions)
     families: dict[str, dict[str, MetricReport]] = {}
     for family in sorted({r.family for r in rows}):
         chosen = [(r, p) for r, p in zip(rows, predictions, strict=True) if r.family == family]
-        fam_pairs = _collect([r for r, _ in chosen], [p for _, p in chosen])
-        families[family] = _reports(fam_pairs, CHECK_METRICS, n_worst)
+        fam_pairs, fam_bands = _collect_banded([r for r, _ in chosen], [p for _, p in chosen])
+        families[family] = _reports(fam_pairs, CHECK_METRICS, n_worst, fam_bands)
     designs, extrapolated = _designs(rows, predictions, params_of)
     return CheckReport(
         rows=len(rows),
-        metrics=_reports(pairs, CHECK_METRICS, n_worst),
+        metrics=_reports(pairs, CHECK_METRICS, n_worst, bands),
         beside=_reports(pairs, _BESIDE, n_worst),
         pairs=pairs,
-        layers=_reports(layer_pairs, CHECK_METRICS, n_worst),
+        layers=_reports(layer_pairs, CHECK_METRICS, n_worst, layer_bands_of),
         layer_pairs=layer_pairs,
         by_family=families,
         fits=_fits_agreement(rows, predictions),
@@ -300,8 +400,9 @@ def _report(
 
 def _layer_pairs(
     rows: Sequence[CostRow], params_of: Callable[[CostRow], CostParams]
-) -> dict[str, list[Pair]]:
+) -> tuple[dict[str, list[Pair]], Bands]:
     pairs: dict[str, list[Pair]] = {m: [] for m in CHECK_METRICS}
+    bands: Bands = {m: [] for m in CHECK_METRICS}
     for row in rows:
         params = params_of(row)
         for layer_row in layer_rows(row):
@@ -309,18 +410,27 @@ def _layer_pairs(
             for metric in pairs:
                 if metric in layer_row.truth:
                     pairs[metric].append((layer_row.name, layer_row.truth[metric], pred[metric]))
-    return pairs
+                    bands[metric].append(pred["bands"][metric])
+    return pairs, bands
 
 
 def check(rows: Sequence[CostRow], params: CostParams, *, n_worst: int = 3) -> CheckReport:
     """Predict every row (and every layer with its own figures) with ``params`` and report errors."""
     predictions = [predict_row(r, params) for r in rows]
-    layer_pairs = _layer_pairs(rows, lambda _row: params)
-    return _report(rows, predictions, layer_pairs, lambda _row: params, n_worst, "cost model check")
+    layer_pairs, layer_bands_of = _layer_pairs(rows, lambda _row: params)
+    return _report(
+        rows, predictions, layer_pairs, lambda _row: params, n_worst, "cost model check", layer_bands_of
+    )
 
 
 def cross_validate(
-    rows: Sequence[CostRow], *, by: str = "shape", prior: CostParams | None = None, n_worst: int = 3
+    rows: Sequence[CostRow],
+    *,
+    by: str = "shape",
+    prior: CostParams | None = None,
+    n_worst: int = 3,
+    bands: bool = True,
+    synth_pairs: Sequence[Any] = (),
 ) -> CheckReport:
     """Refit without each group (a layer stack, or a whole family) and predict that group.
 
@@ -328,6 +438,9 @@ def cross_validate(
         rows: measured rows.
         by: ``shape`` (leave one layer stack out) or ``family`` (leave one source family out).
         prior: the fit's prior (default: the physics priors).
+        bands: derive each fold's bands inside the fold (an inner leave-one-family-out), so the
+            report's band coverage is out of sample too.
+        synth_pairs: csynth/Vivado report pairs beyond those the rows carry.
     """
     if by not in CV_MODES:
         raise InputError(f"cross-validation by {by!r}: expected one of {', '.join(CV_MODES)}")
@@ -338,15 +451,19 @@ def cross_validate(
     fitted: dict[str, CostParams] = {}
     for group in groups:
         train = [r for r in rows if key(r) != group]
-        fitted[group] = calibrate(train, prior=prior)
+        fitted[group] = calibrate(train, prior=prior, bands=bands, synth_pairs=synth_pairs)
         _log.info("cv by %s: held out %s", by, group)
     predictions = [predict_row(r, fitted[key(r)]) for r in rows]
-    layer_pairs = _layer_pairs(rows, lambda row: fitted[key(row)])
+    layer_pairs, layer_bands_of = _layer_pairs(rows, lambda row: fitted[key(row)])
     title = f"leave-one-{by}-out cross-validation"
-    return _report(rows, predictions, layer_pairs, lambda row: fitted[key(row)], n_worst, title)
+    return _report(
+        rows, predictions, layer_pairs, lambda row: fitted[key(row)], n_worst, title, layer_bands_of
+    )
 
 
-def cv_summary(rows: Sequence[CostRow], *, prior: CostParams | None = None) -> dict[str, Any]:
+def cv_summary(
+    rows: Sequence[CostRow], *, prior: CostParams | None = None, synth_pairs: Sequence[Any] = ()
+) -> dict[str, Any]:
     """Both cross-validations, condensed to MAPE / median APE / Kendall tau per family and metric.
 
     This is what the shipped parameters record in their notes: the honest expectation of the model's
@@ -355,13 +472,22 @@ def cv_summary(rows: Sequence[CostRow], *, prior: CostParams | None = None) -> d
 
     def condensed(reports: dict[str, MetricReport]) -> dict[str, Any]:
         return {
-            m: {"n": r.n, "mape": r.mape, "median_ape": r.median_ape, "kendall_tau": r.kendall_tau}
+            m: {
+                "n": r.n,
+                "mape": r.mape,
+                "median_ape": r.median_ape,
+                "kendall_tau": r.kendall_tau,
+                "rank_correlation": r.rank_correlation,
+                "within_1_5x": r.within_1_5x,
+                "band_coverage": r.coverage,
+                "band_median_half_width": r.median_half_width,
+            }
             for m, r in reports.items()
         }
 
     out: dict[str, Any] = {}
     for by in CV_MODES:
-        report = cross_validate(rows, by=by, prior=prior)
+        report = cross_validate(rows, by=by, prior=prior, synth_pairs=synth_pairs)
         out[f"leave_one_{by}_out"] = {
             "all": condensed(report.metrics),
             "layers": condensed(report.layers),

@@ -172,7 +172,14 @@ def _read_csv(path: Path) -> list[CostRow]:
             else:
                 chan, filt, seq = int(num["n_chan"]), int(num["n_filt"]), int(num["seq_len"])
                 k = int(_number(raw["kernel"], path, number, "kernel")) if raw.get("kernel") else 3
-                spec = LayerSpec(LayerKind.CONV1D, (seq, chan), (seq, filt), (k,), **common)  # type: ignore[arg-type]
+                spec = LayerSpec(
+                    LayerKind.CONV1D,
+                    (seq, chan),
+                    (seq, filt),
+                    (k,),
+                    padding="same",
+                    **common,  # type: ignore[arg-type]
+                )
                 group = f"conv1d:{chan}x{filt}k{k}"
             truth = {m: num[c] for m, c in _MEASURED.items()}
             truth["dsp"] = num[dsp_col]

@@ -36,7 +36,6 @@ _PADDING, _SOFTMAX, _BATCHNORM, _POOL2D = (
     LayerKind.POOLING2D,
 )
 _STREAM = IOType.IO_STREAM
-_DEPTH = {name: (f"latency.{name}", f"latency_min.{name}") for name in ("elementwise_depth", "pool_depth")}
 
 
 def elementwise_terms(s: LayerSpec, p: dict[str, float], t: Target, record: bool = False) -> LayerTerms:
@@ -61,7 +60,7 @@ def elementwise_terms(s: LayerSpec, p: dict[str, float], t: Target, record: bool
             if act == "linear" and not _changes_type(s):
                 return lt
             _activation(lt, s, values, t, act)
-        _elementwise_schedule(lt, s, stream, "elementwise_depth")
+        _elementwise_schedule(lt, s, stream, 1.0)
     return lt
 
 
@@ -82,67 +81,70 @@ def _changes_type(s: LayerSpec) -> bool:
 def _cast(lt: LayerTerms, s: LayerSpec, values: int) -> None:
     if s.result_rounding or s.result_saturation:
         rounding, saturation = cast_bits(s, s.act_bits, s.act_int_bits)
-        lt.add("lut", "cast: rounding", "lut.round_bit", values * rounding)
-        lt.add("lut", "cast: saturation", "lut.sat_bit", values * saturation)
-    if s.act_bits > s.result_bits:
-        lt.add("lut", "cast: narrowing", "lut.narrow_bit", values * (s.act_bits - s.result_bits))
+        # rounding: an incrementer (1 LUT per bit); saturation: a compare and a clamp mux (2 per bit)
+        lt.add("lut", "cast: rounding and saturation", "lut.adder_bit", values * (rounding + 2 * saturation))
 
 
 def _activation(lt: LayerTerms, s: LayerSpec, values: int, t: Target, act: str) -> None:
-    lt.add("lut", "control", "lut.act_layer", 1.0)
-    lt.add("ff", "control", "ff.act_layer", 1.0)
-    lt.add("ff", "output registers", "ff.act_bit", values * s.result_bits)
+    lt.add("lut", "loop control", "lut.loop", 1.0)
     if act in _COMPARE_ACTIVATIONS:
-        lt.add("lut", "compare and select", "lut.act_bit", values * s.act_bits if act != "linear" else 0)
+        if act != "linear":  # a compare (carry chain) and a select mux per bit
+            lt.add("lut", "compare and select", "lut.adder_bit", 2 * values * s.act_bits)
         if act in ("hard_sigmoid", "hard_tanh"):
             lt.add("lut", "slope multiply (shift-add)", "lut.const_mult_bit2", values * s.act_bits * 2)
         _cast(lt, s, values)
     elif act in _TABLE_ACTIVATIONS:
         # One lookup table (table_size x result_bits) per two parallel reads (dual-port ROM).
-        lt.add("lut", "table index", "lut.act_bit", values * s.act_bits)
+        lt.add("lut", "table index", "lut.adder_bit", values * s.act_bits)
         lt.add(
             "bram_18k", "lookup tables", None, -(-values // 2) * -(-(s.table_size * s.result_bits) // 18432)
         )
     else:  # leaky_relu, prelu, elu...: a compare and a constant multiply per value
-        lt.add("lut", "compare and select", "lut.act_bit", values * s.act_bits)
+        lt.add("lut", "compare and select", "lut.adder_bit", values * s.act_bits)
         lt.add("lut", "constant multiply", "lut.const_mult_bit2", values * s.act_bits * 16)
         _cast(lt, s, values)
 
 
 def _batchnorm(lt: LayerTerms, s: LayerSpec, values: int, t: Target) -> None:
-    # y = scale * x + bias per channel: a multiply by a (wide) constant and an add per value.
+    # y = scale * x + bias per channel: a multiply by a scale array (a DSP each unless narrow) and an add.
     wide, narrow = max(s.weight_bits, s.act_bits), min(s.weight_bits, s.act_bits)
-    lt.add("dsp", "scale multiplies", "dsp.batchnorm_fraction", values * dsp_per_product(wide, narrow, t))
-    lt.add("lut", "control", "lut.act_layer", 1.0)
-    lt.add("lut", "bias add and cast", "lut.bn_bit", values * s.result_bits)
-    lt.add("ff", "control", "ff.act_layer", 1.0)
-    lt.add("ff", "pipeline registers", "ff.bn_bit", values * s.result_bits)
+    in_dsp = narrow > lt.p["mult.fabric_max_bits"]
+    lt.add("dsp", "scale multiplies", None, values * dsp_per_product(wide, narrow, t) if in_dsp else 0)
+    if not in_dsp:
+        lt.add("lut", "scale multiplies in fabric", "lut.mult_bit2", values * wide * narrow)
+    lt.add("lut", "loop control", "lut.loop", 1.0)
+    lt.add("lut", "bias add", "lut.adder_bit", values * s.result_bits)
+    lt.add("ff", "pipeline registers", "ff.acc_bit", values * s.result_bits)
     _cast(lt, s, values)
 
 
 def _softmax(lt: LayerTerms, s: LayerSpec, values: int, t: Target) -> None:
     impl = (s.implementation or "stable").lower()
     if impl == "argmax":
-        lt.add("lut", "argmax compare tree", "lut.act_bit", values * s.act_bits)
+        lt.add("lut", "argmax compare tree", "lut.adder_bit", values * s.act_bits)
         return
     table_blocks = -(-(s.table_size * 18) // 18432)
     lt.add("bram_18k", "exp and inverse tables (two copies each)", None, 4 * table_blocks)
     lt.add("dsp", "exp x inverse multiplies", None, values * dsp_per_product(18, 18, t))
-    lt.add("lut", "control", "lut.softmax_layer", 1.0)
-    lt.add("lut", "per value: index, sum, select", "lut.softmax_value", values)
-    lt.add("ff", "per value pipeline", "ff.softmax_value", values)
+    # softmax_stable per value: max compare, subtract, exp-table index, sum, inverse-table multiply:
+    # four 18-bit adder-width operations, registered twice (table type ap_fixed<18,8>).
+    lt.add("lut", "control", "lut.function", 1.0)
+    lt.add("lut", "per value: max, subtract, index, sum", "lut.adder_bit", values * 4 * 18)
+    lt.add("ff", "control", "ff.function", 1.0)
+    lt.add("ff", "per value pipeline", "ff.acc_bit", values * 2 * 18)
     for metric in ("latency", "latency_min"):
-        lt.add(metric, "sum tree depth", f"{metric}.softmax_log2", math.log2(max(values, 2)))
+        lt.add(metric, "exp lookup, inverse lookup, multiply", None, 3.0)
+        lt.add(metric, "max and sum trees", "latency.const_adder_level", 2 * math.log2(max(values, 2)))
 
 
 def _pooling(lt: LayerTerms, s: LayerSpec, stream: bool) -> None:
     k = math.prod(s.kernel) if s.kernel else 2
     channels = s.in_shape[-1]
     values = channels if stream else math.prod(s.out_shape)
-    lt.add("lut", "control", "lut.pool_layer", 1.0)
-    lt.add("lut", "compare/add tree", "lut.pool_bit", values * s.act_bits * (k - 1))
-    lt.add("ff", "control", "ff.pool_layer", 1.0)
-    lt.add("ff", "window registers", "ff.pool_bit", values * max(s.act_bits, s.result_bits) * k)
+    lt.add("lut", "loop control", "lut.loop", 1.0)
+    # hls4ml pools in the wider of the input and result types (the result type for the casts)
+    lt.add("lut", "compare/add tree", "lut.adder_bit", values * max(s.act_bits, s.result_bits) * (k - 1))
+    lt.add("ff", "window registers", "ff.operand_bit", values * max(s.act_bits, s.result_bits) * k)
     if s.activation.lower().startswith("av"):
         lt.add("lut", "average: divide by a constant", "lut.const_mult_bit2", values * s.act_bits * 8)
     if stream and s.kind is _POOL2D and len(s.in_shape) == 3 and s.kernel:
@@ -153,12 +155,12 @@ def _pooling(lt: LayerTerms, s: LayerSpec, stream: bool) -> None:
             (s.kernel[0] - 1) * channels * s.act_bits * -(-s.in_shape[1] // 32),
         )
     _cast(lt, s, values)
-    _elementwise_schedule(lt, s, stream, "pool_depth")
+    # A compare tree over k values: log2(k) levels, one per cycle, after the read.
+    _elementwise_schedule(lt, s, stream, 1.0 + math.log2(max(k, 2)))
 
 
 def _padding(lt: LayerTerms, s: LayerSpec, stream: bool) -> None:
-    lt.add("lut", "control", "lut.act_layer", 1.0)
-    lt.add("ff", "control", "ff.act_layer", 1.0)
+    lt.add("lut", "loop control", "lut.loop", 1.0)
     pixels = s.out_pixels if stream else 1
     for metric in ("latency", "latency_min"):
         lt.add(metric, "padded pixels", None, pixels)
@@ -166,9 +168,9 @@ def _padding(lt: LayerTerms, s: LayerSpec, stream: bool) -> None:
     lt.ii_reason = ("stream width: {} padded pixels, one per cycle", pixels)
 
 
-def _elementwise_schedule(lt: LayerTerms, s: LayerSpec, stream: bool, depth: str) -> None:
-    """One pass over the pixels at II=1 (stream) or one pipelined call (parallel); ``depth`` names the
-    pipeline-depth coefficient (``elementwise_depth``, ``pool_depth``)."""
+def _elementwise_schedule(lt: LayerTerms, s: LayerSpec, stream: bool, depth: float) -> None:
+    """One pass over the pixels at II=1 (stream) or one pipelined call (parallel); ``depth`` is the
+    pipeline depth in cycles (structural: 1 for a compare-and-cast, 1 + log2(k) for a k-way pool)."""
     add = lt.add
     pixels = s.in_pixels if stream else 1
     if stream:  # the pixel loop's counter and its compare
@@ -177,7 +179,8 @@ def _elementwise_schedule(lt: LayerTerms, s: LayerSpec, stream: bool, depth: str
         add("lut", "pixel loop counter", None, counter)
         add("latency", "pixels, one per cycle", None, pixels)
         add("latency_min", "pixels, one per cycle", None, pixels)
-    add("latency", "pipeline depth", _DEPTH[depth][0], 1.0)
-    add("latency_min", "pipeline depth", _DEPTH[depth][1], 1.0)
+    if stream:  # io_parallel: HLS inlines the element-wise loop into its neighbours (0 cycles in csynth)
+        add("latency", "pipeline depth", None, depth)
+        add("latency_min", "pipeline depth", None, depth)
     add("ii", "pixels, one per cycle", None, pixels)
     lt.ii_reason = ("stream width: {} pixels, one per cycle", pixels) if stream else ("one call per image",)

@@ -20,11 +20,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from hil.cost._memory import fifo_cost
 from hil.cost._params import CostParams, default_params
+from hil.cost._reuse import closest_reuse_factor
 from hil.cost._spec import MAC_KINDS, ROUTING_KINDS, IOType, LayerKind, LayerSpec, Strategy
 from hil.cost._target import Target
 from hil.cost._term import LayerTerms, Term
@@ -41,7 +43,10 @@ __all__ = [
     "estimate",
     "estimate_layer",
     "io_terms",
+    "count_band",
+    "layer_kind",
     "network_stages",
+    "strategy_of",
 ]
 
 _log = logging.getLogger(__name__)
@@ -105,6 +110,17 @@ class Estimate:
     ii_layer: str = ""
     ii_reason: str = ""
     latency_min_cycles: float = 0.0
+    #: totals key -> (low, high): the 80 % prediction interval of each resource and the latency
+    #: (from leave-one-family-out residuals, and at synthesis level the synthesis ratio's own band).
+    bands: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def upper(self) -> dict[str, float]:
+        """The totals with every banded metric at its interval's upper edge (what ``fits`` judges)."""
+        out = dict(self.totals)
+        for key, (_, hi) in self.bands.items():
+            out[key] = hi
+        return out
 
     @property
     def extrapolated(self) -> tuple[str, ...]:
@@ -132,6 +148,8 @@ class Estimate:
             "ii_layer": self.ii_layer,
             "ii_reason": self.ii_reason,
             "latency_min_cycles": self.latency_min_cycles,
+            "bands": {k: [lo, hi] for k, (lo, hi) in self.bands.items()},
+            "band_level": "80 % prediction interval",
             "layers": [_layer_dict(le) for le in (*self.layers, self.io)],
             "notes": self.notes,
         }
@@ -221,9 +239,10 @@ def _explain(terms: list[Term], p: dict[str, float]) -> tuple[tuple[str, str, fl
 _DEFAULT_TARGET = Target()
 
 
-@dataclass(frozen=True, slots=True)
-class Stage:
-    """One dataflow process of the network: a layer with its input beats (routing layers are no stage)."""
+class Stage(NamedTuple):
+    """One dataflow process of the network: a layer with its input beats (routing layers are no stage).
+
+    A named tuple: a search builds ~15 of them per candidate, tens of thousands per second."""
 
     spec: LayerSpec
     in_beats: int
@@ -239,28 +258,129 @@ def network_stages(layers: Sequence[LayerSpec]) -> list[Stage]:
     stages: list[Stage] = []
     beats = 1
     for s in layers:
-        if s.kind in ROUTING_KINDS:
+        kind = s.kind
+        if kind in ROUTING_KINDS:
             continue
-        if (
-            s.io_type is IOType.IO_STREAM
-            and s.padding == "same"
-            and s.kind in (LayerKind.CONV1D, LayerKind.CONV2D)
-        ):
-            pad = LayerSpec(
-                LayerKind.ZEROPADDING,
-                s.in_shape,
-                s.padded_shape,
-                act_bits=s.act_bits,
-                result_bits=s.act_bits,
-                acc_bits=s.act_bits,
-                io_type=s.io_type,
-                name=f"{s.name}_pad",
-            )
-            stages.append(Stage(pad, beats))
-            s = replace(s, in_shape=s.padded_shape, padding="valid")
-        stages.append(Stage(s, beats if s.kind is LayerKind.DENSE else 0))
+        if s.padding == "same" and s.io_type is _STREAM and kind in _CONV_KINDS:
+            stages.append(Stage(_pad_stage(s.in_shape, s.padded_shape, s.act_bits, s.name), beats))
+            # The convolution itself reads the padded stream: its terms use ``padded_shape``.
+        stages.append(Stage(s, beats if kind is _DENSE else 0))
         beats = s.out_pixels
     return stages
+
+
+_STREAM, _DENSE = IOType.IO_STREAM, LayerKind.DENSE
+_FLATTEN, _RESHAPE = LayerKind.FLATTEN, LayerKind.RESHAPE
+_CONV1, _CONV2 = LayerKind.CONV1D, LayerKind.CONV2D
+_CONV_KINDS = frozenset({LayerKind.CONV1D, LayerKind.CONV2D})
+
+
+@lru_cache(maxsize=4096)
+def _pad_stage(in_shape: tuple[int, ...], padded: tuple[int, ...], bits: int, name: str) -> LayerSpec:
+    """The ZeroPadding stage hls4ml puts before an io_stream ``same`` convolution (built once per shape)."""
+    return LayerSpec(
+        LayerKind.ZEROPADDING,
+        in_shape,
+        padded,
+        act_bits=bits,
+        result_bits=bits,
+        acc_bits=bits,
+        io_type=IOType.IO_STREAM,
+        name=f"{name}_pad",
+    )
+
+
+#: Per-layer estimates kept per parameter set, keyed by (spec, input beats, HLS tool, family): a
+#: search proposes distinct networks built from a finite menu of layers, so most layers of a new
+#: network were priced before. Bounded: cleared when it grows past this many entries.
+_MEMO_MAX = 200_000
+
+
+class _Entry(NamedTuple):
+    """A stage's estimate with what the network sum needs, computed once per distinct layer: its
+    band contributions (low and high edges of lut, ff, dsp, bram), band class, whether it became a
+    function, and the FIFO after it (block RAM, flip-flops as csynth counts them)."""
+
+    le: LayerEstimate
+    lo: tuple[float, float, float, float]
+    hi: tuple[float, float, float, float]
+    kind: str
+    built: bool
+    fifo_bram: int
+    fifo_ff: int
+
+
+def _stage_entry(st: Stage, params: CostParams, target: Target, explain: bool) -> _Entry:
+    """A stage's entry, memoised per parameter set unless ``explain`` asks for the terms."""
+    if explain:
+        le = _layer_estimate(
+            st.spec, layer_terms(st.spec, params.coefficients, target, st.in_beats, record=True), params
+        )
+        return _make_entry(le, params, target)
+    memo: dict[Any, _Entry] = params._memo  # type: ignore[attr-defined]
+    key = (st.spec, st.in_beats, target.key)
+    entry = memo.get(key)
+    if entry is None:
+        if len(memo) > _MEMO_MAX:
+            memo.clear()
+        le = _layer_estimate(st.spec, layer_terms(st.spec, params.coefficients, target, st.in_beats), params)
+        entry = memo[key] = _make_entry(le, params, target)
+    return entry
+
+
+def _make_entry(le: LayerEstimate, params: CostParams, target: Target) -> _Entry:
+    spec = le.spec
+    kind = layer_kind(spec) if spec is not None else "other"
+    band = params.class_bands[kind]
+    b_lut, b_ff, b_dsp, b_bram = band["lut"], band["ff"], band["dsp"], band["bram_18k"]
+    lut, ff, dsp, bram = le.lut, le.ff, le.dsp, le.bram_18k
+    lo = (lut * b_lut[0], ff * b_ff[0], dsp * b_dsp[0], bram * b_bram[0])
+    hi = (lut * b_lut[1], ff * b_ff[1], dsp * b_dsp[1], bram * b_bram[1])
+    built = bool(lut or ff or dsp or le.ii_cycles)
+    fifo_bram = fifo_ff = 0
+    if built and spec is not None and spec.io_type is _STREAM:
+        fifo = fifo_cost(spec.out_shape[-1], spec.result_bits, spec.out_pixels, target.hls)
+        fifo_bram, fifo_ff = fifo.bram_18k, fifo.ff
+    return _Entry(le, lo, hi, kind, built, fifo_bram, fifo_ff)
+
+
+def _fast_entries(layers: Sequence[LayerSpec], params: CostParams, target: Target) -> list[_Entry]:
+    """``network_stages`` and ``_stage_entry`` fused for the search's path (no Stage objects, one
+    hash per layer)."""
+    memo: dict[Any, _Entry] = params._memo  # type: ignore[attr-defined]
+    if len(memo) > _MEMO_MAX:
+        memo.clear()
+    tkey = target.key
+    p = params.coefficients
+    entries: list[_Entry] = []
+    append = entries.append
+    beats = 1
+    for s in layers:
+        kind = s.kind
+        if kind is _FLATTEN or kind is _RESHAPE:
+            continue
+        if s.padding == "same" and s.io_type is _STREAM and (kind is _CONV1 or kind is _CONV2):
+            pad = _pad_stage(s.in_shape, s.padded_shape, s.act_bits, s.name)
+            key = (pad, beats, tkey)
+            entry = memo.get(key)
+            if entry is None:
+                le = _layer_estimate(pad, layer_terms(pad, p, target, beats), params)
+                entry = memo[key] = _make_entry(le, params, target)
+            append(entry)
+        in_beats = beats if kind is _DENSE else 0
+        key = (s, in_beats, tkey)
+        entry = memo.get(key)
+        if entry is None:
+            le = _layer_estimate(s, layer_terms(s, p, target, in_beats), params)
+            entry = memo[key] = _make_entry(le, params, target)
+        append(entry)
+        beats = s.out_pixels
+    return entries
+
+
+@lru_cache(maxsize=256)
+def _target_at(clock_mhz: float) -> Target:
+    return Target(clock_ns=1000.0 / clock_mhz)
 
 
 def estimate(
@@ -293,25 +413,41 @@ def estimate(
     """
     params = params or default_params()
     if target is None:
-        target = Target(clock_ns=1000.0 / clock_mhz) if clock_mhz else _DEFAULT_TARGET
+        target = _target_at(float(clock_mhz)) if clock_mhz else _DEFAULT_TARGET
     p = params.coefficients
-    stages = network_stages(layers)
-    per_layer = [
-        _layer_estimate(st.spec, layer_terms(st.spec, p, target, st.in_beats, record=explain), params)
-        for st in stages
-    ]
-    built = [bool(le.lut or le.ff or le.dsp or le.ii_cycles) for le in per_layer]
-    functions = [le for le, b in zip(per_layer, built, strict=True) if b]
-    io = _io_estimate(io_terms(stages, built, target, include_io, p, record=explain), params)
-    stream = bool(stages) and stages[-1].spec.io_type is IOType.IO_STREAM
+    if explain:
+        stages = network_stages(layers)
+        entries = [_stage_entry(st, params, target, True) for st in stages]
+    else:
+        entries = _fast_entries(layers, params, target)
+    per_layer = [e.le for e in entries]
+    functions = [e.le for e in entries if e.built]
+    if explain:
+        built = [e.built for e in entries]
+        io = _io_estimate(io_terms(stages, built, target, include_io, p, record=True), params)
+    else:
+        io = _io_fast(entries, include_io, p)
+    last = per_layer[-1].spec if per_layer else None
+    stream = last is not None and last.io_type is _STREAM
     slowest = max(functions, key=_ii_of, default=None)
     ii = (slowest.ii_cycles if slowest else 0) + (1 if stream and slowest else 0)
     lut = ff = dsp = bram = 0.0
-    for le in per_layer:
+    lo_lut = lo_ff = lo_dsp = lo_bram = hi_lut = hi_ff = hi_dsp = hi_bram = 0.0
+    for e in entries:
+        le, lo, hi = e.le, e.lo, e.hi
         lut += le.lut
         ff += le.ff
         dsp += le.dsp
         bram += le.bram_18k
+        lo_lut += lo[0]
+        lo_ff += lo[1]
+        lo_dsp += lo[2]
+        lo_bram += lo[3]
+        hi_lut += hi[0]
+        hi_ff += hi[1]
+        hi_dsp += hi[2]
+        hi_bram += hi[3]
+    other = params.class_bands["other"]
     totals: dict[str, float] = {
         "lut": lut + io.lut,
         "ff": ff + io.ff,
@@ -321,10 +457,34 @@ def estimate(
         "ii_cycles": float(ii),
         "latency_cycles": _schedule([le.latency_cycles for le in functions], stream, p["latency.stage"]),
     }
-    latency_min = _schedule([le.latency_min_cycles for le in functions], stream, p["latency_min.stage"])
+    latency_min = _schedule([le.latency_min_cycles for le in functions], stream, p["latency.stage"])
+    if stream and slowest is not None:
+        # A dataflow region finishes no image faster than its slowest process runs its loop once:
+        # csynth's best case of a streaming design is its slowest stage's interval (225,244 for a
+        # stage with II 225,281 and best case 16,385, tsopeter), not that stage's best case.
+        latency_min = max(latency_min, float(slowest.ii_cycles))
+    # Each resource's band is the sum of its layers' class bands (FIFOs and glue: class ``other``);
+    # the latency's is the band of the layer that sets it.
+    slow_kind = layer_kind(slowest.spec) if slowest is not None and slowest.spec is not None else "other"
+    lat_band = params.class_bands[slow_kind]["latency"]
+    bands = {
+        "lut": (lo_lut + io.lut * other["lut"][0], hi_lut + io.lut * other["lut"][1]),
+        "ff": (lo_ff + io.ff * other["ff"][0], hi_ff + io.ff * other["ff"][1]),
+        "dsp": count_band(dsp, lo_dsp, hi_dsp, params.band("dsp")),
+        "bram_18k": count_band(
+            bram + io.bram_18k,
+            lo_bram + io.bram_18k * other["bram_18k"][0],
+            hi_bram + io.bram_18k * other["bram_18k"][1],
+        ),
+        "latency_cycles": (totals["latency_cycles"] * lat_band[0], totals["latency_cycles"] * lat_band[1]),
+    }
     if level == "synth":
-        for metric in ("lut", "ff", "dsp", "bram_18k"):
-            totals[metric] = float(round(totals[metric] * p[f"synth.{metric}_ratio"]))
+        strategy = strategy_of([le.spec for le in per_layer if le.spec is not None])
+        for metric in _RESOURCES:
+            ratio = params.synth_ratio(target.hls.value, strategy, metric)
+            low, high = bands[metric]
+            bands[metric] = (low * ratio["lo"], high * ratio["hi"])
+            totals[metric] = float(round(totals[metric] * ratio["ratio"]))
     elif level != "hls":
         raise InputError(f"estimate level must be hls or synth, got {level!r}")
     clock = (
@@ -343,7 +503,44 @@ def estimate(
         ii_layer=(slowest.name or slowest.kind) if slowest else "",
         ii_reason=slowest.ii_reason if slowest else "",
         predicts=Provenance.SYNTH if level == "synth" else Provenance.HLS,
+        bands=bands,
     )
+
+
+_RESOURCES = ("lut", "ff", "dsp", "bram_18k")
+#: Estimate totals key -> the metric name its band is stored under.
+_BAND_KEYS = {"lut": "lut", "ff": "ff", "dsp": "dsp", "bram_18k": "bram_18k", "latency_cycles": "latency"}
+
+
+def count_band(
+    value: float, lo: float, hi: float, design: dict[str, float] | None = None
+) -> tuple[float, float]:
+    """The band of a count (DSP slices, BRAM blocks): the layers' band, widened to the whole-design
+    band where given (which DSP a product binds to is a rule; when the rule is wrong the design
+    residuals show it, the per-layer ones of other families may not), and by one unit each way:
+    HLS adds or drops a block or a DSP for index arithmetic and packing, which no share models."""
+    if design is not None:
+        lo, hi = min(lo, value * design["lo"]), max(hi, value * design["hi"])
+    return max(0.0, lo - 1.0), hi + 1.0
+
+
+def strategy_of(layers: Sequence[LayerSpec]) -> str:
+    """``resource`` when any MAC layer keeps its weights in a ROM (Resource strategy at an effective
+    reuse factor > 1), else ``latency``: what decides which synthesis ratio applies."""
+    for spec in layers:
+        if spec.kind in MAC_KINDS and spec.strategy is Strategy.RESOURCE:
+            if closest_reuse_factor(*spec.mult_size(), spec.reuse_factor) > 1:
+                return "resource"
+    return "latency"
+
+
+def layer_kind(spec: LayerSpec) -> str:
+    """The band class of a layer: ``mac_resource`` (ROM weights), ``mac_constant`` or ``other``."""
+    if spec.kind not in MAC_KINDS:
+        return "other"
+    if spec.strategy is Strategy.RESOURCE and closest_reuse_factor(*spec.mult_size(), spec.reuse_factor) > 1:
+        return "mac_resource"
+    return "mac_constant"
 
 
 def _ii_of(le: LayerEstimate) -> float:
@@ -369,7 +566,8 @@ def io_terms(
     record: bool = False,
 ) -> LayerTerms:
     """What lies between the layers: stream FIFOs (io_stream; io_parallel arrays between inlined
-    layers are wires, priced with the layers) and the top-level glue.
+    layers are wires, priced with the layers) and the top-level glue. The FIFOs are priced as
+    csynth counts them (``_memory.FIFO_FF``): block RAM, flip-flops per FIFO, no LUTs.
 
     Args:
         stages: the network's stages (``network_stages``).
@@ -382,23 +580,34 @@ def io_terms(
     lt = LayerTerms(p, record=record)
     if not include_io or not stages:
         return lt
-    n_fifos = fifo_bits = 0
+    fifo_ff = 0
     for stage, is_built in zip(stages[:-1], built[:-1], strict=True):
         spec = stage.spec
         if not is_built or spec.io_type is IOType.IO_PARALLEL:
             continue
         fifo = fifo_cost(spec.out_shape[-1], spec.result_bits, spec.out_pixels, target.hls)
         label = f"{spec.name} output FIFO {fifo.depth}x{fifo.width_bits}b" if record else ""
+        # csynth counts no LUTs for a FIFO (its shift registers or block RAM are FIFO cells)
         lt.add("bram_18k", label, None, fifo.bram_18k)
-        lt.add("lut", label + " (SRL)", None, fifo.srl_luts)
-        n_fifos += fifo.fifos
-        fifo_bits += fifo.width_bits * fifo.fifos
-    lt.add("lut", "FIFO control", "lut.fifo", n_fifos)
-    lt.add("ff", "FIFO control", "ff.fifo", n_fifos)
-    lt.add("ff", "FIFO data registers", "ff.fifo_bit", fifo_bits)
-    lt.add("lut", "top-level glue", "lut.design", 1.0)
-    lt.add("ff", "top-level glue", "ff.design", 1.0)
+        fifo_ff += fifo.ff
+    lt.add("ff", "FIFO pointers and flags (csynth's per-FIFO count)", None, fifo_ff)
+    lt.add("lut", "top-level glue", "lut.function", 1.0)
+    lt.add("ff", "top-level glue", "ff.function", 1.0)
     return lt
+
+
+def _io_fast(entries: Sequence[_Entry], include_io: bool, p: dict[str, float]) -> LayerEstimate:
+    """``io_terms`` summed from the stages' memoised FIFO figures (the search's path; same numbers):
+    every built io_stream stage but the last writes a FIFO."""
+    if not include_io or not entries:
+        return LayerEstimate("fifos_and_io", "io", 0, 0, 0.0, 0.0, 0, 0, 0, 0)
+    bram = fifo_ff = 0
+    for e in entries[:-1]:
+        bram += e.fifo_bram
+        fifo_ff += e.fifo_ff
+    lut = p["lut.function"]
+    ff = fifo_ff + p["ff.function"]
+    return LayerEstimate("fifos_and_io", "io", round(lut), round(ff), 0.0, float(bram), 0, 0, 0, 0)
 
 
 def _io_estimate(lt: LayerTerms, params: CostParams) -> LayerEstimate:

@@ -10,10 +10,14 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from hil.cost._estimate import Estimate
 from hil.errors import InputError
 from hil.inventory import Board, Resources
 
-__all__ = ["RESOURCE_KEYS", "FitReport", "fits"]
+__all__ = ["EDGES", "RESOURCE_KEYS", "FitReport", "fits"]
+
+#: How an estimate is judged: its band's upper edge, or the point estimate.
+EDGES = ("upper", "point")
 
 _log = logging.getLogger(__name__)
 
@@ -42,20 +46,32 @@ class FitReport:
 
 def fits(
     board: Board | Resources | Mapping[str, float],
-    budget: Mapping[str, float],
+    budget: Mapping[str, float] | Estimate,
     *,
     shell: Mapping[str, float] | None = None,
     margin: float = 1.0,
+    edge: str = "upper",
 ) -> FitReport:
-    """Check a design's resource use (``budget``: an Estimate's totals or measured values) against a board.
+    """Check a design's resource use against a board.
+
+    An ``Estimate`` is judged at its 80 % band's upper edge by default (``edge="upper"``): an
+    estimate is a guess with a known spread, and a design that fits only if the guess is right is
+    not a design that fits. A mapping (measured values, or totals an estimate's caller chose) is
+    judged as given: a measured figure is judged as measured.
 
     Args:
         board: a Board, its Resources, or a mapping of available resources.
-        budget: resources the network IP uses (keys of RESOURCE_KEYS; absent keys count as 0).
+        budget: an Estimate, or the resources the network IP uses (keys of RESOURCE_KEYS; absent
+            keys count as 0).
         shell: resources the platform shell (DMA, interconnect) takes from the part, reported apart
             from the network and subtracted from what is available.
         margin: fraction of each resource the design may use (e.g. 0.8 to leave room for routing).
+        edge: for an Estimate: ``upper`` (its band's upper edge) or ``point`` (the estimate itself).
     """
+    if edge not in EDGES:
+        raise InputError(f"fits: edge must be one of {', '.join(EDGES)}, got {edge!r}")
+    if isinstance(budget, Estimate):
+        budget = budget.upper if edge == "upper" else budget.totals
     if isinstance(board, Board):
         avail: Mapping[str, float] = board.resources.as_dict()
     elif isinstance(board, Resources):

@@ -5,20 +5,28 @@ Resource strategy (``nnet_dense_resource.h``), reuse factor ``rf`` > 1: the weig
 ``lanes * weight_bits``; a pipelined loop of ``rf`` steps (II=1) multiplies ``lanes`` weights by inputs.
 When ``rf <= n_in`` each output takes ``multscale = lanes / n_out`` products per step, summed by an
 adder tree into one accumulator; when ``rf > n_in`` every lane accumulates on its own and an index
-table (``outidx``) routes it. Multiplies by ROM words are real multipliers: HLS binds them to DSPs,
-except operands too narrow to be worth one (a 1-2 bit weight is hls4ml's binary/ternary product) and,
-in a tree of narrow products, part of the tree (csynth, 6-bit, Vitis 2024.2: 1, 1, 3, 5 and 8 DSPs for
-1, 2, 5, 9 and 13 products per output, i.e. round(0.6 x multscale)).
+table (``outidx``) routes it.
 
-Latency strategy (``nnet_dense_latency.h``) and Resource at ``rf`` = 1: the weights are constants
-(``function_instantiate``), so HLS drops multiplies by zero (pruning pays) and turns multiplies by
-narrow constants into shift-and-add logic; only some constant multiplies of wide operands stay in
-DSPs. ``ALLOCATION ... mul limit=multiplier_limit`` shares multipliers ``rf`` ways.
+Which products become DSPs (the narrow-product rule; AMD's HLS documentation gives the ``bind_op``
+controls but no width threshold, so the rule is learned from the per-layer DSP figures in
+``../shared``, see ``_rules``):
+
+* a product whose narrow operand has at most ``mult.fabric_max_bits`` bits is built in LUTs;
+* a Resource-strategy product (ROM weight x input) is a real multiplier bound to a DSP, except that
+  in a tree of narrow products (both operands <= ``mult.narrow_bits``, several products per output)
+  only ``dsp.tree_fraction`` of them are (csynth, 6-bit, Vitis 2024.2: 1, 1, 3, 5 and 8 DSPs for 1,
+  2, 5, 9 and 13 products per output);
+* a constant product (Latency strategy, or Resource at ``rf`` = 1: ``function_instantiate`` makes
+  the weights constants, and HLS drops multiplies by zero): with both operands narrow, shift-and-add
+  logic; with one narrow operand, a small share ``dsp.const_one_narrow_fraction`` in DSPs; with both
+  wide, ``dsp.const_wide_fraction``.
 
 io_stream convolution (``nnet_conv2d_stream.h``, line buffer): ``kh - 1`` shift registers of
 ``in_width`` words per channel feed a window; every input pixel is shifted in, and each complete
-window calls the dense kernel. Vitis HLS reports the worst case, as if every pixel computed:
-``latency = pixels * (rf + 5) + 1`` (exact on the tsopeter layers), which is also the layer's II.
+window calls the dense kernel. Vitis HLS reports the worst case as if every pixel computed:
+``latency = pixels * (rf + c) + 1`` (c = ``latency.conv_pixel``; exact on the tsopeter layers with
+c = 5) and a best case of ``pixels * c_min + 1`` (c_min = 4 there); Vivado HLS counts the kernel
+only for the output pixels: ``out_pixels * rf + pixels * c``.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from hil.cost._spec import IOType, LayerKind, LayerSpec, Strategy
 from hil.cost._target import HlsTool, Target
 from hil.cost._term import LayerTerms
 
-__all__ = ["cast_bits", "dsp_per_product", "mac_terms"]
+__all__ = ["cast_bits", "dsp_per_product", "mac_terms", "resource_dsp_lanes", "const_dsp_coef"]
 
 _log = logging.getLogger(__name__)
 
@@ -60,28 +68,30 @@ def cast_bits(s: LayerSpec, from_bits: int, from_int: int | None) -> tuple[int, 
     return rounding, saturation
 
 
+def resource_dsp_lanes(
+    lanes: int, per_out: int, n_out: int, wide: int, narrow: int, p: dict[str, float]
+) -> int:
+    """Lanes of a Resource-strategy kernel bound to DSPs (the narrow-product rule)."""
+    if narrow <= p["mult.fabric_max_bits"]:
+        return 0
+    if per_out > 1 and wide <= p["mult.narrow_bits"]:
+        per_output = math.floor(p["dsp.tree_fraction"] * per_out + 0.5) or 1
+        return min(lanes, per_output * n_out)
+    return lanes
+
+
+def const_dsp_coef(wide: int, narrow: int, p: dict[str, float]) -> str | None:
+    """Which share of constant products goes to DSPs (None: all in fabric)."""
+    limit = p["mult.narrow_bits"]
+    if narrow <= p["mult.fabric_max_bits"] or wide <= limit:
+        return None
+    return "dsp.const_wide_fraction" if narrow > limit else "dsp.const_one_narrow_fraction"
+
+
 _DENSE, _CONV2D = LayerKind.DENSE, LayerKind.CONV2D
 _LATENCY_STRATEGY = Strategy.LATENCY
 _STREAM = IOType.IO_STREAM
 _VITIS, _VIVADO = HlsTool.VITIS, HlsTool.VIVADO
-#: Coefficient names that depend on the layer kind: (control, window select, window registers).
-_CONV_COEFS = {
-    LayerKind.CONV1D: ("lut.conv1d_control", "lut.conv1d_window_bit", "ff.conv1d_window_bit"),
-    LayerKind.CONV2D: ("lut.conv2d_control", "lut.conv2d_window_bit", "ff.conv2d_window_bit"),
-}
-#: Coefficient names of streaming-convolution timing that depend on the HLS tool:
-#: (pixel x reuse or None when structural, per pixel, output x reuse, best-case per pixel,
-#: best-case output x reuse).
-_CONV_TIMING = {
-    tool: (
-        None if tool is HlsTool.VITIS else f"latency.conv_pixel_reuse.{tool.value}",
-        f"latency.conv_pixel.{tool.value}",
-        f"latency.conv_out_reuse.{tool.value}",
-        f"latency_min.conv_pixel.{tool.value}",
-        f"latency_min.conv_out_reuse.{tool.value}",
-    )
-    for tool in HlsTool
-}
 
 
 def mac_terms(
@@ -103,18 +113,19 @@ def mac_terms(
         _resource_kernel(lt, s, p, t, n_in, n_out, rf)
     stream = s.io_type is _STREAM
     dense = s.kind is _DENSE
+    add = lt.add
     if dense and stream and in_beats > 1:
-        # nnet::dense (stream) collects n_in values from in_beats beats: a write-select per register slice.
-        lt.add(
-            "lut",
-            "input collection from stream beats",
-            "lut.beat_demux_bit",
-            n_in * s.act_bits * math.log2(in_beats),
-        )
+        # nnet::dense (stream) collects n_in values from in_beats beats: each register slice compares
+        # the beat counter (log2 beats bits) to know when to load; the data wires go to all of them.
+        add("lut", "input collection from stream beats", "lut.adder_bit", n_in * math.log2(in_beats))
     if s.result_rounding or s.result_saturation:
         rounding, saturation = cast_bits(s, s.acc_bits, s.acc_int_bits)
-        lt.add("lut", "output cast: rounding", "lut.round_bit", n_out * rounding)
-        lt.add("lut", "output cast: saturation", "lut.sat_bit", n_out * saturation)
+        add(
+            "lut",
+            "output cast: rounding and saturation",
+            "lut.adder_bit",
+            n_out * (rounding + 2 * saturation),
+        )
     if dense:
         _dense_schedule(lt, n_in, n_out, rf, constant, in_beats if stream else 1)
     elif stream:
@@ -131,55 +142,35 @@ def _resource_kernel(
     lanes = -(-(n_in * n_out) // rf)
     per_out = (lanes // n_out or 1) if rf <= n_in else 1
     wide, narrow = (wb, ab) if wb >= ab else (ab, wb)
-    if narrow <= p["mult.lut_max_narrow_bits"]:
-        dsp_lanes = 0
-    elif per_out > 1 and wide <= p["mult.tree_narrow_bits"]:
-        per_output = math.floor(p["dsp.resource_tree_fraction"] * per_out + 0.5) or 1
-        dsp_lanes = min(lanes, per_output * n_out)
-    else:
-        dsp_lanes = lanes
+    dsp_lanes = resource_dsp_lanes(lanes, per_out, n_out, wide, narrow, p)
     add = lt.add
     add("dsp", "multipliers (ROM weights x inputs)", None, dsp_lanes * dsp_per_product(wide, narrow, t))
-    add("lut", "control and FSM", "lut.mac_layer", 1.0)
-    conv = _CONV_COEFS.get(s.kind)
-    if conv:
-        add("lut", "window control (counters, stride, shift)", conv[0], 1.0)
-        add("lut", "window select", conv[1], n_in * ab)
-        add("ff", "window registers", conv[2], n_in * ab)
-    else:
-        add("lut", "input select", "lut.input_bit", n_in * ab)
-        add("ff", "input registers", "ff.input_bit", n_in * ab)
+    conv = s.kind is not _DENSE
+    add(
+        "lut",
+        "kernel control and FSM" + (", window control" if conv else ""),
+        "lut.function",
+        2.0 if conv else 1.0,
+    )
+    add("ff", "kernel control", "ff.function", 1.0)
+    add("lut", "input/window select to the lanes", "lut.select_bit", n_in * ab)
+    add("ff", "input/window registers", "ff.operand_bit", n_in * ab)
+    add("lut", "lanes: operand and ROM-word logic", "lut.mult_bit2", lanes * wb * ab)
     if lanes > dsp_lanes:
         add("lut", "multipliers in fabric", "lut.mult_bit2", (lanes - dsp_lanes) * wb * ab)
-    add("lut", "lanes: control", "lut.lane", lanes)
-    add("lut", "lanes: operand and ROM-word logic", "lut.lane_bit2", lanes * wb * ab)
-    add("ff", "control", "ff.mac_layer", 1.0)
-    add("ff", "product pipeline", "ff.lane_bit", lanes * (wb + ab))
+    add("ff", "product pipeline", "ff.operand_bit", lanes * (wb + ab))
     if per_out > 1:
-        # Several products per output and cycle: the DSP's own accumulator cannot absorb the sum, so
-        # every lane gets a fabric adder into a tree per output.
-        add(
-            "lut",
-            "adder trees (several products per output)",
-            "lut.conv_tree_bit" if conv else "lut.tree_bit",
-            lanes * accb,
-        )
+        # Several products per output and cycle: every lane adds into a fabric adder tree.
+        add("lut", "adder trees (several products per output)", "lut.adder_bit", lanes * accb)
+        add("ff", "adder-tree pipeline", "ff.acc_bit", lanes * accb)
         if conv:
-            # Each output's tree reads its own slice of the window every step: window fan-out.
-            add("lut", "window fan-out to the output trees", "lut.conv_tree_window_bit", n_out * n_in * ab)
-            add("ff", "window fan-out registers", "ff.conv_tree_window_bit", n_out * n_in * ab)
-        add("ff", "adder-tree pipeline", "ff.tree_bit", lanes * accb)
+            add("lut", "window fan-out to the output trees", "lut.fanout_bit", n_out * n_in * ab)
     if rf > n_in:
         # Lanes accumulate into outputs chosen by the index table: per-output accumulators and muxes.
-        add("lut", "indexed accumulators", "lut.acc_bit", n_out * accb)
+        add("lut", "indexed accumulators", "lut.adder_bit", n_out * accb)
         add("ff", "indexed accumulators", "ff.acc_bit", n_out * accb)
         index_bits = rf * log2_ceil(-(-rf // n_in))
         add("bram_18k", "output index table", None, 1 if index_bits > INDEX_TABLE_BRAM_BITS else 0)
-    if t.tight:
-        # A clock shorter than the kernel's operation chain: HLS splits it with pipeline registers.
-        add("ff", "tight clock: extra pipeline registers", "ff.tight_lane_bit", lanes * accb)
-        add("ff", "tight clock: extra input registers", "ff.tight_input_bit", n_in * ab)
-        add("lut", "tight clock: re-timed lane logic", "lut.tight_lane_bit", lanes * accb)
     # The weight ROM: Vitis honours ROM_nP_BRAM for any size; Vivado HLS keeps small ROMs in LUTRAM.
     width = lanes * wb
     if t.hls is _VIVADO and width * rf < VIVADO_LUTRAM_MAX_BITS:
@@ -199,65 +190,45 @@ def _constant_kernel(
     nonzero = max(n_in * n_out - s.n_zeros, 0)
     mults = -(-nonzero // rf)
     wide, narrow = (wb, ab) if wb >= ab else (ab, wb)
-    limit = p["mult.const_narrow_bits"]
-    if narrow <= p["mult.lut_max_narrow_bits"]:
-        coef = None
-    elif wide <= limit:
-        coef = "dsp.const_fraction_narrow"
-    elif narrow > limit:
-        coef = "dsp.const_fraction_wide"
-    elif wb > ab:
-        coef = "dsp.const_fraction_wide_weight"
-    else:
-        coef = "dsp.const_fraction_narrow_weight"
+    coef = const_dsp_coef(wide, narrow, p)
     add = lt.add
     in_dsp = 0.0
     if coef:
         in_dsp = p[coef]
         add("dsp", "constant multiplies kept in DSPs", coef, mults * dsp_per_product(wide, narrow, t))
-    add("lut", "control", "lut.const_layer", 1.0)
-    add("lut", "outputs: bias add and register", "lut.const_output_bit", n_out * accb)
+    add("lut", "control", "lut.function", 1.0)
+    add("lut", "outputs: bias add", "lut.adder_bit", n_out * accb)
     add(
         "lut", "constant multiplies in shift-add logic", "lut.const_mult_bit2", mults * (1 - in_dsp) * wb * ab
     )
-    add("lut", "adder tree", "lut.const_adder_bit", mults * accb)
-    add("ff", "control", "ff.const_layer", 1.0)
-    add("ff", "output registers", "ff.const_output_bit", n_out * accb)
-    add("ff", "input registers", "ff.input_bit", n_in * ab)
-    conv_stream = s.kind is not _DENSE and s.io_type is _STREAM
-    add(
-        "ff",
-        "adder-tree pipeline",
-        "ff.const_conv_bit" if conv_stream else "ff.const_adder_bit",
-        mults * accb,
-    )
+    add("lut", "adder tree", "lut.adder_bit", mults * accb)
+    add("ff", "control", "ff.function", 1.0)
+    add("ff", "input registers", "ff.operand_bit", n_in * ab)
+    add("ff", "adder-tree pipeline", "ff.const_tree_bit", mults * accb)
+    add("ff", "output registers", "ff.acc_bit", n_out * accb)
     if rf > 1:  # multipliers shared rf ways: operand multiplexers
-        add("lut", "multiplier sharing muxes", "lut.input_bit", n_in * ab)
+        add("lut", "multiplier sharing muxes", "lut.select_bit", n_in * ab)
 
 
 def _dense_schedule(lt: LayerTerms, n_in: int, n_out: int, rf: int, constant: bool, beats: int) -> None:
     add = lt.add
     if constant:  # one pipelined pass: adder tree over all n_in products, rf-1 extra steps when shared
-        steps, fanin = rf - 1, math.log2(n_in) if n_in > 2 else 1.0
-        add("latency", "pipeline depth", "latency.const_depth", 1.0)
-        add("latency", "adder tree depth", "latency.const_fanin_log2", fanin)
-        add("latency_min", "pipeline depth", "latency_min.const_depth", 1.0)
-        add("latency_min", "adder tree depth", "latency_min.const_fanin_log2", fanin)
+        levels = math.log2(n_in) if n_in > 2 else 1.0
+        for metric in ("latency", "latency_min"):
+            add(metric, "adder tree depth", "latency.const_adder_level", levels)
+            add(metric, "reuse steps (II=1 loop)", None, rf - 1)
     else:  # rf pipelined steps, then the tree over multscale products per output
         lanes = -(-(n_in * n_out) // rf)
         per_out = lanes // n_out if rf <= n_in else 1
-        steps, fanin = rf, (math.log2(per_out) if per_out > 1 else 0.0) + 1
-        add("latency", "pipeline depth", "latency.mac_depth", 1.0)
-        add("latency", "adder tree depth", "latency.fanin_log2", fanin)
-        add("latency_min", "pipeline depth", "latency_min.mac_depth", 1.0)
-        add("latency_min", "adder tree depth", "latency_min.fanin_log2", fanin)
-    add("latency", "reuse steps (II=1 loop)", None, steps)
-    add("latency_min", "reuse steps (II=1 loop)", None, steps)
+        levels = (math.log2(per_out) if per_out > 1 else 0.0) + 1
+        for metric in ("latency", "latency_min"):
+            add(metric, "pipeline depth", "latency.kernel_depth", 1.0)
+            add(metric, "adder tree depth", "latency.adder_level", levels)
+            add(metric, "reuse steps (II=1 loop)", None, rf)
     add("ii", "reuse steps", None, rf)
     if beats > 1:
-        add("latency", "input stream beats", "latency.beat", beats)
-        add("latency_min", "input stream beats", "latency_min.beat", beats)
-        add("ii", "input stream beats", None, beats)
+        for metric in ("latency", "latency_min", "ii"):
+            add(metric, "input stream beats, one per cycle", None, beats)
         lt.ii_reason = ("stream width: {} input beats + reuse {}", beats, rf)
     else:
         lt.ii_reason = ("reuse {}", rf)
@@ -268,7 +239,7 @@ def _conv_stream(lt: LayerTerms, s: LayerSpec, t: Target, rf: int, constant: boo
     pixels = math.prod(padded[:-1])
     add = lt.add
     if s.kind is _CONV2D:
-        # ap_shift_reg<T, in_width> line_buffer[kh - 1][n_chan]: SRL32 shift registers, one LUT per bit.
+        # ap_shift_reg<T, in_width> line_buffer[kh - 1][n_chan]: SRL32 shift registers, one LUT per 32 bits.
         add(
             "lut",
             "line buffer (shift registers)",
@@ -276,35 +247,35 @@ def _conv_stream(lt: LayerTerms, s: LayerSpec, t: Target, rf: int, constant: boo
             (s.kernel[0] - 1) * s.n_chan * s.act_bits * -(-padded[1] // 32),
         )
     if constant:
-        add("latency", "pixels x reuse (pipelined, II=rf)", "latency.const_conv_pixel", pixels * rf)
-        add("latency", "pipeline depth", "latency.const_depth", 1.0)
-        add("latency_min", "pixels x reuse (pipelined, II=rf)", "latency_min.const_conv_pixel", pixels * rf)
-        add("latency_min", "pipeline depth", "latency_min.const_depth", 1.0)
-        add("ii", "pixels x reuse", "latency.const_conv_pixel", pixels * rf)
+        for metric in ("latency", "latency_min", "ii"):
+            add(metric, "pixels x reuse (pipelined, II=rf)", None, pixels * rf)
+        for metric in ("latency", "latency_min"):
+            add(metric, "adder tree depth", "latency.const_adder_level", math.log2(max(s.mult_size()[0], 2)))
         lt.ii_reason = ("line buffer: {} pixels at II={}", pixels, rf)
         return
-    # Vitis: every input pixel runs the kernel's rf-step loop at II=1 in the worst case (structural).
-    reuse, per_pixel, out_reuse, min_pixel, min_out_reuse = _CONV_TIMING[t.hls]
-    out_steps = s.out_pixels * rf
-    for metric in ("latency", "ii"):
-        add(metric, "pixels x reuse steps", reuse, pixels * rf)
-        add(metric, "per-pixel shift and call", per_pixel, pixels)
-        add(metric, "outputs x reuse steps", out_reuse, out_steps)
-    add("latency", "pipeline depth", "latency.mac_depth", 1.0)
-    add("latency_min", "per-pixel shift", min_pixel, pixels)
-    add("latency_min", "outputs x reuse steps", min_out_reuse, out_steps)
-    add("latency_min", "pipeline depth", "latency_min.mac_depth", 1.0)
-    if t.tight:
-        add("latency", "tight clock: per-pixel chain split", "latency.tight_conv_pixel", pixels)
-        add("latency_min", "tight clock: per-pixel chain split", "latency_min.tight_conv_pixel", pixels)
-        add("ii", "tight clock: per-pixel chain split", "latency.tight_conv_pixel", pixels)
+    if t.hls is _VITIS:
+        # Vitis: every input pixel runs the kernel's rf-step loop at II=1 in the worst case.
+        for metric in ("latency", "ii"):
+            add(metric, "pixels x reuse steps", None, pixels * rf)
+            add(metric, "per-pixel shift and call", "latency.conv_pixel", pixels)
+        add("latency", "pipeline fill", None, 1.0)
+        add("latency_min", "per-pixel shift", "latency_min.conv_pixel", pixels)
+        add("latency_min", "pipeline fill", None, 1.0)
+    else:
+        # Vivado HLS reports a share of the pixels running the kernel in the worst case, none in the best.
+        for metric in ("latency", "ii"):
+            add(metric, "pixels x reuse steps (share)", "latency.vivado_conv_reuse_share", pixels * rf)
+            add(metric, "per-pixel shift and call", "latency.conv_pixel", pixels)
+        add("latency", "pipeline depth", "latency.kernel_depth", 1.0)
+        add("latency_min", "per-pixel shift", "latency_min.conv_pixel", pixels)
+        add("latency_min", "pipeline depth", "latency.kernel_depth", 1.0)
     lt.ii_reason = ("line buffer: {} pixels x (reuse {} + shift)", pixels, rf)
 
 
 def _conv_parallel(lt: LayerTerms, s: LayerSpec, rf: int) -> None:
     out_steps = s.out_pixels * rf
     for metric in ("latency", "latency_min"):
-        lt.add(metric, "outputs x reuse", f"{metric}.reuse", out_steps)
-        lt.add(metric, "pipeline depth", f"{metric}.const_depth", 1.0)
+        lt.add(metric, "outputs x reuse", None, out_steps)
+        lt.add(metric, "adder tree depth", "latency.const_adder_level", math.log2(max(s.mult_size()[0], 2)))
     lt.add("ii", "outputs x reuse", None, out_steps)
     lt.ii_reason = ("reuse {} over {} output pixels", rf, s.out_pixels)

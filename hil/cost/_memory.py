@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from hil.cost._target import HlsTool
 
-__all__ = ["FifoCost", "fifo_cost", "bram_blocks", "rom_blocks"]
+__all__ = ["FIFO_FF", "FifoCost", "fifo_cost", "bram_blocks", "rom_blocks"]
 
 _log = logging.getLogger(__name__)
 
@@ -39,6 +39,12 @@ ROM_LUTRAM_REMAINDER_BITS = 9
 VIVADO_LUTRAM_MAX_BITS = 2048
 #: Small index tables (the Resource kernel's ``outidx``) above this many bits take a block (N-TORC).
 INDEX_TABLE_BRAM_BITS = 1024
+#: What csynth counts for one stream FIFO, read off the FIFO tables of the csynth reports in
+#: ../shared: no LUTs ever (shift-register and block-RAM FIFOs are FIFO cells, not logic); flip-flops
+#: per FIFO, independent of its width: Vivado HLS 5-7 (SVHN CNN, 96 + 400 FIFOs of depth 1-16;
+#: hls4ml_test, depth 1), Vitis HLS 99 for a shift-register FIFO and 150-163 for a block-RAM one
+#: (tsopeter: depth 9-25, 30-36 bits; depth 9 x 114 bits and 4,096 x 8 bits).
+FIFO_FF = {"vivado": 6, "vitis_srl": 99, "vitis_bram": 157}
 
 
 @lru_cache(maxsize=8192)
@@ -78,6 +84,8 @@ class FifoCost:
     bram_18k: int
     srl_luts: int
     fifos: int
+    #: flip-flops csynth counts for these FIFOs (see FIFO_FF)
+    ff: int = 0
 
 
 @lru_cache(maxsize=8192)
@@ -91,11 +99,12 @@ def fifo_cost(channels: int, bits: int, depth: int, hls: HlsTool) -> FifoCost:
     if hls is HlsTool.VITIS:
         width = channels * bits
         if width * depth <= VITIS_SRL_MAX_BITS or depth <= 2:
-            return FifoCost(width, depth, 0, width * -(-depth // 32), 1)
-        return FifoCost(width, depth, bram_blocks(width, depth), 0, 1)
+            return FifoCost(width, depth, 0, width * -(-depth // 32), 1, FIFO_FF["vitis_srl"])
+        return FifoCost(width, depth, bram_blocks(width, depth), 0, 1, FIFO_FF["vitis_bram"])
+    ff = channels * FIFO_FF["vivado"]
     if depth <= VIVADO_SRL_MAX_DEPTH:
-        return FifoCost(bits, depth, 0, channels * bits * -(-depth // 32), channels)
-    return FifoCost(bits, depth, channels * bram_blocks(bits, depth), 0, channels)
+        return FifoCost(bits, depth, 0, channels * bits * -(-depth // 32), channels, ff)
+    return FifoCost(bits, depth, channels * bram_blocks(bits, depth), 0, channels, ff)
 
 
 def log2_ceil(n: int) -> int:

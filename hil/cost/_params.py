@@ -1,9 +1,21 @@
-"""Cost-model parameters: named, physically meaningful coefficients, loaded from one JSON file.
+"""Cost-model parameters: few, physical, each with its unit, plausible range and evidence.
 
-Why named coefficients with priors: each one prices one piece of hardware (an input register bit,
-an adder bit of a multiplier lane, a cycle per reuse step), so a fitted value can be checked
-against intuition, and a coefficient that the calibration data cannot pin down (e.g. the Latency
-strategy when the only such row is held out) falls back to its prior instead of to zero.
+Why so few: the calibration data hold 28 independent layer stacks from 5 source families. A model
+with more knobs than that memorises them (the first model had ~93 fitted coefficients, 24 fitted to
+exactly 0 and 31 touched by one family only: per-family corrections in disguise). Every parameter
+here prices one kind of hardware (a LUT per adder bit, a register per operand bit, a cycle per
+line-buffer pixel), has a plausible range that a test enforces, and says what determines it:
+
+* ``fitted``: least squares on real csynth figures of at least two source families (``families``
+  names which ones can move it), pulled weakly towards its prior;
+* ``rule``: a binding threshold or share chosen by ``calibrate`` from per-layer DSP figures (a
+  grid search inside each cross-validation fold, never on all data at once);
+* ``documented``: fixed from AMD documentation or hls4ml's templates, not fitted;
+* ``one_family``: fitted, but only one family of the data holds that hardware; named so a reader
+  knows the figure rests on one project (its band says how sure it is).
+
+Structural counts (DSPs per product from the DSP port widths, BRAM blocks from the aspect ratios,
+shift-register LUTs of 32 bits each) live in the pricing code and need no parameter.
 """
 
 from __future__ import annotations
@@ -20,184 +32,214 @@ from typing import Any
 from hil.errors import ConfigError
 
 __all__ = [
-    "COEFFICIENTS",
-    "RETIRED",
-    "STRUCTURAL",
+    "PARAMS",
+    "FORMAT",
+    "Param",
     "CostParams",
     "default_params",
+    "fitted_names",
     "load_params",
     "save_params",
 ]
 
 _log = logging.getLogger(__name__)
 
-#: name -> (prior, what it prices). Fitted by ``calibrate``; the prior is a physics guess made
-#: before looking at data (used when the data cannot identify the coefficient).
-_FITTED: dict[str, tuple[float, str]] = {
-    # Multiply-accumulate layers, Resource strategy (nnet_dense_resource.h)
-    "lut.mac_layer": (300.0, "LUTs of a MAC layer's control logic and FSM"),
-    "lut.conv1d_control": (500.0, "LUTs a streaming Conv1D adds: pixel counters, stride logic, window shift"),
-    "lut.conv2d_control": (500.0, "LUTs a streaming Conv2D adds: pixel counters, stride logic, window shift"),
-    "lut.conv1d_window_bit": (3.0, "LUTs per window bit of a Conv1D: the select that feeds the lanes"),
-    "lut.conv2d_window_bit": (3.0, "LUTs per window bit of a Conv2D: the select that feeds the lanes"),
-    "lut.input_bit": (3.0, "LUTs per input (or conv window) bit: the select that feeds the lanes"),
-    "lut.beat_demux_bit": (
-        0.05,
-        "LUTs per input bit x log2(beats) of a streaming Dense collecting its input",
-    ),
-    "lut.mult_bit2": (0.6, "LUTs per weight-bit x input-bit of a multiplier built in fabric"),
-    "lut.lane": (10.0, "LUTs per multiplier lane (control)"),
-    "lut.lane_bit2": (
-        0.8,
-        "LUTs per weight-bit x input-bit of a multiplier lane (operand and ROM-word logic)",
-    ),
-    "lut.conv_tree_window_bit": (
-        0.1,
-        "LUTs per output x window bit of a convolution whose outputs sum several products per step",
-    ),
-    "lut.conv_tree_bit": (3.0, "LUTs per accumulator bit of a convolution lane adding into an adder tree"),
-    "lut.tree_bit": (3.0, "LUTs per accumulator bit of a lane that adds into an adder tree (multscale > 1)"),
-    "lut.acc_bit": (
-        3.0,
-        "LUTs per accumulator bit of an output accumulated through the index table (rf > n_in)",
-    ),
-    # Constant weights: Latency strategy, or Resource at reuse 1 (nnet_dense_latency.h)
-    "lut.const_layer": (50.0, "LUTs of a constant-weight layer's control"),
-    "lut.const_output_bit": (
-        1.0,
-        "LUTs per accumulator bit of a constant-weight layer's output (bias add, register)",
-    ),
-    "lut.const_mult_bit2": (0.4, "LUTs per weight-bit x input-bit of a constant multiply in shift-add logic"),
-    "lut.const_adder_bit": (1.0, "LUTs per accumulator bit of each nonzero product's adder"),
-    # Casts (every layer's output, activations, quantizers)
-    "lut.round_bit": (1.0, "LUTs per result bit of a rounding cast (incrementer)"),
-    "lut.sat_bit": (1.0, "LUTs per compared/clamped bit of a saturating cast"),
-    "lut.narrow_bit": (0.5, "LUTs per bit a cast drops (HLS's estimate of the narrowing logic)"),
-    # Element-wise layers
-    "lut.act_layer": (50.0, "LUTs of an element-wise layer's loop control"),
-    "lut.act_bit": (1.0, "LUTs per input bit of a compare-and-select activation (ReLU)"),
-    "lut.bn_bit": (1.0, "LUTs per result bit of batch norm's bias add"),
-    "lut.pool_layer": (100.0, "LUTs of a pooling layer's control and window logic"),
-    "lut.pool_bit": (1.0, "LUTs per input bit of the pooling compare/add tree"),
-    "lut.softmax_layer": (300.0, "LUTs of softmax control and the sum"),
-    "lut.softmax_value": (200.0, "LUTs per softmax value (table index, compare, select)"),
-    # Streams and the top level
-    "lut.fifo": (20.0, "LUTs of one stream FIFO's control"),
-    "lut.design": (100.0, "LUTs of the top-level glue"),
-    "ff.mac_layer": (300.0, "FFs of a MAC layer's control"),
-    "ff.input_bit": (1.0, "FFs per input bit of a Dense layer: input registers"),
-    "ff.conv1d_window_bit": (1.0, "FFs per window bit of a Conv1D"),
-    "ff.conv2d_window_bit": (1.0, "FFs per window bit of a Conv2D"),
-    "ff.lane_bit": (1.0, "FFs per product bit (weight + input) of a lane's pipeline"),
-    "ff.acc_bit": (
-        1.0,
-        "FFs per accumulator bit of an output accumulated through the index table (rf > n_in)",
-    ),
-    "ff.const_output_bit": (1.0, "FFs per accumulator bit of a constant-weight layer's output"),
-    "ff.conv_tree_window_bit": (
-        0.05,
-        "FFs per output x window bit of a convolution whose outputs sum several products per step",
-    ),
-    "ff.tree_bit": (1.0, "FFs per accumulator bit of a lane that adds into an adder tree"),
-    "ff.const_layer": (50.0, "FFs of a constant-weight layer's control"),
-    "ff.const_adder_bit": (0.5, "FFs per accumulator bit of each nonzero product (adder-tree pipeline)"),
-    "ff.const_conv_bit": (
-        0.5,
-        "FFs per accumulator bit of each nonzero product of a pipelined streaming convolution",
-    ),
-    "ff.act_layer": (10.0, "FFs of an element-wise layer's control"),
-    "ff.act_bit": (0.1, "FFs per result bit of an element-wise layer"),
-    "ff.bn_bit": (1.0, "FFs per result bit of batch norm"),
-    "ff.pool_layer": (50.0, "FFs of a pooling layer's control"),
-    "ff.pool_bit": (1.0, "FFs per window bit of pooling"),
-    "ff.softmax_value": (80.0, "FFs per softmax value"),
-    "ff.fifo": (10.0, "FFs of one stream FIFO's control"),
-    "ff.fifo_bit": (1.0, "FFs per data bit of a stream FIFO (registered output)"),
-    "ff.tight_lane_bit": (2.0, "tight clock: extra FFs per accumulator bit of a lane"),
-    "ff.tight_input_bit": (1.0, "tight clock: extra FFs per input (window) bit"),
-    "lut.tight_lane_bit": (0.5, "tight clock: extra LUTs per accumulator bit of a lane"),
-    "ff.design": (50.0, "FFs of the top-level glue"),
-    "dsp.const_fraction_wide": (0.7, "constant multiplies (both operands >= 10 bits) HLS keeps in DSPs"),
-    "dsp.const_fraction_wide_weight": (
-        0.1,
-        "constant multiplies of a >= 10-bit weight by a < 10-bit input kept in DSPs",
-    ),
-    "dsp.const_fraction_narrow_weight": (
-        0.03,
-        "constant multiplies of a < 10-bit weight by a >= 10-bit input kept in DSPs",
-    ),
-    "dsp.const_fraction_narrow": (0.0, "constant multiplies with both operands < 10 bits kept in DSPs"),
-    "dsp.batchnorm_fraction": (1.0, "batch-norm scale multiplies kept in DSPs"),
-}
-_LATENCY: dict[str, tuple[float, str]] = {
-    "reuse": (1.0, "cycles per output pixel x reuse step of an io_parallel convolution"),
-    "mac_depth": (5.0, "pipeline depth of a Resource-strategy kernel call, cycles"),
-    "fanin_log2": (1.0, "cycles per doubling of the products summed per output"),
-    "beat": (1.0, "cycles per input stream beat a Dense layer reads"),
-    "const_depth": (2.0, "pipeline depth of a constant-weight kernel, cycles"),
-    "const_fanin_log2": (0.5, "cycles per doubling of a constant-weight kernel's fan-in"),
-    "const_conv_pixel": (1.0, "cycles per input pixel x reuse of a pipelined (Latency) convolution"),
-    "conv_pixel.vitis": (
-        5.0,
-        "Vitis HLS: cycles per input pixel (shift, window, call) of a streaming convolution",
-    ),
-    "conv_out_reuse.vitis": (
-        0.0,
-        "Vitis HLS: cycles per output pixel x reuse step of a streaming convolution",
-    ),
-    "conv_pixel_reuse.vivado": (
-        0.5,
-        "Vivado HLS: cycles per input pixel x reuse step of a streaming convolution",
-    ),
-    "conv_pixel.vivado": (3.0, "Vivado HLS: cycles per input pixel of a streaming convolution"),
-    "conv_out_reuse.vivado": (
-        0.5,
-        "Vivado HLS: cycles per output pixel x reuse step of a streaming convolution",
-    ),
-    "elementwise_depth": (1.0, "pipeline depth of an element-wise layer, cycles"),
-    "pool_depth": (3.0, "pipeline depth of a pooling layer, cycles"),
-    "softmax_log2": (2.0, "softmax cycles per doubling of its inputs"),
-    "stage": (1.0, "cycles each further dataflow stage adds to the slowest one (io_stream)"),
-    "tight_conv_pixel": (10.0, "tight clock: extra cycles per input pixel of a streaming convolution"),
-}
-for _metric in ("latency", "latency_min"):
-    for _name, (_prior, _text) in _LATENCY.items():
-        _FITTED[f"{_metric}.{_name}"] = (_prior, ("best case: " if _metric == "latency_min" else "") + _text)
-COEFFICIENTS: dict[str, tuple[float, str]] = _FITTED
-
-#: Structural constants: read from hls4ml's templates, the tools' documented rules and the data,
-#: not least-squares fitted.
-STRUCTURAL: dict[str, tuple[float, str]] = {
-    # Post-synthesis / csynth, per metric: set by ``calibrate`` from kernel-scope Vivado syntheses
-    # (median over the designs that have one); priors from the hls4ml community's rule of thumb.
-    "synth.lut_ratio": (0.5, "Vivado synthesis LUTs per csynth-estimated LUT (same kernel)"),
-    "synth.ff_ratio": (0.75, "Vivado synthesis FFs per csynth-estimated FF"),
-    "synth.dsp_ratio": (1.0, "Vivado synthesis DSPs per csynth-estimated DSP"),
-    "synth.bram_18k_ratio": (0.75, "Vivado synthesis BRAM18 per csynth-estimated BRAM18"),
-    "mult.lut_max_narrow_bits": (2.0, "products with an operand at most this wide are built in fabric"),
-    "mult.tree_narrow_bits": (10.0, "a tree of products at most this wide keeps only part of it in DSPs"),
-    "mult.const_narrow_bits": (9.0, "constant-multiply operands at most this wide count as narrow"),
-    "dsp.resource_tree_fraction": (
-        0.6,
-        "share of a narrow product tree's multiplies in DSPs "
-        "(csynth: 1/1/3/5/8 DSPs for 1/2/5/9/13 products)",
-    ),
-}
+FORMAT = "hil.cost.params/2"
 
 
-#: Names used by params files of the first model (hil.cost.params/1 before the template-based
-#: model); they still load, and are ignored, so an old file never fails to load.
-RETIRED: frozenset[str] = frozenset(
-    {
-        "bram.acc_outputs_per_lane", "bram.lutram_remainder_bits", "bram.min_rom_bits",
-        "dsp.latency_const_fraction", "ff.input_bit_dense", "ff.lane_adder_bit", "ff.latency_mac_bit",
-        "ff.layer", "ff.output_acc_bit", "ff.window_bit_conv", "fifo.srl_max_depth",
-        "latency.latency_pixel", "latency.layer", "latency.pixel", "latency.pixel_reuse",
-        "latency_min.latency_pixel", "latency_min.layer", "latency_min.pixel", "lut.lane_adder_bit",
-        "lut.latency_mac_bit", "lut.layer", "lut.lut_mult_bit2", "lut.output_tree_bit",
-        "mult.lut_max_bits", "mult.lut_min_bits",
-    }
-)  # fmt: skip
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One physical parameter.
+
+    Attributes:
+        prior: the value before any data (the physics guess, or the documented value).
+        unit: what one unit of it is (``LUT per adder bit``).
+        low, high: the plausible range; a fit outside it fails the tests, and a fit is clipped to it.
+        how: ``fitted``, ``rule``, ``documented`` or ``one_family`` (see the module docstring).
+        prices: what hardware it prices.
+        source: where the range (and a documented value) comes from.
+    """
+
+    prior: float
+    unit: str
+    low: float
+    high: float
+    how: str
+    prices: str
+    source: str
+
+
+_HLS = "hls4ml 1.x templates (nnet_dense_resource.h, nnet_dense_latency.h, nnet_conv_stream.h)"
+_CARRY = "AMD UG474/UG574: one LUT6 + carry-chain bit per adder/comparator bit; csynth may count up to ~3"
+
+#: Every parameter of the model.
+PARAMS: dict[str, Param] = {
+    # ---- LUTs
+    "lut.function": Param(
+        300.0, "LUT per HLS function", 20.0, 3000.0, "fitted",
+        "control FSM, handshakes and counters of one kernel function (a MAC layer; a streaming "
+        "convolution has two: kernel and window control) and the top-level glue",
+        "csynth 'Instance' rows of small layers: 100-1,500 LUT (N-TORC, tsopeter, SVHN reports)",
+    ),
+    "lut.loop": Param(
+        50.0, "LUT per pipelined loop", 0.0, 600.0, "fitted",
+        "control of a simple II=1 loop: an element-wise layer, pooling, zero padding",
+        "csynth rows of activation layers: 100-700 LUT incl. their datapath (tsopeter, SVHN)",
+    ),
+    "lut.select_bit": Param(
+        1.0, "LUT per operand bit routed", 0.05, 8.0, "fitted",
+        "multiplexers that route input/window bits to the multiplier lanes (and collect a "
+        "streamed input, x log2 beats)",
+        "a LUT6 is a 4:1 mux per bit; hls4ml's reuse loop selects 1 of rf words per lane",
+    ),
+    "lut.fanout_bit": Param(
+        0.1, "LUT per output x window bit", 0.0, 1.0, "fitted",
+        "a streaming convolution whose outputs each sum several products per step: every output's "
+        "tree reads its own slice of the window each step (window fan-out and its selects)",
+        "N-TORC Conv1D and tsopeter Conv2D at reuse < n_in; a fraction of a LUT per routed bit",
+    ),
+    "lut.adder_bit": Param(
+        1.0, "LUT per adder/comparator bit", 0.3, 4.0, "fitted",
+        "adder trees, accumulators, bias adds, rounding incrementers, saturation and ReLU compares",
+        _CARRY,
+    ),
+    "lut.mult_bit2": Param(
+        0.5, "LUT per weight bit x input bit", 0.05, 2.0, "fitted",
+        "a variable (ROM-weight) product lane: operand logic, and the whole multiplier when it is "
+        "built in fabric",
+        "an n x m array multiplier in LUT6 + carry takes ~n*m/2 LUTs (AMD LogiCORE Multiplier, PG108)",
+    ),
+    "lut.const_mult_bit2": Param(
+        0.3, "LUT per weight bit x input bit", 0.0, 2.0, "fitted",
+        "a multiply by a constant weight in shift-and-add logic (Latency strategy, reuse 1)",
+        "shift-add of a W-bit constant: ~W/3 nonzero CSD digits, each an adder of the input width; "
+        "the adder tree already counts one adder per product, so this is what lies beyond it (>= 0)",
+    ),
+    # ---- flip-flops
+    "ff.function": Param(
+        300.0, "FF per HLS function", 10.0, 3000.0, "fitted",
+        "state, counters and handshake registers of one kernel function and the top level",
+        "csynth rows of small layers: 100-1,600 FF",
+    ),
+    "ff.operand_bit": Param(
+        1.0, "FF per operand bit", 0.1, 6.0, "fitted",
+        "registers of input/window bits and of each lane's product pipeline (weight + input bits)",
+        "one FF stores one bit; 1-4 pipeline stages per operand are typical at 100-250 MHz",
+    ),
+    "ff.acc_bit": Param(
+        1.0, "FF per accumulator bit", 0.0, 6.0, "fitted",
+        "pipeline registers of adder trees, accumulators and outputs",
+        "one FF per bit per pipeline stage; 0 when the DSP's own P register holds the sum (csynth "
+        "then counts no fabric FFs)",
+    ),
+    "ff.const_tree_bit": Param(
+        0.3, "FF per product x accumulator bit", 0.0, 3.0, "fitted",  # 0: a combinational tree
+        "pipeline registers of a constant-weight kernel's adder tree (registered every few levels)",
+        "SVHN CNNs, the jet MLP and N-TORC reuse 1: 0.1-0.5 FF per tree bit",
+    ),
+    # ---- DSPs: the narrow-product rule (see _mac's docstring)
+    "mult.fabric_max_bits": Param(
+        4.0, "bits", 2.0, 5.0, "rule",
+        "a product whose narrow operand has at most this many bits is built in LUTs, never a DSP",
+        "data: 6 x 6 ROM products take DSPs (tsopeter, 10 layers); hls4ml's 1-2 bit products never; "
+        "AMD documents bind_op controls but no width threshold (UG1399): 3-5 bits is an assumption",
+    ),
+    "mult.narrow_bits": Param(
+        9.0, "bits", 6.0, 12.0, "rule",
+        "operands at most this wide count as narrow for the constant-multiply and tree shares below",
+        "data: 6-bit constants mostly in fabric, 16-bit ones mostly in DSPs (N-TORC, SVHN, jet)",
+    ),
+    "dsp.tree_fraction": Param(
+        1.0, "DSP per product", 0.3, 1.0, "rule",
+        "share of a narrow (<= mult.narrow_bits) Resource-strategy product tree bound to DSPs "
+        "(the rest in fabric); 1.0 when no data show otherwise",
+        "chosen by grid search on per-layer DSP figures of Resource designs with several products "
+        "per output (tsopeter: 1/1/3/5/8 DSPs for 1/2/5/9/13 products)",
+    ),
+    "dsp.const_wide_fraction": Param(
+        0.7, "DSP per nonzero constant product", 0.2, 1.0, "fitted",
+        "constant multiplies with both operands wider than mult.narrow_bits kept in DSPs",
+        "N-TORC reuse-1 Conv1D (355 of 768) and the SVHN 16-bit CNN; HLS builds the rest in shift-add",
+    ),
+    "dsp.const_one_narrow_fraction": Param(
+        0.05, "DSP per nonzero constant product", 0.0, 0.5, "fitted",
+        "constant multiplies with one narrow and one wide operand kept in DSPs",
+        "SVHN 6-bit CNN (0.1-6 % per layer) and the jet MLP (~7 %)",
+    ),
+    # ---- cycles
+    "latency.kernel_depth": Param(
+        4.0, "cycles", 1.0, 20.0, "fitted",
+        "pipeline depth of one kernel call (operand fetch, multiply, first adds, output)",
+        "DSP48 multiply-add pipelines are 3-4 stages (UG579); csynth adds 1-3 for I/O",
+    ),
+    "latency.adder_level": Param(
+        1.0, "cycles per doubling of fan-in", 1.0, 1.0, "documented",
+        "adder-tree depth: cycles per doubling of the products summed per output",
+        "one registered adder level per cycle (hls4ml's Resource kernel pipelines its tree at II=1)",
+    ),
+    "latency.const_adder_level": Param(
+        0.5, "cycles per doubling of fan-in", 0.0, 3.0, "fitted",
+        "a constant-weight (Latency) kernel's adder tree: cycles per doubling of its inputs",
+        "SVHN dense layers (2-7 cycles for 42-96 inputs), the jet MLP (9 cycles, 8 layers), N-TORC rf 1; "
+        "0: HLS chains the whole tree into one cycle at a slow clock",
+    ),
+    "latency.vivado_conv_reuse_share": Param(
+        0.5, "cycles per pixel x reuse step", 0.25, 1.0, "one_family",
+        "Vivado HLS streaming convolution (Resource): share of pixels x reuse steps in the worst case",
+        "N-TORC Conv1D (Vivado HLS 2019.1): 34 cycles per reuse step on 66 padded pixels; Vitis HLS "
+        "reports 1.0 (every pixel, tsopeter)",
+    ),
+    "latency.conv_pixel": Param(
+        3.0, "cycles per input pixel", 0.5, 10.0, "fitted",
+        "a streaming convolution's per-pixel overhead (shift into the line buffer, window, call)",
+        "N-TORC Conv1D (Vivado HLS), tsopeter Conv2D (Vitis HLS: reuse + 5 per pixel)",
+    ),
+    "latency_min.conv_pixel": Param(
+        3.0, "cycles per input pixel", 0.5, 10.0, "fitted",
+        "best case of the same (pixels that complete no window skip the kernel)",
+        "tsopeter best case: 4 x pixels + 1 exactly; N-TORC Conv1D",
+    ),
+    "latency.stage": Param(
+        1.0, "cycles per dataflow stage", 1.0, 1.0, "documented",
+        "what each dataflow stage after the slowest one adds to an io_stream design's latency",
+        "one FIFO handshake cycle per stage (UG1399 dataflow); tsopeter: 225,290 = 225,281 + 9 over 9 "
+        "stages exactly",
+    ),
+}  # fmt: skip
+
+#: How each kind of parameter is determined (``Param.how``).
+HOW = ("fitted", "rule", "documented", "one_family")
+
+
+def fitted_names(metric: str | None = None) -> list[str]:
+    """Names least squares fits (``fitted`` and ``one_family``), optionally of one metric prefix."""
+    return [
+        name
+        for name, p in PARAMS.items()
+        if p.how in ("fitted", "one_family") and (metric is None or name.split(".", 1)[0] == metric)
+    ]
+
+
+#: Layer classes with their own bands (see ``hil.cost._estimate.layer_kind``).
+LAYER_CLASSES = ("mac_resource", "mac_constant", "other")
+#: Metrics that carry a band.
+BAND_METRICS = ("lut", "ff", "dsp", "bram_18k", "latency")
+
+
+def _pair(band: dict[str, float]) -> tuple[float, float]:
+    return (float(band["lo"]), float(band["hi"]))
+
+
+#: A band when nothing better is known: [0.5, 2] x the estimate (a factor of two either way).
+DEFAULT_BAND = {"lo": 0.5, "hi": 2.0, "n": 0}
+#: Synthesis/csynth ratio when no pair exists for a tool and strategy: the csynth figure itself
+#: (which over-states fabric), with a band down to the lowest ratio any pair shows.
+DEFAULT_SYNTH = {
+    "lut": {"ratio": 1.0, "lo": 0.4, "hi": 1.1, "pairs": 0},
+    "ff": {"ratio": 1.0, "lo": 0.3, "hi": 1.1, "pairs": 0},
+    "dsp": {"ratio": 1.0, "lo": 0.85, "hi": 1.1, "pairs": 0},
+    "bram_18k": {"ratio": 1.0, "lo": 0.6, "hi": 1.1, "pairs": 0},
+}
 
 
 @dataclass(frozen=True)
@@ -205,22 +247,36 @@ class CostParams:
     """A complete parameter set.
 
     Attributes:
-        coefficients: every name of COEFFICIENTS and STRUCTURAL with its value.
-        fitted_on: the data files (or labels) the coefficients were fitted on.
+        coefficients: every name of PARAMS with its value.
+        fitted_on: the data files (or labels) the parameters were fitted on.
         domain: the layer kinds (``domain_key``: class, strategy, io_type, precision range) the
             fitting data contained; a layer outside it is ``extrapolated``.
         notes: free-form provenance of the fit (rows, method, cross-validation figures).
+        bands: ``metric`` -> ``{"lo", "hi", "n"}``: the 80 % prediction interval as factors of the
+            estimate (true / estimated, 10th and 90th percentile of leave-one-family-out residuals);
+            ``layer:<kind>/<metric>`` the same for one layer of that kind.
+        synth: ``<hls tool>/<strategy>`` -> metric -> ``{"ratio", "lo", "hi", "pairs"}``: Vivado
+            synthesis / csynth of the same kernel, from the pairs in the data (``pairs`` of them).
     """
 
     coefficients: dict[str, float]
     fitted_on: tuple[str, ...] = ()
     domain: tuple[str, ...] = ()
     notes: dict[str, Any] = field(default_factory=dict)
+    bands: dict[str, dict[str, float]] = field(default_factory=dict)
+    synth: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    #: layer class -> metric -> (lo, hi), derived from ``bands`` (not stored).
+    class_bands: dict[str, dict[str, tuple[float, float]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
-        missing = sorted((set(COEFFICIENTS) | set(STRUCTURAL)) - set(self.coefficients))
+        missing = sorted(set(PARAMS) - set(self.coefficients))
         if missing:
-            raise ConfigError(f"cost-model params lack coefficient(s) {missing}")
+            raise ConfigError(f"cost-model params lack parameter(s) {missing}")
+        unknown = sorted(set(self.coefficients) - set(PARAMS))
+        if unknown:
+            raise ConfigError(f"cost-model params: unknown parameter(s) {unknown}")
         for name, value in self.coefficients.items():
             if (
                 not isinstance(value, (int, float))
@@ -228,25 +284,52 @@ class CostParams:
                 or not math.isfinite(value)
                 or value < 0
             ):
-                raise ConfigError(f"cost-model coefficient {name}={value!r} must be a finite number >= 0")
+                raise ConfigError(f"cost-model parameter {name}={value!r} must be a finite number >= 0")
+            spec = PARAMS[name]
+            if not spec.low - 1e-9 <= value <= spec.high + 1e-9:
+                raise ConfigError(
+                    f"cost-model parameter {name}={value:g} outside its documented range "
+                    f"{spec.low:g}..{spec.high:g} {spec.unit} ({spec.source})"
+                )
+        for key, band in self.bands.items():
+            if not 0 < band.get("lo", 0) <= 1 <= band.get("hi", 0):
+                raise ConfigError(f"cost-model band {key}: need 0 < lo <= 1 <= hi, got {band}")
         object.__setattr__(self, "_domain_set", frozenset(self.domain))
+        object.__setattr__(self, "_memo", {})  # per-layer estimates (hil.cost._estimate)
+        # Per layer class and metric: (lo, hi) factors, falling back to the design band (the
+        # estimate reads these for every layer, so they are resolved once here).
+        classes = {}
+        for kind in LAYER_CLASSES:
+            classes[kind] = {
+                metric: _pair(self.bands.get(f"layer:{kind}/{metric}") or self.band(metric))
+                for metric in BAND_METRICS
+            }
+        object.__setattr__(self, "class_bands", classes)
 
     def in_domain(self, key: str) -> bool:
         """True when the calibration data held layers of this ``domain_key``."""
         return key in self._domain_set  # type: ignore[attr-defined]
 
+    def band(self, metric: str) -> dict[str, float]:
+        """The 80 % band of a whole-design ``metric`` (factors of the estimate)."""
+        return self.bands.get(metric, DEFAULT_BAND)
+
+    def synth_ratio(self, tool: str, strategy: str, metric: str) -> dict[str, float]:
+        """Synthesis / csynth ratio of ``metric`` for a tool (vivado, vitis) and strategy."""
+        return self.synth.get(f"{tool}/{strategy}", {}).get(metric, DEFAULT_SYNTH[metric])
+
     @classmethod
     def priors(cls) -> CostParams:
-        """Parameters before any calibration (the physics guesses)."""
-        values = {k: v for k, (v, _) in COEFFICIENTS.items()}
-        values.update({k: v for k, (v, _) in STRUCTURAL.items()})
-        return cls(coefficients=values, fitted_on=(), notes={"origin": "priors"})
+        """Parameters before any calibration (the physics guesses and documented values)."""
+        return cls(coefficients={k: p.prior for k, p in PARAMS.items()}, notes={"origin": "priors"})
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form, the layout of params files."""
         return {
-            "format": "hil.cost.params/1",
+            "format": FORMAT,
             "coefficients": dict(sorted(self.coefficients.items())),
+            "bands": self.bands,
+            "synth": self.synth,
             "fitted_on": list(self.fitted_on),
             "domain": list(self.domain),
             "notes": self.notes,
@@ -254,36 +337,45 @@ class CostParams:
 
 
 def _from_dict(raw: Any, where: str) -> CostParams:
-    if not isinstance(raw, dict) or raw.get("format") != "hil.cost.params/1":
-        raise ConfigError(
-            f'{where}: not a hil cost-model params file (expected "format": "hil.cost.params/1")'
-        )
+    if isinstance(raw, dict) and raw.get("format") == "hil.cost.params/1":
+        # The first model's coefficients price other pieces: they cannot be mapped onto this model.
+        _log.warning("%s: a params/1 file of the first cost model; its coefficients are ignored", where)
+        base = default_params()
+        notes = dict(base.notes)
+        notes["ignored_params_1"] = sorted(str(k) for k in (raw.get("coefficients") or {}))
+        return CostParams(
+            dict(base.coefficients), tuple(str(s) for s in raw.get("fitted_on", [])), base.domain,
+            notes, dict(base.bands), dict(base.synth),
+        )  # fmt: skip
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise ConfigError(f'{where}: not a hil cost-model params file (expected "format": "{FORMAT}")')
     coeffs = raw.get("coefficients")
     if not isinstance(coeffs, dict):
         raise ConfigError(f'{where}: "coefficients" must be an object of name: number')
-    unknown = sorted(set(coeffs) - set(COEFFICIENTS) - set(STRUCTURAL) - RETIRED)
+    unknown = sorted(set(coeffs) - set(PARAMS))
     if unknown:
-        raise ConfigError(f"{where}: unknown coefficient(s) {unknown}")
-    values = {k: v for k, (v, _) in COEFFICIENTS.items()}
-    values.update({k: v for k, (v, _) in STRUCTURAL.items()})
-    given = {str(k): v for k, v in coeffs.items() if k not in RETIRED}
-    missing = sorted(set(values) - set(given))
+        raise ConfigError(f"{where}: unknown parameter(s) {unknown}")
+    values = {k: p.prior for k, p in PARAMS.items()}
+    missing = sorted(set(values) - set(coeffs))
     notes = dict(raw.get("notes", {})) if isinstance(raw.get("notes", {}), dict) else {}
     if missing:
-        # An older file: what it lacks takes the prior, and the file says so.
-        _log.warning("%s: %d coefficient(s) missing, using their priors (recalibrate)", where, len(missing))
+        _log.warning("%s: %d parameter(s) missing, using their priors (recalibrate)", where, len(missing))
         notes["priors_for_missing"] = missing
-    values.update(given)
+    values.update({str(k): v for k, v in coeffs.items()})
     try:
         return CostParams(
             coefficients=values,
             fitted_on=tuple(str(s) for s in raw.get("fitted_on", [])),
             domain=tuple(str(s) for s in raw.get("domain", [])),
             notes=notes,
+            bands={str(k): dict(v) for k, v in (raw.get("bands") or {}).items()},
+            synth={
+                str(k): {str(m): dict(r) for m, r in v.items()} for k, v in (raw.get("synth") or {}).items()
+            },
         )
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"{where}: {exc}") from None
 
 
@@ -312,9 +404,12 @@ _DEFAULT: CostParams | None = None
 
 
 def default_params() -> CostParams:
-    """The parameters shipped with hil (fitted on the N-TORC data), cached after the first read."""
+    """The parameters shipped with hil (fitted on ../shared/costdata), cached after the first read."""
     global _DEFAULT
     if _DEFAULT is None:
         text = resources.files("hil.cost").joinpath("default_params.json").read_text(encoding="utf-8")
-        _DEFAULT = _from_dict(json.loads(text), "hil/cost/default_params.json")
+        raw = json.loads(text)
+        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+            raise ConfigError(f"hil/cost/default_params.json is not a {FORMAT} file: recalibrate")
+        _DEFAULT = _from_dict(raw, "hil/cost/default_params.json")
     return _DEFAULT

@@ -43,14 +43,6 @@ _ULTRASCALE = re.compile(r"^xc(?:ku|vu)\d+(?P<plus>p?)")
 #: hls4ml's default ClockUncertainty per tool, as a fraction of the period.
 DEFAULT_UNCERTAINTY = {HlsTool.VITIS: 0.27, HlsTool.VIVADO: 0.125}
 
-#: Longest chain of operations HLS puts into one cycle of a streaming kernel when the clock allows it,
-#: per family (ns). Below it, HLS splits the chain: more cycles per pixel, more pipeline registers.
-#: 7-series: csynth's own estimates of the relaxed designs are 20.6-24.4 ns (Artix-7 -1, tsopeter
-#: sweep at 50-100 ns targets) and the sweep's 30 ns rows (21.9 ns scheduled) are re-pipelined.
-#: UltraScale(+): no such effect in any row down to 3.5 ns scheduled (N-TORC at 250 MHz, SVHN at 200 MHz);
-#: 2.5 ns (400 MHz) is assumed, not measured.
-CHAIN_NS = {DeviceFamily.SERIES7: 22.5, DeviceFamily.ULTRASCALE: 2.5, DeviceFamily.ULTRASCALE_PLUS: 2.5}
-
 
 @dataclass(frozen=True, slots=True)
 class Target:
@@ -69,8 +61,8 @@ class Target:
     uncertainty_ns: float | None = None
     #: (wide, narrow) signed operand widths of one DSP multiplier (derived from ``family``).
     dsp_ports: tuple[int, int] = field(init=False, repr=False, compare=False)
-    #: The scheduled period is shorter than the family's one-cycle operation chain (see CHAIN_NS).
-    tight: bool = field(init=False, repr=False, compare=False)
+    #: (HLS tool, family) as plain strings: what the cost model's per-layer memo is keyed by.
+    key: tuple[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.clock_ns > 0:
@@ -79,7 +71,7 @@ class Target:
         object.__setattr__(self, "family", DeviceFamily(self.family))
         # Derived once: every layer of every estimate reads them.
         object.__setattr__(self, "dsp_ports", (25, 18) if self.family is DeviceFamily.SERIES7 else (27, 18))
-        object.__setattr__(self, "tight", self.scheduled_ns < CHAIN_NS[self.family])
+        object.__setattr__(self, "key", (self.hls.value, self.family.value))
 
     @property
     def scheduled_ns(self) -> float:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from hil.farm._api import artifacts_root, build_one, open_farm
     from hil.farm._certs import CertificateSet, make_certificates, rotate_certificates
     from hil.farm._cluster import TlsFiles, is_loopback, open_client, scheduler_security, tls_files
-    from hil.farm._export import build_records, export_records
+    from hil.farm._export import build_records, export_measured, export_records
     from hil.farm._job import BuildJob, job_key
     from hil.farm._jobsfile import JobsFile, expand_jobs, load_jobs_file
     from hil.farm._keys import make_job
@@ -62,6 +62,7 @@ _EXPORTS = {
     "tls_files": "hil.farm._cluster",
     "build_records": "hil.farm._export",
     "export_records": "hil.farm._export",
+    "export_measured": "hil.farm._export",
     "BuildJob": "hil.farm._job",
     "job_key": "hil.farm._job",
     "JobsFile": "hil.farm._jobsfile",
@@ -139,6 +140,7 @@ __all__ = [
     "expand_jobs",
     "open_client",
     "export_records",
+    "export_measured",
     "build_records",
     "artifacts_root",
     "open_farm",

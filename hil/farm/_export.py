@@ -17,7 +17,7 @@ from hil.farm._ledger import Ledger
 from hil.farm._store import ArtifactStore
 from hil.records import ErrorCode, MeasureResult, Metric, Provenance, append_results
 
-__all__ = ["export_records", "build_records"]
+__all__ = ["export_records", "export_measured", "build_records", "is_standin"]
 
 _log = logging.getLogger(__name__)
 
@@ -98,3 +98,34 @@ def export_records(ledger: Ledger, store: ArtifactStore, path: str | Path) -> di
         target.unlink()  # an export is a snapshot of the ledger, not an append log
     append_results(target, batch)
     return {"builds": builds, "records": records}
+
+
+def is_standin(record: MeasureResult) -> bool:
+    """A record of a stand-in build: any metric labelled ``standin``, or a stand-in tool version."""
+    if any(m.provenance is Provenance.STANDIN for m in record.metrics.values()):
+        return True
+    return any("standin" in str(v) for v in (record.tool_versions or {}).values())
+
+
+def export_measured(ledger: Ledger, store: ArtifactStore, path: str | Path) -> dict[str, int]:
+    """Like ``export_records``, for recalibration: only builds with real tool figures.
+
+    Stand-in builds (tests' recording Vivado, ``standin`` provenance) never reach a fit: their
+    numbers agree with the code, not with the tools. Returns counts (builds, records, standin).
+    """
+    builds = standin = 0
+    batch: list[MeasureResult] = []
+    for entry in ledger.entries("done"):
+        if not store.complete(entry.key):
+            continue
+        found = build_records(store, entry.key)
+        if any(is_standin(r) for r in found):
+            standin += 1
+            continue
+        batch.extend(found)
+        builds += 1
+    target = Path(path)
+    if target.exists():
+        target.unlink()
+    append_results(target, batch)
+    return {"builds": builds, "records": len(batch), "standin": standin}

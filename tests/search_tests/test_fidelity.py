@@ -25,7 +25,7 @@ from tests._shared import REPO
 
 _ARGS = (
     "--board", "zcu104", "--luts", "20000", "--fps", "100000", "--trials", "2", "--epochs", "1",
-    "--controller", "random", "--seed", "0", "--json",
+    "--controller", "random", "--seed", "0", "--estimate-edge", "point", "--json",
 )  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from search.runner import _read
 from search.space import Candidate
 
 _ARGS = ("--board", "zcu104", "--luts", "20000", "--fps", "100000", "--trials", "2", "--epochs", "1",
-         "--controller", "random", "--json")  # fmt: skip
+         "--controller", "random", "--estimate-edge", "point", "--json")  # fmt: skip
 
 
 @pytest.mark.slow

@@ -27,7 +27,8 @@ GRACE = 3 * HEARTBEAT
 def _args(trials: int, epochs: int) -> list[str]:
     return [
         "--board", "zcu104", "--luts", "20000", "--fps", "100000", "--trials", str(trials),
-        "--epochs", str(epochs), "--controller", "rl", "--fidelity", "estimate", "--json",
+        "--epochs", str(epochs), "--controller", "rl", "--fidelity", "estimate", "--estimate-edge", "point",
+        "--json",
     ]  # fmt: skip
 
 

@@ -57,7 +57,8 @@ def test_pruned_candidates_are_never_trained(tmp_path: Path, monkeypatch: pytest
     ev = ladder.evaluate(_big(), 0)
     assert ev.stage == "pruned" and not ev.feasible and ev.epochs == 0 and ev.model_path is None
     assert ev.reward == 0.0
-    assert ev.constraints[0] == ev.value("lut") - 20_000 > 0
+    # judged (and constrained) at the estimate's 80 % band upper edge, recorded as estimated
+    assert ev.constraints[0] == ev.judged()["lut"] - 20_000 > ev.value("lut") - 20_000 > 0
     assert ev.hardware["lut"].provenance == "estimate"
     assert not list(tmp_path.iterdir())
 
@@ -124,3 +125,29 @@ def test_the_gate_simulates_a_trained_candidate_from_its_saved_weights(tmp_path:
     assert ev.csim is not None and ev.csim["split"] == "validation" and ev.csim["n_inputs"] == len(data.x_val)
     assert ev.csim["argmax_agreement"] >= 0.98 and ev.accuracy == accuracy  # torch accuracy still ranks
     assert (tmp_path / "trial_00003" / "model.onnx").is_file()
+
+
+def test_an_estimate_is_judged_at_its_bands_upper_edge_a_measurement_as_measured() -> None:
+    upper, point = Target(BOARD, 20_000, 0), Target(BOARD, 20_000, 0, estimate_edge="point")
+    fast = {"throughput_fps": Measured(1e6, "estimate")}
+    guess = {"lut": Measured(15_000, "estimate", upper=22_000), **fast}
+    ev = Evaluation(_small())
+    ev.merge(guess, upper)
+    assert not ev.feasible and ev.binding == "lut" and ev.value("lut") == 15_000  # recorded as estimated
+    ev = Evaluation(_small())
+    ev.merge(guess, point)
+    assert ev.feasible
+    ev = Evaluation(_small())
+    ev.merge({"lut": Measured(19_000, "synth", upper=30_000), **fast}, upper)  # measured: as measured
+    assert ev.feasible
+    with pytest.raises(InputError):
+        Target(BOARD, 20_000, 0, estimate_edge="middle")
+
+
+def test_the_estimate_rung_records_each_resources_upper_edge(tmp_path: Path) -> None:
+    data = load_dataset("digits", subset=100)
+    ladder = Ladder(data, Target(BOARD, 20_000, 100_000), TrainRecipe(epochs=1), artifacts=tmp_path)
+    ev = ladder.estimate(_small())
+    lut = ev.hardware["lut"]
+    assert lut.provenance == "estimate" and lut.upper is not None and lut.upper > lut.value
+    assert Evaluation.from_attrs(ev.to_attrs()).hardware["lut"].upper == lut.upper  # survives a resume

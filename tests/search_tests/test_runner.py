@@ -86,6 +86,7 @@ def _finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ({"fidelity": "csim"}, "fidelity (was estimate, now csim)"),
         ({"subset": 200}, "subset (was 300, now 200)"),
         ({"data_dir": Path("/nonexistent/cifar")}, "data_dir (was None, now /nonexistent/cifar)"),
+        ({"estimate_edge": "upper"}, "estimate_edge (was point, now upper)"),
     ],
 )
 def test_a_changed_setting_on_resume_is_refused_naming_it(
@@ -222,3 +223,9 @@ def test_the_csim_gate_runs_after_the_search_on_the_best_until_top_k_pass(
     gated.clear()  # a resumed search reads the gate's results from the study: nothing is gated again
     again = run_search(cfg)
     assert gated == [] and [n for n, _ in again.final.ranked()] == [n for n, _ in ranked]
+
+
+def test_estimates_are_judged_at_the_band_upper_edge_by_default(tmp_path: Path) -> None:
+    assert SearchConfig(board="zcu104", dataset="digits").estimate_edge == "upper"
+    with pytest.raises(InputError, match="estimate-edge"):
+        tiny(tmp_path, estimate_edge="middle").resolved()

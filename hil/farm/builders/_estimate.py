@@ -100,8 +100,9 @@ class EstimateBuilder(BaseBuilder):
             provenance="estimate",
         )
         if job.resources:
-            # Does the kernel fit the part? Real resources: csynth's estimate at synthesis level.
-            fit = fits(job.resources, synth.totals)
+            # Does the kernel fit the part? Real resources: csynth's estimate at synthesis level,
+            # judged at its 80 % band's upper edge (hil.cost.fits on an Estimate).
+            fit = fits(job.resources, synth)
             if not fit.ok:
                 from hil.convert import overflow_hint
 
@@ -109,6 +110,11 @@ class EstimateBuilder(BaseBuilder):
                     ErrorCode.RESOURCE_OVERFLOW,
                     f"estimate (synthesis level) exceeds {job.board}: {', '.join(fit.over)} over "
                     f"(binding {fit.binding} at {fit.utilisation[fit.binding]:.0%})"
-                    f"{overflow_hint(design.hls_model, job.resources, job.clock_mhz)}",
+                    f"{overflow_hint(design.hls_model, job.resources, job.clock_mhz, **_hint_target(job))}",
                 )
         return output
+
+
+def _hint_target(job: Any) -> dict[str, Any]:
+    """The part and backend the reuse hint estimates for (the board's device family, its HLS tool)."""
+    return {"part": job.part, "backend": job.options.get("backend")}

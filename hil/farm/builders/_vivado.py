@@ -209,7 +209,7 @@ class VivadoBuilder(BaseBuilder):
                     ErrorCode.RESOURCE_OVERFLOW,
                     f"design exceeds {job.board}: {', '.join(fit.over)} over "
                     f"(binding {fit.binding} at {fit.utilisation[fit.binding]:.0%} of the kernel's budget)"
-                    f"{overflow_hint(design.hls_model, job.resources, job.clock_mhz)}",
+                    f"{overflow_hint(design.hls_model, job.resources, job.clock_mhz, **_hint_target(job))}",
                 )
         specs = layer_specs(design.hls_model)
         layers = _layer_rows(reports.hls, design.hls_model, specs, layer_to_dict)
@@ -264,3 +264,8 @@ def _layer_rows(hls: Any, hls_model: Any, specs: dict[str, Any], to_dict: Any) -
             }
         )  # fmt: skip
     return layers
+
+
+def _hint_target(job: Any) -> dict[str, Any]:
+    """The part and backend the reuse hint estimates for (the board's device family, its HLS tool)."""
+    return {"part": job.part, "backend": job.options.get("backend")}

@@ -26,9 +26,11 @@ from hil.farm.reports._model import (
     TimingReport,
     UtilizationRow,
 )
+from hil.farm.reports._pairs import synth_pair_from_reports
 from hil.farm.reports._vivado import parse_timing_summary, parse_utilization, parse_utilization_hierarchical
 
 __all__ = [
+    "synth_pair_from_reports",
     "HlsModule",
     "HlsReport",
     "SynthReport",
