@@ -1,0 +1,138 @@
+"""The emulator: an hls4ml ModelGraph walked once into ops, then run on batches.
+
+Why precompute: the search's gate and a final test run 10,000 images through one design; reading
+types, rounding weights through their text form and building tables once leaves only integer
+(or proven-exact float64) array arithmetic per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hil.emulate._fixed import FixedType, fixed_type
+from hil.emulate._layers import Op, Tensor, build_op
+from hil.errors import InputError, UnsupportedModelError
+
+__all__ = ["Agreement", "Emulator", "agreement", "emulate"]
+
+_log = logging.getLogger(__name__)
+#: Images per batch: bounds the im2col buffers (a 16x16x128 map with 3x3 windows is ~1.2 MB a image).
+_BATCH = 128
+
+
+@dataclass(frozen=True)
+class _Step:
+    name: str
+    op: Op
+    source: str
+    target: str
+
+
+class Emulator:
+    """A bit-exact emulation of one hls4ml design (hls4ml 1.3.0's C simulation, ``predict``).
+
+    Build it once (types, weights and tables are precomputed), then call it on batches:
+    ``Emulator(hls_model)(x)`` returns what ``hls_model.predict(x)`` returns, as float32 (N, outputs).
+    Raises UnsupportedModelError, one line naming the layer and its kind, for anything not modelled.
+    """
+
+    def __init__(self, hls_model: Any) -> None:
+        started = time.perf_counter()
+        io_type = str(hls_model.config.get_config_value("IOType") or "io_parallel")
+        stream = io_type == "io_stream"
+        if len(hls_model.inputs) != 1 or len(hls_model.outputs) != 1:
+            raise UnsupportedModelError(
+                f"emulator: designs with {len(hls_model.inputs)} inputs and {len(hls_model.outputs)} outputs "
+                "are not modelled (one of each)"
+            )
+        types: dict[str, FixedType] = {}
+        self.steps: list[_Step] = []
+        self.input_name = hls_model.inputs[0]
+        self.output_name = hls_model.outputs[0]
+        self.input_type: FixedType | None = None
+        self.input_shape: tuple[int, ...] = ()
+        for layer in hls_model.get_layers():
+            if layer.class_name == "Input":
+                var = layer.get_output_variable()
+                self.input_type = fixed_type(var.type.precision, f"{layer.name} result")
+                self.input_shape = tuple(int(s) for s in var.shape)
+                types[layer.outputs[0]] = self.input_type
+                continue
+            sources = [name for name in layer.inputs if name in types]
+            if len(layer.inputs) != 1 or not sources:
+                raise UnsupportedModelError(
+                    f"emulator: layer {layer.name}: layer kind {layer.class_name} with inputs "
+                    f"{list(layer.inputs)} is not modelled (one input from an emulated layer)"
+                )
+            op = build_op(layer, types[sources[0]], stream)
+            types[layer.outputs[0]] = fixed_type(layer.get_output_variable().type.precision, layer.name)
+            self.steps.append(_Step(layer.name, op, sources[0], layer.outputs[0]))
+        if self.input_type is None or self.output_name not in types:
+            raise UnsupportedModelError(
+                "emulator: the design has no Input layer or its output is not computed"
+            )
+        self.output_type = types[self.output_name]
+        self.build_seconds = time.perf_counter() - started
+        _log.info("emulator built for %d layers in %.2f s (%s)", len(self.steps), self.build_seconds, io_type)
+
+    def __call__(self, x: np.ndarray, *, batch_size: int = _BATCH) -> np.ndarray:
+        """Outputs (N, outputs) float32 of the float inputs ``x`` (N, *input shape); batched."""
+        data = np.asarray(x)
+        if data.ndim < 1 or len(data) == 0:
+            raise InputError(f"emulator: inputs must be a non-empty batch (N, ...), got shape {data.shape}")
+        size = int(np.prod(self.input_shape))
+        if data[0].size != size:
+            raise InputError(
+                f"emulator: inputs have samples of shape {tuple(data.shape[1:])}; the design takes "
+                f"{self.input_shape}"
+            )
+        flat = data.reshape(len(data), size).astype(np.float32)
+        parts = [self._run(flat[i : i + batch_size]) for i in range(0, len(flat), max(1, batch_size))]
+        return np.concatenate(parts)
+
+    def _run(self, x: np.ndarray) -> np.ndarray:
+        assert self.input_type is not None
+        m = self.input_type.from_float(x.astype(np.float64)).reshape(len(x), *self.input_shape)
+        values: dict[str, Tensor] = {self.input_name: (m, self.input_type)}
+        for step in self.steps:
+            values[step.target] = step.op([values[step.source]])
+        out, t = values[self.output_name]
+        return t.to_float(out.reshape(len(x), -1)).astype(np.float32)
+
+
+def emulate(hls_model: Any, x: np.ndarray) -> np.ndarray:
+    """What ``hls_model.predict(x)`` returns, emulated bit-exactly (float32, (N, outputs))."""
+    return Emulator(hls_model)(x)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How the emulator's outputs compare with the C simulation's on the same inputs."""
+
+    n: int
+    bit_identical: float
+    max_abs_diff: float
+    argmax_agreement: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def agreement(emulated: np.ndarray, csim: np.ndarray) -> Agreement:
+    """Fraction of output elements identical as float32, the largest difference, argmax agreement."""
+    a = np.asarray(emulated, dtype=np.float32).reshape(len(emulated), -1)
+    b = np.asarray(csim, dtype=np.float32).reshape(len(csim), -1)
+    if a.shape != b.shape:
+        raise InputError(f"emulator output shape {a.shape} differs from the C simulation's {b.shape}")
+    diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
+    return Agreement(
+        n=len(a),
+        bit_identical=float(np.mean(a == b)) if a.size else 1.0,
+        max_abs_diff=float(diff.max()) if diff.size else 0.0,
+        argmax_agreement=float(np.mean(a.argmax(axis=1) == b.argmax(axis=1))) if a.size else 1.0,
+    )
