@@ -325,7 +325,7 @@ class BatchNorm:
 class Softmax:
     """Softmax 'stable', 'latency', 'legacy', 'argmax' (``nnet_activation[_stream].h``), last axis."""
 
-    def __init__(self, layer: Any, x_type: FixedType) -> None:
+    def __init__(self, layer: Any, x_type: FixedType, stream: bool) -> None:
         self.impl = str(layer.get_attr("implementation", "stable")).lower()
         self.result = _result(layer)
         n_in = int(layer.get_attr("n_in"))
@@ -336,10 +336,14 @@ class Softmax:
         self.exp_size = int(layer.get_attr("exp_table_size", table_size) or table_size)
         self.inv_size = int(layer.get_attr("inv_table_size", table_size) or table_size)
         if self.impl == "legacy":
-            self.table_t = _type(layer, "table_t")
-            self.size = table_size
-            self.exp_table = _tables.legacy_exp_table(self.size, self.table_t)
-            self.inv_table = _tables.legacy_inv_table(self.size, self.table_t)
+            # hls4ml's softmax config declares no table_t or table_size of its own: legacy uses
+            # nnet::activ_config's (ap_fixed<18,8>, 1024 entries); io_parallel sizes its tables by
+            # exp_table_size/inv_table_size, io_stream by that inherited table_size.
+            self.table_t = FixedType(18, 8)
+            if stream:
+                self.exp_size = self.inv_size = 1024
+            self.exp_table = _tables.legacy_exp_table(self.exp_size, self.table_t)
+            self.inv_table = _tables.legacy_inv_table(self.inv_size, self.table_t)
             return
         if self.impl == "argmax":
             return
@@ -395,7 +399,7 @@ class Softmax:
         return out.reshape(m.shape), self.result
 
     def _legacy(self, x: np.ndarray, t: FixedType) -> np.ndarray:
-        tt, size = self.table_t, self.size
+        tt, size = self.table_t, self.exp_size
         one = tt.cast(np.array([1]), 0)[0]
         exp_res = np.zeros_like(x)
         for i in range(self.n):
@@ -406,7 +410,7 @@ class Softmax:
                     index = _table_index(x[:, j] - x[:, i], t, size, 16, 8)
                     term = self.exp_table[index]
                 exp_res[:, i] = tt.cast(exp_res[:, i] + term, tt.frac)
-        index = _table_index(exp_res, tt, size, 64, 0)
+        index = _table_index(exp_res, tt, self.inv_size, 64, 0)
         return self.result.cast(self.inv_table[index], tt.frac)
 
 
@@ -442,7 +446,7 @@ def build_op(layer: Any, x_type: FixedType, stream: bool) -> Op:
     if kind in ("BatchNormalization", "ApplyAlpha"):
         return BatchNorm(layer)
     if kind == "Softmax":
-        return Softmax(layer, x_type)
+        return Softmax(layer, x_type, stream)
     if kind in ("Activation", "ReLU", "Sigmoid", "TanH"):
         function = str(layer.get_attr("activation", kind)).lower()
         if function == "relu":
@@ -452,6 +456,6 @@ def build_op(layer: Any, x_type: FixedType, stream: bool) -> Op:
         if function in ("sigmoid", "tanh"):
             return TableActivation(layer, function)
         if function == "softmax":
-            return Softmax(layer, x_type)
+            return Softmax(layer, x_type, stream)
         raise UnsupportedModelError(f"emulator: layer {layer.name}: activation {function} is not modelled")
     raise UnsupportedModelError(f"emulator: layer {layer.name}: layer kind {kind} is not modelled")
