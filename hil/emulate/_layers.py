@@ -301,12 +301,13 @@ def _tree_sum(vals: np.ndarray, t: FixedType) -> np.ndarray:
 
 
 class BatchNorm:
-    """``normalize`` (``nnet_batchnorm.h``): ``data * scale + bias`` exact, then assigned to result_t."""
+    """``normalize`` (``nnet_batchnorm.h``, also ApplyAlpha): ``data * scale + bias``, then result_t."""
 
-    def __init__(self, layer: Any) -> None:
+    def __init__(self, layer: Any, x_type: FixedType) -> None:
         self.scale, self.scale_t = _weights(layer, "scale")
         self.bias, self.bias_t = _weights(layer, "bias")
         self.result = _result(layer)
+        self.scale = _product_mapping(layer, self.scale, layer.weights["scale"].type.precision, x_type)
         self.scale = self.scale.reshape(-1)
         self.bias = self.bias.reshape(-1)
 
@@ -444,7 +445,7 @@ def build_op(layer: Any, x_type: FixedType, stream: bool) -> Op:
     if kind in ("Pooling1D", "Pooling2D"):
         return Pooling(layer, 2 if kind.endswith("2D") else 1, stream)
     if kind in ("BatchNormalization", "ApplyAlpha"):
-        return BatchNorm(layer)
+        return BatchNorm(layer, x_type)
     if kind == "Softmax":
         return Softmax(layer, x_type, stream)
     if kind in ("Activation", "ReLU", "Sigmoid", "TanH"):
