@@ -459,4 +459,6 @@ def build_op(layer: Any, x_type: FixedType, stream: bool) -> Op:
         if function == "softmax":
             return Softmax(layer, x_type, stream)
         raise UnsupportedModelError(f"emulator: layer {layer.name}: activation {function} is not modelled")
-    raise UnsupportedModelError(f"emulator: layer {layer.name}: layer kind {kind} is not modelled")
+    function = layer.get_attr("activation")
+    named = f"{kind} ({function})" if function and str(function) != kind else kind
+    raise UnsupportedModelError(f"emulator: layer {layer.name}: layer kind {named} is not modelled")

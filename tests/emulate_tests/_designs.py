@@ -13,13 +13,17 @@ from hil.ingest import load_model
 
 
 def convert_with_types(
-    model_path: Path, types: dict[str, dict[str, str]], out: Path, io_type: str = "io_stream"
+    model_path: Path,
+    types: dict[str, dict[str, str]],
+    out: Path,
+    io_type: str = "io_stream",
+    softmax: str = "stable",
 ) -> Any:
     """An hls4ml ModelGraph of ``model_path`` whose layers get the given precisions (config names)."""
     import hls4ml
 
     model = load_model(model_path)
-    options = ConversionOptions(io_type=io_type)  # type: ignore[arg-type]
+    options = ConversionOptions(io_type=io_type, softmax_implementation=softmax)  # type: ignore[arg-type]
     config = build_hls_config(model, options)
     for name, precisions in types.items():
         config["LayerName"][name].setdefault("Precision", {}).update(precisions)
