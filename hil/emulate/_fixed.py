@@ -75,18 +75,27 @@ class FixedType:
         return f"ap_{sign}fixed<{self.width},{self.integer},AP_{self.rounding},AP_{self.saturation}>"
 
     # ------------------------------------------------------------------ casts
-    def cast(self, m: np.ndarray, frac: int) -> np.ndarray:
+    def cast(self, m: np.ndarray, frac: int, src: FixedType | None = None) -> np.ndarray:
         """Mantissas ``m`` (value m * 2**-frac) converted to this type, as the C++ assignment does.
 
         Quantization first (the dropped bits decide the rounding), then overflow on the result.
+        ``src``, the type ``m`` is known to hold, lets a cast that cannot change a value (same grid or
+        finer, range inside this one) return at once: most casts between a layer and the next.
         """
         m = np.asarray(m, dtype=np.int64)
         shift = frac - self.frac
+        if src is not None and shift <= 0 and self.contains(src, -shift):
+            return m if shift == 0 else m << np.int64(-shift)
         if shift > 0:
             m = _round_shift(m, shift, self.rounding)
         elif shift < 0:
             m = m << np.int64(-shift)
         return self._overflow(m)
+
+    def contains(self, src: FixedType, shift: int = 0) -> bool:
+        """True when every value of ``src`` (mantissas shifted left by ``shift``) is a value of this type."""
+        low = -self.max_int if (self.saturation == "SAT_SYM" and self.signed) else self.min_int
+        return (src.min_int << shift) >= low and (src.max_int << shift) <= self.max_int
 
     def from_float(self, x: np.ndarray) -> np.ndarray:
         """Mantissas of float values converted to this type (ap_fixed's constructor from double).

@@ -112,7 +112,7 @@ class Dense:
         m, _ = inputs[0]
         lead = m.shape[:-1]
         acc = self.kernel(m.reshape(-1, self.n_in))
-        out = self.result.cast(acc, self.kernel.acc.frac)
+        out = self.result.cast(acc, self.kernel.acc.frac, self.kernel.acc)
         return out.reshape(*lead, -1), self.result
 
 
@@ -161,7 +161,7 @@ class Conv:
             b * oh * ow, kh * kw * self.n_chan
         )
         acc = self.kernel(cols)
-        out = self.result.cast(acc, self.kernel.acc.frac).reshape(b, oh, ow, self.n_filt)
+        out = self.result.cast(acc, self.kernel.acc.frac, self.kernel.acc).reshape(b, oh, ow, self.n_filt)
         return (out if self.dims == 2 else out[:, 0]), self.result
 
 
@@ -189,7 +189,7 @@ class Cast:
         elif self.kind.startswith("ZeroPadding"):
             m = np.pad(m, ((0, 0), *self.pad, (0, 0)))
         m = m.reshape(len(m), *self.shape)
-        return self.result.cast(m, t.frac), self.result
+        return self.result.cast(m, t.frac, t), self.result
 
 
 class Relu:
@@ -271,11 +271,11 @@ class Pooling:
         n = flat.shape[-1]
         if self.op == "max":
             if self.stream:
-                out = acc.cast(flat, t.frac).max(axis=-1)
+                out = acc.cast(flat, t.frac, t).max(axis=-1)
             else:
-                out = acc.cast(flat.max(axis=-1), t.frac)
+                out = acc.cast(flat.max(axis=-1), t.frac, t)
         else:
-            vals = acc.cast(flat, t.frac)
+            vals = acc.cast(flat, t.frac, t)
             if acc.saturation == "WRAP":
                 total = acc.cast(vals.sum(axis=-1), acc.frac)
             elif self.stream:
@@ -285,7 +285,7 @@ class Pooling:
                 for i in range(1, n):
                     total = acc.cast(total + vals[..., i], acc.frac)
             out = acc.cast(np.sign(total) * (np.abs(total) // n), acc.frac)
-        res = self.result.cast(out, acc.frac)
+        res = self.result.cast(out, acc.frac, acc)
         return res.reshape(b, *self.shape), self.result
 
 

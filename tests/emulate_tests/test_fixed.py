@@ -67,3 +67,15 @@ def test_cast_rounds_half_to_even_and_saturates_symmetrically() -> None:
     m = np.array([1, 3, 5, -1, -3, 100, -100, -32])  # values in 1/8: 0.125 0.375 0.625 ...
     assert t.to_float(t.cast(m, 3)).tolist() == [0.0, 0.5, 0.5, 0.0, -0.5, 1.75, -1.75, -1.75]
     assert t.to_float(t.cast(np.array([-16]), 3)).tolist() == [-1.75]  # ap_fixed: the minimum too
+
+
+def test_a_cast_that_cannot_change_a_value_is_skipped_only_when_the_source_fits() -> None:
+    rng = np.random.default_rng(0)
+    narrow, wide = FixedType(6, 2, False, "RND_CONV", "SAT"), FixedType(10, 4, True, "TRN", "WRAP")
+    m = rng.integers(narrow.min_int, narrow.max_int + 1, 1000)
+    assert wide.contains(narrow, 0) and not narrow.contains(wide, 0)
+    assert np.array_equal(wide.cast(m, narrow.frac, narrow), wide.cast(m, narrow.frac))
+    w = rng.integers(wide.min_int, wide.max_int + 1, 1000)
+    assert np.array_equal(narrow.cast(w, wide.frac, wide), narrow.cast(w, wide.frac))
+    sym = FixedType(6, 2, True, "TRN", "SAT_SYM")
+    assert not sym.contains(FixedType(6, 2, True)) and sym.cast(np.array([-32]), 4, FixedType(6, 2))[0] == -31
