@@ -99,17 +99,17 @@ def largest_cifar_candidate() -> Candidate:
     return Candidate(arch, hw, "io_stream", 200.0)
 
 
-def _cifar(folder: Path, n_train: int, csim_images: int, threads: int) -> dict[str, Any]:
+def _cifar(folder: Path, n_train: int, epochs: int, csim_images: int, threads: int) -> dict[str, Any]:
     data = load_dataset("cifar10", seed=0)
     board = load_inventory().board("zcu104")
     candidate = largest_cifar_candidate()
     started = time.perf_counter()
-    design = build_design(candidate, data, board, folder / "cifar", epochs=1, n_train=n_train)
+    design = build_design(candidate, data, board, folder / "cifar", epochs=epochs, n_train=n_train, lr=2e-3)
     build_seconds = time.perf_counter() - started
     emulator = Emulator(design.hls_model)
     x_test, y_test = data.x_test, data.y_test
     started = time.perf_counter()
-    out = emulator(x_test)
+    out = emulator(x_test, threads=threads)
     seconds = time.perf_counter() - started
     accuracy = float(np.mean(out.argmax(axis=1) == y_test))
     print(f"cifar: {len(x_test)} test images emulated in {seconds:.1f} s on {threads} threads", flush=True)
@@ -121,6 +121,7 @@ def _cifar(folder: Path, n_train: int, csim_images: int, threads: int) -> dict[s
     return {
         "candidate": candidate.to_dict(),
         "train_images": n_train,
+        "train_epochs": epochs,
         "build_seconds": round(build_seconds, 1),
         "emulator_build_seconds": round(emulator.build_seconds, 2),
         "test_images": len(x_test),
@@ -140,7 +141,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", default="designs,cifar")
     parser.add_argument("--designs", type=int, default=50)
-    parser.add_argument("--train-images", type=int, default=2000, help="CIFAR-10 training subset")
+    parser.add_argument("--train-images", type=int, default=5000, help="CIFAR-10 training subset")
+    parser.add_argument("--epochs", type=int, default=2, help="CIFAR-10 QAT epochs on that subset")
     parser.add_argument("--csim-images", type=int, default=20, help="CIFAR-10 images checked by C-sim")
     parser.add_argument("--threads", type=int, default=2, help="BLAS/torch threads (the target: 2 cores)")
     parser.add_argument("--out", type=Path, default=Path("bench_emulator.json"))
@@ -162,7 +164,9 @@ def main() -> None:
         if "designs" in parts:
             report["designs"] = _designs(args.designs, Path(tmp))
         if "cifar" in parts:
-            report["cifar"] = _cifar(Path(tmp), args.train_images, args.csim_images, args.threads)
+            report["cifar"] = _cifar(
+                Path(tmp), args.train_images, args.epochs, args.csim_images, args.threads
+            )
     args.out.write_text(json.dumps(report, indent=2, default=str))
     print()
     print(f"{'part':<10} {'figure':<44} value")

@@ -166,13 +166,31 @@ def _round_up(rem: Any, half: Any, low: Any, mode: str) -> Any:
 
 
 def _round_shift(m: np.ndarray, shift: int, mode: str) -> np.ndarray:
-    """``m / 2**shift`` rounded by ``mode`` (integers; floor division keeps the remainder >= 0)."""
+    """``m / 2**shift`` rounded by ``mode``, in one add and one arithmetic shift.
+
+    With m = q * 2**shift + r (0 <= r < 2**shift, q the floor), adding ``bias`` before the floor
+    shift rounds up exactly when r + bias >= 2**shift: ``half`` rounds halves up, ``half - 1`` rounds
+    them down, ``half - 1 + (q & 1)`` rounds them to even, and a sign-dependent bias moves negative
+    values toward or away from zero (checked against ap_fixed in ``tests/emulate_tests/test_fixed.py``).
+    """
     if shift > 62:  # |m| < 2**62: the value lies in (-1/2, 1/2), so it rounds to 0 (or floors to -1)
         return np.where(m < 0, -1, 0).astype(np.int64) if mode == "TRN" else np.zeros_like(m)
-    low = m >> np.int64(shift)
-    rem = m & ((np.int64(1) << np.int64(shift)) - 1)
-    half = np.int64(1) << np.int64(shift - 1)
-    return low + _round_up(rem, half, low, mode)
+    s = np.int64(shift)
+    if mode == "TRN":
+        return m >> s
+    one, half = np.int64(1), np.int64(1) << (s - 1)
+    if mode == "RND":
+        return (m + half) >> s
+    if mode == "RND_MIN_INF":
+        return (m + (half - one)) >> s
+    if mode == "RND_CONV":
+        return (m + (half - one) + ((m >> s) & one)) >> s
+    negative = (m < 0).astype(np.int64)
+    if mode == "TRN_ZERO":
+        return (m + negative * ((one << s) - one)) >> s
+    if mode == "RND_ZERO":
+        return (m + (half - one) + negative) >> s
+    return (m + half - negative) >> s  # RND_INF
 
 
 def fixed_type(precision: Any, what: str = "type") -> FixedType:

@@ -7,7 +7,9 @@ types, rounding weights through their text form and building tables once leaves 
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from hil.emulate._fixed import FixedType, fixed_type
-from hil.emulate._layers import Op, Tensor, build_op
+from hil.emulate._layers import Op, ReluMaxPool, Tensor, build_op
 from hil.errors import InputError, UnsupportedModelError
 
 __all__ = ["Agreement", "Emulator", "agreement", "emulate"]
@@ -23,6 +25,13 @@ __all__ = ["Agreement", "Emulator", "agreement", "emulate"]
 _log = logging.getLogger(__name__)
 #: Images per batch: bounds the im2col buffers (a 16x16x128 map with 3x3 windows is ~1.2 MB a image).
 _BATCH = 128
+
+
+def _threads() -> int:
+    env = os.environ.get("HIL_EMULATOR_THREADS")
+    if env:
+        return max(1, int(env))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,7 @@ class Emulator:
             op = build_op(layer, types[sources[0]], stream)
             types[layer.outputs[0]] = fixed_type(layer.get_output_variable().type.precision, layer.name)
             self.steps.append(_Step(layer.name, op, sources[0], layer.outputs[0]))
+        self.steps = _fuse(self.steps, types, self.output_name)
         if self.input_type is None or self.output_name not in types:
             raise UnsupportedModelError(
                 "emulator: the design has no Input layer or its output is not computed"
@@ -80,8 +90,12 @@ class Emulator:
         self.build_seconds = time.perf_counter() - started
         _log.info("emulator built for %d layers in %.2f s (%s)", len(self.steps), self.build_seconds, io_type)
 
-    def __call__(self, x: np.ndarray, *, batch_size: int = _BATCH) -> np.ndarray:
-        """Outputs (N, outputs) float32 of the float inputs ``x`` (N, *input shape); batched."""
+    def __call__(self, x: np.ndarray, *, batch_size: int = _BATCH, threads: int | None = None) -> np.ndarray:
+        """Outputs (N, outputs) float32 of the float inputs ``x`` (N, *input shape).
+
+        Batches of ``batch_size`` run on ``threads`` threads (default: ``HIL_EMULATOR_THREADS``, else
+        the cores this process may use).
+        """
         data = np.asarray(x)
         if data.ndim < 1 or len(data) == 0:
             raise InputError(f"emulator: inputs must be a non-empty batch (N, ...), got shape {data.shape}")
@@ -92,8 +106,14 @@ class Emulator:
                 f"{self.input_shape}"
             )
         flat = data.reshape(len(data), size).astype(np.float32)
-        parts = [self._run(flat[i : i + batch_size]) for i in range(0, len(flat), max(1, batch_size))]
-        return np.concatenate(parts)
+        chunks = [flat[i : i + batch_size] for i in range(0, len(flat), max(1, batch_size))]
+        workers = min(len(chunks), threads or _threads())
+        if workers <= 1:
+            return np.concatenate([self._run(c) for c in chunks])
+        # numpy releases the GIL in its array loops: chunks on threads use every core for the
+        # elementwise work too (the matrix products are multithreaded by BLAS either way)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            return np.concatenate(list(pool.map(self._run, chunks)))
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         assert self.input_type is not None
@@ -103,6 +123,30 @@ class Emulator:
             values[step.target] = step.op([values[step.source]])
         out, t = values[self.output_name]
         return t.to_float(out.reshape(len(x), -1)).astype(np.float32)
+
+
+def _fuse(steps: list[_Step], types: dict[str, FixedType], output: str) -> list[_Step]:
+    """ReLU then max pooling -> one ``ReluMaxPool`` where that is exact (see its docstring)."""
+    used = [s.source for s in steps]
+    out: list[_Step] = []
+    i = 0
+    while i < len(steps):
+        step = steps[i]
+        after = steps[i + 1] if i + 1 < len(steps) else None
+        if (
+            after is not None
+            and after.source == step.target
+            and used.count(step.target) == 1
+            and step.target != output
+            and ReluMaxPool.fusable(step.op, after.op, types[step.source])
+        ):
+            fused = ReluMaxPool(step.op, after.op)  # type: ignore[arg-type]
+            out.append(_Step(f"{step.name}+{after.name}", fused, step.source, after.target))
+            i += 2
+            continue
+        out.append(step)
+        i += 1
+    return out
 
 
 def emulate(hls_model: Any, x: np.ndarray) -> np.ndarray:

@@ -6,9 +6,10 @@ Every product is exact (``decltype(a * w)``) and then cast to ``accum_t``; every
 ``accum_t``. Why the fast path is exact: when ``accum_t`` keeps all the product's fraction bits no
 product is rounded, and with AP_WRAP the running sum is arithmetic modulo 2**width, so wrapping the
 exact sum once equals wrapping at every step, in any order; with a saturating ``accum_t`` the same
-holds when a bound on every partial sum proves saturation can never trigger. The exact sum itself
-is a float64 matrix product when the bound ``max|x| * sum|w| + |b|`` stays below 2**53 (every
-partial sum of integers is then exact in any BLAS order), else an int64 one. Anything else runs the
+holds when a bound on every partial sum proves saturation can never trigger (and then no wrap is
+needed either). The exact sum itself is a float32 (float64) matrix product when the bound
+``max|x| * sum|w|`` stays below 2**24 (2**53): every partial sum of integers is then exact in any
+BLAS order; else an int64 one. Anything else runs the
 products one input at a time in the Latency kernel's order, or is refused.
 """
 
@@ -25,6 +26,7 @@ from hil.errors import UnsupportedModelError
 __all__ = ["MacKernel"]
 
 _log = logging.getLogger(__name__)
+_FLOAT32_EXACT = 1 << 24
 _FLOAT_EXACT = 1 << 53
 _INT_EXACT = 1 << 62
 
@@ -57,17 +59,23 @@ class MacKernel:
         col = np.abs(self.w).sum(axis=0).astype(np.float64)
         self._bound = float(x_max * (col.max(initial=0.0)))
         self._shift = self.acc.frac - (self.x_type.frac + self.w_frac)  # < 0: products are rounded
-        if self._bound < _FLOAT_EXACT:
-            self._wf = self.w.astype(np.float64)
+        #: dtype of the exact matrix product: float32/float64 hold every partial sum exactly below
+        #: 2**24/2**53 (integers, any summation order), int64 below 2**62
+        self.dtype: type = np.int64
+        if self._bound < _FLOAT32_EXACT:
+            self.dtype = np.float32
+        elif self._bound < _FLOAT_EXACT:
+            self.dtype = np.float64
         elif self._bound >= _INT_EXACT and self._shift >= 0:
             raise UnsupportedModelError(
                 f"emulator: layer {self.name}: its sums need more than 62 bits (bound {self._bound:.3g})"
             )
+        self._wf = self.w.astype(self.dtype)
         self._saturating = self.acc.saturation != "WRAP"
-        self._safe = True
-        if self._saturating:
-            reach = x_max * col * 2.0 ** max(self._shift, 0) + np.abs(self.b)
-            self._safe = bool(np.all(reach <= min(-self.acc.min_int, self.acc.max_int)))
+        # no partial sum can leave accum_t's range: no wrap or saturation ever happens
+        reach = x_max * col * 2.0 ** max(self._shift, 0) + np.abs(self.b)
+        self._in_range = bool(np.all(reach <= min(-self.acc.min_int, self.acc.max_int)))
+        self._safe = self._in_range or not self._saturating
         if self._shift < 0 or (self._saturating and not self._safe):
             if self._saturating and not self._safe and not self.sequential_ok:
                 raise UnsupportedModelError(
@@ -82,19 +90,17 @@ class MacKernel:
         return self._shift >= 0 and self._safe
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Accumulator mantissas (B, n_out) of input mantissas ``x`` (B, n_in)."""
+        """Accumulator mantissas (B, n_out) of input mantissas ``x`` (B, n_in; integers, possibly
+        already in ``self.dtype`` so that a caller can build large operands without a second copy)."""
         if self.fast:
             return self._matmul(x)
         return self._sequential(x)
 
     def _matmul(self, x: np.ndarray) -> np.ndarray:
-        if self._bound < _FLOAT_EXACT:
-            s = (x.astype(np.float64) @ self._wf).astype(np.int64)
-        else:
-            s = x.astype(np.int64) @ self.w.astype(np.int64)
+        s = (x.astype(self.dtype, copy=False) @ self._wf).astype(np.int64)
         k, width = self._shift, self.acc.width
-        if self._saturating:  # proven not to saturate: the exact value
-            return self.b + (s << np.int64(k))
+        if self._in_range:  # proven never to wrap or saturate: the exact value
+            return self.b + (s << np.int64(k)) if k else self.b + s
         if k >= width:
             s = np.zeros_like(s)
         else:
@@ -105,7 +111,7 @@ class MacKernel:
         """The Latency kernel's order: bias, then input 0, 1, ... each product cast to accum_t."""
         pf = self.x_type.frac + self.w_frac
         acc = np.broadcast_to(self.b, (len(x), len(self.b))).astype(np.int64)
-        x = x.astype(np.int64)
+        x = x.astype(np.int64, copy=False)
         for i in range(self.w.shape[0]):
             product = self.acc.cast(x[:, i, None] * self.w[i][None, :], pf)
             acc = self.acc.cast(acc + product, self.acc.frac)

@@ -33,6 +33,7 @@ def build_design(
     epochs: int = 1,
     n_train: int | None = None,
     seed: int = 0,
+    lr: float = 1e-2,
 ) -> Any:
     """Train the candidate (QAT, ``epochs`` over the first ``n_train`` images), export and convert it."""
     import torch
@@ -45,7 +46,7 @@ def build_design(
     model = build_qat_cnn(spec)
     n = len(data.x_train) if n_train is None else n_train
     train_classifier(
-        model, data.x_train[:n], data.y_train[:n], epochs=epochs, batch_size=32, lr=1e-2, seed=seed
+        model, data.x_train[:n], data.y_train[:n], epochs=epochs, batch_size=32, lr=lr, seed=seed
     )
     path = export_qonnx(model, spec.input_shape, folder / "model.onnx")
     return convert_candidate(path, candidate, board, folder / "hls4ml_prj", data.input_shape, data.n_classes)
