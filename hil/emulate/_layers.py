@@ -75,7 +75,8 @@ def _product_mapping(layer: Any, w: np.ndarray, weight_precision: Any, x_type: F
         and weight_precision.signed
     ):
         return np.where(w == 0, 0, np.where(w == -1, -1, 1)).astype(np.int64)  # weight_ternary
-    if x_type.width == 1 and not x_type.signed and x_type.integer == 1:
+    source = layer.get_input_variable().type.precision
+    if isinstance(source, XnorPrecisionType):  # data_binary / both_binary products
         raise UnsupportedModelError(f"emulator: layer {layer.name}: binary (xnor) inputs not modelled")
     return w
 
