@@ -1,17 +1,20 @@
 """The bit-exact emulator (``hil.emulate``) against hls4ml's C simulation, and its speed on CIFAR-10.
 
-Two parts (``--parts designs,cifar``):
+Three parts (``--parts designs,cifar-designs,cifar``):
 
 - ``designs``: ``--designs`` (50) seeded random designs of the co-search's digits space, each sampled,
   QAT-trained one epoch, exported and converted exactly as the search does, then C-simulated and
   emulated on the digits test split: ``bit_identical`` per design (target 1.0 on every one), and
   the emulator's refusals (target none).
+- ``cifar-designs``: ``--cifar-designs`` (5) seeded random designs of the CIFAR-10 space, the same way,
+  checked on ``--cifar-images`` (50) test images each.
 - ``cifar``: the largest design of the CIFAR-10 space (4 conv blocks of 128 channels, 3x3, pooled,
   dense 64, 8-bit weights and activations), trained briefly on a subset, its emulator timed on the
   10,000 test images (target < 60 s on 2 cores) and checked against the C simulation on
   ``--csim-images`` of them; the test accuracy it measures carries provenance ``bitexact``.
 
-Run: ``python benchmarks/bench_emulator.py [--parts designs,cifar] [--designs 50] [--out FILE.json]``.
+Run: ``python benchmarks/bench_emulator.py [--parts designs,cifar-designs,cifar] [--designs 50]
+[--out F.json]``.
 Set ``HIL_CACHE_DIR`` to reuse compiled C simulations between runs. Wall-clock figures: quote them with
 the machine's load (printed).
 """
@@ -44,18 +47,37 @@ _log = logging.getLogger(__name__)
 TARGET_SECONDS = 60.0
 
 
-def _designs(count: int, folder: Path) -> dict[str, Any]:
-    data = load_dataset("digits", seed=0)
+def _designs(
+    count: int, folder: Path, dataset: str = "digits", n_images: int | None = None
+) -> dict[str, Any]:
+    """``count`` seeded random designs of ``dataset``'s space against the C simulation.
+
+    digits: trained one epoch on the whole training split, checked on the whole test split (359);
+    cifar10: trained one epoch on 1,000 images, checked on the first ``n_images`` test images (the C
+    simulation runs ~1 CIFAR-10 image per second).
+    """
+    data = load_dataset(dataset, seed=0)
     board = load_inventory().board("zcu104")
-    space = default_space("digits", board.clock_mhz)
+    space = default_space(dataset, board.clock_mhz)
+    n_train = None if dataset == "digits" else 1000
+    x_check = data.x_test if n_images is None else data.x_test[:n_images]
     rows = []
     for seed in range(count):
         candidate = sample_candidate(space, 1000 + seed, data.input_shape)
         started = time.perf_counter()
         row: dict[str, Any] = {"seed": 1000 + seed, "candidate": candidate.to_dict()}
         try:
-            design = build_design(candidate, data, board, folder / f"d{seed}", epochs=1, seed=seed)
-            inputs, csim = csim_outputs(design, data.x_test)
+            design = build_design(
+                candidate,
+                data,
+                board,
+                folder / f"{dataset}{seed}",
+                epochs=1,
+                seed=seed,
+                n_train=n_train,
+                lr=3e-3,
+            )
+            inputs, csim = csim_outputs(design, x_check)
             emulator = Emulator(design.hls_model)
             t0 = time.perf_counter()
             emulated = emulator(inputs)
@@ -68,7 +90,7 @@ def _designs(count: int, folder: Path) -> dict[str, Any]:
         rows.append(row)
         arch = candidate.arch
         print(
-            f"design {seed:2d}: conv {list(arch.conv_channels)} k {list(arch.kernel_sizes)} "
+            f"{dataset} design {seed:2d}: conv {list(arch.conv_channels)} k {list(arch.kernel_sizes)} "
             f"pool {[int(p) for p in arch.pool]} dense {list(arch.dense_units)} "
             f"w{[h.weight_bits for h in candidate.hw]} a{[h.act_bits for h in candidate.hw[:-1]]} "
             f"{[h.strategy[0] for h in candidate.hw]}: "
@@ -139,8 +161,10 @@ def _cifar(folder: Path, n_train: int, epochs: int, csim_images: int, threads: i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", default="designs,cifar")
+    parser.add_argument("--parts", default="designs,cifar-designs,cifar")
     parser.add_argument("--designs", type=int, default=50)
+    parser.add_argument("--cifar-designs", type=int, default=5, help="random CIFAR-10-space designs")
+    parser.add_argument("--cifar-images", type=int, default=50, help="test images per CIFAR-10 design")
     parser.add_argument("--train-images", type=int, default=5000, help="CIFAR-10 training subset")
     parser.add_argument("--epochs", type=int, default=2, help="CIFAR-10 QAT epochs on that subset")
     parser.add_argument("--csim-images", type=int, default=20, help="CIFAR-10 images checked by C-sim")
@@ -163,25 +187,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-emulator-") as tmp:
         if "designs" in parts:
             report["designs"] = _designs(args.designs, Path(tmp))
+        if "cifar-designs" in parts:
+            report["cifar_designs"] = _designs(args.cifar_designs, Path(tmp), "cifar10", args.cifar_images)
         if "cifar" in parts:
             report["cifar"] = _cifar(
                 Path(tmp), args.train_images, args.epochs, args.csim_images, args.threads
             )
     args.out.write_text(json.dumps(report, indent=2, default=str))
     print()
-    print(f"{'part':<10} {'figure':<44} value")
-    if "designs" in report:
-        d = report["designs"]
-        print(f"{'designs':<10} {'designs C-simulated and emulated':<44} {d['designs']}")
-        print(f"{'':<10} {'min bit_identical (target 1.0)':<44} {d['bit_identical_min']}")
-        print(f"{'':<10} {'refusals / failures':<44} {len(d['errors'])}")
+    print(f"{'part':<14} {'figure':<40} value")
+    for key in ("designs", "cifar_designs"):
+        if key in report:
+            d = report[key]
+            print(f"{key:<14} {'designs C-simulated and emulated':<40} {d['designs']}")
+            print(f"{'':<14} {'min bit_identical (target 1.0)':<40} {d['bit_identical_min']}")
+            print(f"{'':<14} {'refusals / failures':<40} {len(d['errors'])}")
     if "cifar" in report:
         c = report["cifar"]
-        print(f"{'cifar':<10} {'10,000 test images, seconds (target < 60)':<44} {c['emulate_seconds']}")
-        print(f"{'':<10} {'images / s':<44} {c['images_per_second']}")
-        print(f"{'':<10} {'bit_identical vs C-sim':<44} {c['csim_check']['bit_identical']} "
+        print(f"{'cifar':<14} {'10,000 test images, s (target < 60)':<40} {c['emulate_seconds']}")
+        print(f"{'':<14} {'images / s':<40} {c['images_per_second']}")
+        print(f"{'':<14} {'bit_identical vs C-sim':<40} {c['csim_check']['bit_identical']} "
               f"({c['csim_check']['n']} images)")  # fmt: skip
-        print(f"{'':<10} {'test accuracy (bitexact, brief training)':<44} {c['test_accuracy']['value']:.4f}")
+        print(f"{'':<14} {'test accuracy (bitexact, brief QAT)':<40} {c['test_accuracy']['value']:.4f}")
     print(f"written: {args.out}")
 
 
