@@ -421,9 +421,6 @@ class Softmax:
             index_t = self.norm
         else:
             index_t = x_type
-        for size, t in ((self.exp_size, index_t), (self.inv_size, self.inv_inp)):
-            if size > 1 and int(np.ceil(np.log2(size))) > t.width:
-                raise UnsupportedModelError(f"emulator: layer {layer.name}: table of {size} wider than {t}")
         self.index_t = index_t
         self.exp_table = _tables.softmax_exp_table(
             index_t, self.exp_size, self.exp_t, scale, self.impl == "stable"

@@ -85,18 +85,32 @@ def legacy_inv_table(n: int, t: FixedType) -> np.ndarray:
 
 
 def slice_values(t: FixedType, n: int) -> np.ndarray:
-    """``softmax_real_val_from_idx``: the float value of ``t`` whose top log2(n) bits are the index."""
+    """``softmax_real_val_from_idx``: the float value of ``t`` whose top log2(n) bits are the index.
+
+    A table with more address bits than the type (the slice's low bound negative) is what ap_fixed
+    makes of it (measured with g++): the index's low ``width`` bits land in the type unshifted.
+    """
     bits = int(np.ceil(np.log2(n))) if n > 1 else 0
-    raw = np.arange(n, dtype=np.int64) << np.int64(t.width - bits)
+    index = np.arange(n, dtype=np.int64)
+    if bits <= t.width:
+        raw = index << np.int64(t.width - bits)
+    else:
+        raw = index & ((np.int64(1) << np.int64(t.width)) - 1)
     if t.signed:
         raw = np.where(raw >= (1 << (t.width - 1)), raw - (1 << t.width), raw)
     return t.to_float(raw).astype(np.float32)
 
 
 def slice_index(t: FixedType, m: np.ndarray, n: int) -> np.ndarray:
-    """``softmax_idx_from_real_val``: the top log2(n) bits of a value's bit pattern."""
+    """``softmax_idx_from_real_val``: the top log2(n) bits of a value's bit pattern.
+
+    With more address bits than the type has, ap_fixed's slice (negative low bound) yields the bit
+    pattern shifted up by the difference, cut to the type's width (measured with g++).
+    """
     bits = int(np.ceil(np.log2(n))) if n > 1 else 0
-    return t.raw_bits(m) >> np.int64(t.width - bits)
+    if bits <= t.width:
+        return t.raw_bits(m) >> np.int64(t.width - bits)
+    return t.raw_bits(t.raw_bits(m) << np.int64(bits - t.width))
 
 
 def softmax_exp_table(

@@ -79,3 +79,17 @@ def test_a_cast_that_cannot_change_a_value_is_skipped_only_when_the_source_fits(
     assert np.array_equal(narrow.cast(w, wide.frac, wide), narrow.cast(w, wide.frac))
     sym = FixedType(6, 2, True, "TRN", "SAT_SYM")
     assert not sym.contains(FixedType(6, 2, True)) and sym.cast(np.array([-32]), 4, FixedType(6, 2))[0] == -31
+
+
+def test_softmax_table_slices_wider_than_the_type_follow_ap_fixed() -> None:
+    """hls4ml slices a table address out of the input's top bits; a 16-entry table on a 3-bit type
+    gives ap_fixed a negative low bound. The values below were printed by g++ on hls4ml's ap_types."""
+    from hil.emulate._tables import slice_index, slice_values
+
+    u3 = FixedType(3, 0, False)
+    assert slice_index(u3, np.arange(8), 32).tolist() == [0, 4, 0, 4, 0, 4, 0, 4]
+    assert slice_index(FixedType(3, 1), np.array([0, 1, 2, 3, -4, -3, -2, -1]), 16).tolist() == [
+        0, 2, 4, 6, 0, 2, 4, 6,
+    ]  # fmt: skip
+    assert (slice_values(u3, 16) * 8).tolist() == list(range(8)) * 2
+    assert slice_index(u3, np.arange(8), 4).tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
