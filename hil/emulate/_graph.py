@@ -38,7 +38,7 @@ def _threads() -> int:
 class _Step:
     name: str
     op: Op
-    source: str
+    sources: tuple[str, ...]
     target: str
 
 
@@ -64,6 +64,7 @@ class Emulator:
         self.input_name = hls_model.inputs[0]
         self.output_name = hls_model.outputs[0]
         self.input_type: FixedType | None = None
+        self._aliases: dict[str, str] = {}
         self.input_shape: tuple[int, ...] = ()
         for layer in hls_model.get_layers():
             if layer.class_name == "Input":
@@ -72,15 +73,25 @@ class Emulator:
                 self.input_shape = tuple(int(s) for s in var.shape)
                 types[layer.outputs[0]] = self.input_type
                 continue
-            sources = [name for name in layer.inputs if name in types]
-            if len(layer.inputs) != 1 or not sources:
+            if layer.class_name == "Clone":  # io_stream's fan-out: each output is the input, unchanged
+                for name in layer.outputs:
+                    self._aliases[name] = self._aliases.get(layer.inputs[0], layer.inputs[0])
+                    types[name] = types[layer.inputs[0]]
+                continue
+            sources = tuple(self._aliases.get(name, name) for name in layer.inputs)
+            if not sources or any(name not in types for name in sources):
                 raise UnsupportedModelError(
                     f"emulator: layer {layer.name}: layer kind {layer.class_name} with inputs "
-                    f"{list(layer.inputs)} is not modelled (one input from an emulated layer)"
+                    f"{list(sources)} is not modelled (inputs must come from emulated layers)"
                 )
-            op = build_op(layer, types[sources[0]], stream)
+            op = build_op(layer, [types[name] for name in sources], stream)
+            if len(layer.outputs) != 1:
+                raise UnsupportedModelError(
+                    f"emulator: layer {layer.name}: {layer.class_name} with {len(layer.outputs)} outputs"
+                )
             types[layer.outputs[0]] = fixed_type(layer.get_output_variable().type.precision, layer.name)
-            self.steps.append(_Step(layer.name, op, sources[0], layer.outputs[0]))
+            self.steps.append(_Step(layer.name, op, sources, layer.outputs[0]))
+        self.output_name = self._aliases.get(self.output_name, self.output_name)
         self.steps = _fuse(self.steps, types, self.output_name)
         if self.input_type is None or self.output_name not in types:
             raise UnsupportedModelError(
@@ -120,14 +131,14 @@ class Emulator:
         m = self.input_type.from_float(x.astype(np.float64)).reshape(len(x), *self.input_shape)
         values: dict[str, Tensor] = {self.input_name: (m, self.input_type)}
         for step in self.steps:
-            values[step.target] = step.op([values[step.source]])
+            values[step.target] = step.op([values[name] for name in step.sources])
         out, t = values[self.output_name]
         return t.to_float(out.reshape(len(x), -1)).astype(np.float32)
 
 
 def _fuse(steps: list[_Step], types: dict[str, FixedType], output: str) -> list[_Step]:
     """ReLU then max pooling -> one ``ReluMaxPool`` where that is exact (see its docstring)."""
-    used = [s.source for s in steps]
+    used = [name for s in steps for name in s.sources]
     out: list[_Step] = []
     i = 0
     while i < len(steps):
@@ -135,13 +146,14 @@ def _fuse(steps: list[_Step], types: dict[str, FixedType], output: str) -> list[
         after = steps[i + 1] if i + 1 < len(steps) else None
         if (
             after is not None
-            and after.source == step.target
+            and after.sources == (step.target,)
+            and len(step.sources) == 1
             and used.count(step.target) == 1
             and step.target != output
-            and ReluMaxPool.fusable(step.op, after.op, types[step.source])
+            and ReluMaxPool.fusable(step.op, after.op, types[step.sources[0]])
         ):
             fused = ReluMaxPool(step.op, after.op)  # type: ignore[arg-type]
-            out.append(_Step(f"{step.name}+{after.name}", fused, step.source, after.target))
+            out.append(_Step(f"{step.name}+{after.name}", fused, step.sources, after.target))
             i += 2
             continue
         out.append(step)

@@ -481,12 +481,75 @@ KINDS = (
     "Pooling2D",
     "BatchNormalization",
     "Softmax (stable, latency, legacy, argmax)",
+    "Merge (add, subtract, multiply, average, maximum, minimum)",
+    "Concatenate",
 )
 
 
-def build_op(layer: Any, x_type: FixedType, stream: bool) -> Op:
+class Merge:
+    """Two-input ``nnet_merge[_stream].h`` ops: the exact sum/difference/product/mean/max/min, then result_t.
+
+    ``average`` is ``(a + b) * ap_ufixed<1,0>(0.5)`` (exact); ``maximum``/``minimum`` cast the chosen
+    input. Inputs of different sizes (hls4ml's io_parallel broadcast by index modulo) are refused.
+    """
+
+    OPS = ("add", "subtract", "multiply", "average", "maximum", "minimum")
+
+    def __init__(self, layer: Any, x_types: list[FixedType]) -> None:
+        self.op = str(layer.get_attr("op", "")).lower()
+        if self.op not in self.OPS or len(x_types) != 2:
+            raise UnsupportedModelError(f"emulator: layer {layer.name}: merge '{self.op}' is not modelled")
+        shapes = [tuple(layer.get_input_variable(name).shape) for name in layer.inputs]
+        if shapes[0] != shapes[1]:
+            raise UnsupportedModelError(
+                f"emulator: layer {layer.name}: broadcast merge {shapes} not modelled"
+            )
+        self.result = _result(layer)
+
+    def __call__(self, inputs: list[Tensor]) -> Tensor:
+        (a, ta), (b, tb) = inputs
+        frac = max(ta.frac, tb.frac)
+        a2, b2 = a << np.int64(frac - ta.frac), b << np.int64(frac - tb.frac)
+        if self.op == "add":
+            return self.result.cast(a2 + b2, frac), self.result
+        if self.op == "subtract":
+            return self.result.cast(a2 - b2, frac), self.result
+        if self.op == "average":
+            return self.result.cast(a2 + b2, frac + 1), self.result
+        if self.op == "multiply":
+            return self.result.cast(a * b, ta.frac + tb.frac), self.result
+        pick = (a2 > b2) if self.op == "maximum" else (a2 < b2)
+        chosen = np.where(pick, self.result.cast(a, ta.frac, ta), self.result.cast(b, tb.frac, tb))
+        return chosen, self.result
+
+
+class Concatenate:
+    """``concatenate{1,2,3}d``: the inputs, each assigned to result_t, joined along the layer's axis."""
+
+    def __init__(self, layer: Any) -> None:
+        self.result = _result(layer)
+        rank = len(layer.get_output_variable().shape)
+        axis = int(layer.get_attr("axis", -1))
+        # hls4ml's axis counts the batch (as Keras and ONNX do; its templates test axis == rank or -1)
+        self.axis = -1 if rank == 1 else axis
+
+    def __call__(self, inputs: list[Tensor]) -> Tensor:
+        parts = [self.result.cast(m, t.frac, t) for m, t in inputs]
+        return np.concatenate(parts, axis=self.axis), self.result
+
+
+def build_op(layer: Any, x_types: list[FixedType], stream: bool) -> Op:
     """The emulated op of one hls4ml layer; UnsupportedModelError naming any kind not modelled."""
     kind = layer.class_name
+    if kind == "Merge":
+        return Merge(layer, x_types)
+    if kind == "Concatenate":
+        return Concatenate(layer)
+    if len(x_types) != 1:
+        raise UnsupportedModelError(
+            f"emulator: layer {layer.name}: {kind} with {len(x_types)} inputs not modelled"
+        )
+    x_type = x_types[0]
     if kind in ("Transpose", "Reshape", "ZeroPadding1D", "ZeroPadding2D"):
         return Cast(layer, kind)
     if kind == "Dense":

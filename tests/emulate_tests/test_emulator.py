@@ -140,3 +140,55 @@ def test_designs_of_the_search_space_are_bit_identical(tmp_path: Path, seed: int
     assert result.bit_identical == 1.0 and result.max_abs_diff == 0.0, (candidate, result)
     kinds = {layer.class_name for layer in design.hls_model.get_layers()}
     assert {"Conv2D", "Dense", "Activation", "ZeroPadding2D"} <= kinds, kinds
+
+
+def _residual_model(path: Path) -> Path:
+    """A digits MLP with a skip connection (Add), a Max of two branches and a Concat, trained briefly."""
+    import torch
+    import torch.nn as nn
+
+    from search.datasets import load_dataset
+    from tests._models import _train
+
+    class Residual(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b, self.c = nn.Linear(64, 32), nn.Linear(32, 32), nn.Linear(64, 10)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = torch.relu(self.a(x.flatten(1)))
+            r = h + self.b(h)
+            return self.c(torch.cat([r, torch.maximum(h, self.b(r))], 1))
+
+    data = load_dataset("digits", seed=0)
+    model = Residual()
+    _train(model, data.x_train, data.y_train, epochs=10)
+    sink = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model, (torch.zeros(1, 1, 8, 8),), str(path), input_names=["x"], output_names=["y"],
+            dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, dynamo=False,
+        )  # fmt: skip
+    return path
+
+
+@pytest.mark.slow
+def test_merge_concatenate_and_stream_fan_out_are_bit_identical(run_cli, tmp_path: Path) -> None:
+    from search.datasets import load_dataset
+
+    path = _residual_model(tmp_path / "residual.onnx")
+    inputs = tmp_path / "x.npy"
+    np.save(inputs, load_dataset("digits", seed=0).x_test)
+    code, out, err = run_cli(
+        "convert", path, "--board", "zcu104", "--csim", "359", "--inputs", inputs, "--out", tmp_path / "prj",
+        "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    summary = json.loads(out)
+    kinds = {layer["class"] for layer in summary["layers"]}
+    assert {"Merge", "Concatenate", "Clone"} <= kinds, kinds
+    assert summary["csim"]["argmax_agreement"] >= 0.95
+    assert summary["emulator"]["n"] == 359 and summary["emulator"]["bit_identical"] == 1.0, summary[
+        "emulator"
+    ]
