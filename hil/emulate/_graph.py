@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from hil.emulate._common import Op, Tensor
 from hil.emulate._fixed import FixedType, fixed_type
-from hil.emulate._layers import Op, ReluMaxPool, Tensor, build_op
+from hil.emulate._layers import build_op
+from hil.emulate._shape import ReluMaxPool
 from hil.errors import InputError, UnsupportedModelError
 
 __all__ = ["Agreement", "Emulator", "agreement", "emulate"]
