@@ -42,7 +42,7 @@ def test_canonical_vocabulary_is_complete() -> None:
         "design_lut", "design_ff", "design_dsp", "design_bram_18k", "design_uram",
     }  # fmt: skip
     assert {p.value for p in Provenance} == {
-        "estimate", "hls", "synth", "impl", "csim", "board", "emulated", "standin",
+        "estimate", "hls", "synth", "impl", "csim", "bitexact", "board", "emulated", "standin",
     }  # fmt: skip
     codes = {e.value for e in ErrorCode}
     assert {"BOARD_UNREACHABLE", "DEPLOY", "DESIGN_FAULT", "BOARD_SETUP", "LOW_AGREEMENT"} <= codes
@@ -105,6 +105,28 @@ def test_jsonl_round_trip_keeps_every_field(tmp_path) -> None:
     assert raw["metrics"]["throughput_fps"] == {
         "value": 1300.0, "provenance": "emulated", "source": "hls", "basis": None
     }  # fmt: skip
+
+
+def test_bitexact_accuracy_ranks_like_csim_and_round_trips_in_the_same_schema(tmp_path) -> None:
+    """The emulator's accuracies carry ``bitexact``: ranked as ``csim`` (the same outputs, checked), stored
+    in schema 2 as a plain word, and a record written before the word existed still reads."""
+    assert FIDELITY_RANK[Provenance.BITEXACT] == FIDELITY_RANK[Provenance.CSIM]
+    path = tmp_path / "records.jsonl"
+    record = _result().model_copy(
+        update={"metrics": {"accuracy": Metric(value=0.71, provenance=Provenance.BITEXACT)}}
+    )
+    append_results(path, [record])
+    raw = json.loads(path.read_text())
+    assert raw["schema_version"] == SCHEMA_VERSION == 2
+    assert raw["metrics"]["accuracy"]["provenance"] == "bitexact"
+    (back,) = read_results(path)
+    assert back == record and back.metrics["accuracy"].provenance is Provenance.BITEXACT
+    path.write_text(
+        '{"schema_version": 2, "design_key": "x", '
+        '"metrics": {"accuracy": {"value": 0.7, "provenance": "csim"}}}\n'
+    )
+    (old,) = read_results(path)
+    assert old.metrics["accuracy"].provenance is Provenance.CSIM
 
 
 def test_unknown_schema_version_is_refused_with_line_number(tmp_path) -> None:

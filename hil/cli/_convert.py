@@ -130,6 +130,16 @@ def _print_summary(summary: dict[str, Any], min_agreement: float | None) -> None
             f"mean |err| {csim['mean_abs_error']:.4g}; compile {csim['compile_seconds']:.1f} s"
             f"{' (cache hit)' if csim['cache_hit'] else ''}, run {csim['run_seconds']:.2f} s"
         )
+        emulator = summary.get("emulator")
+        if emulator:
+            if emulator.get("bit_identical") is None:
+                reason = emulator.get("refused") or emulator.get("error")
+                out.print(f"bit-exact emulator: not run on this design ({reason})")
+            else:
+                out.print(
+                    f"bit-exact emulator vs C-sim on {emulator['n']} inputs: bit-identical "
+                    f"{emulator['bit_identical']:.4f}, max |diff| {emulator['max_abs_diff']:.4g}"
+                )
         if csim.get("hls_accuracy") is not None:
             out.print(
                 f"accuracy on the given labels: fixed-point {csim['hls_accuracy']:.4f}, "

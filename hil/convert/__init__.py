@@ -1,6 +1,13 @@
 """Conversion of ingested models to hls4ml designs, and their bit-accurate C simulation."""
 
-from hil.convert._csim import CSimResult, cache_root, compare_outputs, compile_cached, run_csim
+from hil.convert._csim import (
+    CSimResult,
+    cache_root,
+    compare_outputs,
+    compile_cached,
+    emulator_check,
+    run_csim,
+)
 from hil.convert._hls import accelerator_boards, build_hls_config, convert_model, summarize
 from hil.convert._options import (
     BACKENDS,
@@ -28,6 +35,7 @@ __all__ = [
     "convert",
     "convert_model",
     "csim_inputs",
+    "emulator_check",
     "parse_precision",
     "parse_shape",
     "run_csim",

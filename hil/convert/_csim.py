@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from hil.errors import CSimError, InputError, UnsupportedModelError
+from hil.errors import CSimError, HilError, InputError, UnsupportedModelError
 
-__all__ = ["CSimResult", "cache_root", "compile_cached", "run_csim", "compare_outputs"]
+__all__ = ["CSimResult", "cache_root", "compile_cached", "compare_outputs", "emulator_check", "run_csim"]
 
 _log = logging.getLogger(__name__)
 _LIB_RECORD = "csim.json"
@@ -53,9 +53,33 @@ class CSimResult:
     cache_hit: bool
     hls_accuracy: float | None = None
     reference_accuracy: float | None = None
+    emulator: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def emulator_check(hls_model: Any, inputs: np.ndarray, hls_out: np.ndarray) -> dict[str, Any]:
+    """How hil's bit-exact emulator (``hil.emulate``) agrees with the C simulation on the same inputs.
+
+    Why beside every C simulation: the emulator scores whole data splits where the C simulation
+    can afford a sample, and that is only sound while it stays identical to the C simulation; this
+    check runs on the sample the C simulation ran anyway. A design the emulator does not model is
+    reported as refused (with its one-line reason), never as a failure of the conversion.
+    """
+    from hil.emulate import Emulator, agreement
+
+    started = time.perf_counter()
+    try:
+        emulated = Emulator(hls_model)(inputs)
+        result: dict[str, Any] = agreement(emulated, hls_out).as_dict()
+    except HilError as exc:
+        return {"n": len(inputs), "bit_identical": None, "refused": str(exc)}
+    except Exception as exc:  # an emulator bug must not sink the C simulation it is checked against
+        _log.warning("emulator failed on a design it accepted: %s", exc)
+        return {"n": len(inputs), "bit_identical": None, "error": f"{type(exc).__name__}: {exc}"}
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    return result
 
 
 def _load_library(hls_model: Any, library: Path) -> None:
@@ -194,8 +218,14 @@ def run_csim(
     inputs: np.ndarray,
     reference: Any,
     labels: np.ndarray | None = None,
+    *,
+    emulate: bool = True,
 ) -> CSimResult:
-    """Compile (or reuse) the C simulation, run ``inputs`` through it and the reference."""
+    """Compile (or reuse) the C simulation, run ``inputs`` through it and the reference.
+
+    With ``emulate``, hil's bit-exact emulator runs the same inputs and its agreement with the C
+    simulation is reported as ``emulator`` (``emulator_check``).
+    """
     if inputs.ndim < 2 or len(inputs) == 0:
         raise InputError(f"C-sim inputs must be a non-empty batch (N, ...), got shape {inputs.shape}")
     if labels is not None and len(labels) != len(inputs):
@@ -229,4 +259,5 @@ def run_csim(
         reference_seconds=round(reference_seconds, 3),
         cache_hit=hit,
         **stats,
+        emulator=emulator_check(hls_model, x, hls_out) if emulate else None,
     )

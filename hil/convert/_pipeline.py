@@ -73,6 +73,8 @@ class ConversionResult:
             }
         if self.csim is not None:
             data["csim"] = self.csim.as_dict()
+            # the bit-exact emulator against the C simulation, on the same inputs (hil.emulate)
+            data["emulator"] = data["csim"].pop("emulator")
         return data
 
 

@@ -47,6 +47,7 @@ class Provenance(str, Enum):
     SYNTH = "synth"  # Vivado post-synthesis
     IMPL = "impl"  # Vivado post-route
     CSIM = "csim"  # bit-accurate C simulation (accuracy, outputs)
+    BITEXACT = "bitexact"  # hil's bit-exact emulator of the C simulation (hil.emulate), checked against it
     BOARD = "board"  # measured on a real board by the agent with the real pynq and a real device
     EMULATED = "emulated"  # an emulated board; its record names the source of its timing
     STANDIN = "standin"  # the agent's real path on a stand-in pynq or pynq device (tests only)
@@ -63,6 +64,7 @@ FIDELITY_RANK: dict[Provenance, int] = {
     Provenance.SYNTH: 2,
     Provenance.IMPL: 3,
     Provenance.CSIM: 3,
+    Provenance.BITEXACT: 3,  # the same outputs as csim, element for element (checked on a sample)
     Provenance.BOARD: 4,
 }
 

@@ -45,6 +45,8 @@ def test_qat_cnn_cifar_is_bit_exact_against_qonnx(run_cli, cifar_cnn: TrainedMod
     assert csim["bit_identical_fraction"] == 1.0 and csim["max_abs_error"] == 0.0
     assert csim["argmax_agreement"] == 1.0
     assert csim["hls_accuracy"] == csim["reference_accuracy"] > 0.25
+    emulator = summary["emulator"]  # hil's bit-exact emulator on the same inputs
+    assert emulator["n"] == len(cifar_cnn.x_test) and emulator["bit_identical"] == 1.0, emulator
     weights = [layer["precision"]["weight"] for layer in summary["layers"] if "weight" in layer["precision"]]
     assert weights and all(w.startswith("ap_fixed<4,") for w in weights), weights
     assert (tmp_path / "prj" / "firmware" / "myproject.cpp").is_file()
@@ -81,6 +83,7 @@ def test_float_models_agree_at_16_bits_and_cache_the_build(
     assert csim["distinct_classes"] >= 5
     assert csim["hls_accuracy"] > 0.85
     assert not csim["cache_hit"] and csim["compile_seconds"] > 0.5
+    assert first["emulator"]["bit_identical"] == 1.0 and first["emulator"]["max_abs_diff"] == 0.0
     if name == "dense":
         assert first["layers"][-1]["class"] == "Softmax"
 
@@ -103,6 +106,7 @@ def test_too_narrow_precision_reports_mismatch_and_fails(
     assert code == 1 and summary["passed"] is False
     assert summary["csim"]["argmax_agreement"] < 0.95
     assert summary["csim"]["max_abs_error"] > 0.1
+    assert summary["emulator"]["bit_identical"] == 1.0  # a wrong design is emulated as wrong, exactly
 
 
 def test_random_inputs_when_no_data_given(
@@ -113,6 +117,7 @@ def test_random_inputs_when_no_data_given(
     )
     assert code == 0 and summary["csim"]["n_inputs"] == 16 and summary["format"] == "torchscript"
     assert summary["csim"]["mean_abs_error"] < 0.05 and summary["csim"]["argmax_agreement"] >= 0.9
+    assert summary["emulator"] == {**summary["emulator"], "n": 16, "bit_identical": 1.0}
 
 
 def test_torchscript_without_shape_asks_for_it(
@@ -141,6 +146,7 @@ def test_qat_cnn_raw_float_inputs_are_rounded_once(cifar_cnn: TrainedModel, tmp_
     assert not np.array_equal(q.snap(raw), raw), "test images should be off the grid"
     csim = run_csim(result.hls_model, result.key, raw, result.model.reference)
     assert csim.bit_identical_fraction == 1.0 and csim.max_abs_error == 0.0
+    assert csim.emulator is not None and csim.emulator["bit_identical"] == 1.0  # raw inputs too
 
 
 def test_layer_overrides_set_reuse_and_strategy_per_layer(

@@ -39,8 +39,11 @@ def test_third_party_model_converts_and_agrees(
         "--out", tmp_path / "prj", "--json",
     )  # fmt: skip
     assert code == 0, err
-    csim = json.loads(out)["csim"]
+    summary = json.loads(out)
+    csim = summary["csim"]
     assert csim["n_inputs"] == 100 and csim["argmax_agreement"] >= 0.95, csim
+    emulator = summary["emulator"]  # hil's bit-exact emulator against the C simulation, same inputs
+    assert emulator["n"] == 100 and emulator["bit_identical"] == 1.0, emulator
     # and on the held-out digits: the fixed-point design classifies them as the float model does
     inputs = tmp_path / "x.npy"
     inputs.write_bytes((model.path.parent / f"{name}_x_test.npy").read_bytes())
@@ -49,8 +52,10 @@ def test_third_party_model_converts_and_agrees(
         "--inputs", inputs, "--out", tmp_path / "prj", "--json",
     )  # fmt: skip
     assert code == 0, err
-    csim = json.loads(out)["csim"]
+    summary = json.loads(out)
+    csim = summary["csim"]
     assert csim["argmax_agreement"] >= 0.98 and csim["cache_hit"], csim
+    assert summary["emulator"]["bit_identical"] == 1.0, summary["emulator"]
     print(f"{name}: float accuracy {model.accuracy:.3f}; argmax agreement {csim['argmax_agreement']:.4f}")
 
 
