@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -261,7 +262,9 @@ def _metric_report(
         tau = None if value is None or math.isnan(value) else float(value)
     rho: float | None = None
     if len(pairs) >= 3:
-        value = spearmanr([t for _, t, _ in pairs], [p for _, _, p in pairs]).statistic
+        with warnings.catch_warnings():  # all-equal truths (e.g. zero DSPs): undefined, reported None
+            warnings.simplefilter("ignore")
+            value = spearmanr([t for _, t, _ in pairs], [p for _, _, p in pairs]).statistic
         rho = None if value is None or math.isnan(value) else float(value)
     within = outside = None
     if pairs:
