@@ -347,7 +347,7 @@ def _fits_agreement(rows: Sequence[CostRow], predictions: Sequence[dict[str, Any
 
 def _designs(
     rows: Sequence[CostRow],
-    predictions: Sequence[dict[str, float]],
+    predictions: Sequence[dict[str, Any]],
     params_of: Callable[[CostRow], CostParams],
 ) -> tuple[list[dict[str, Any]], list[str]]:
     designs, extrapolated = [], []
