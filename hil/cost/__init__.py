@@ -24,6 +24,7 @@ from hil.cost._params import CostParams, default_params, load_params, save_param
 from hil.cost._precision import Precision, parse_precision
 from hil.cost._reuse import closest_reuse_factor, valid_reuse_factors
 from hil.cost._spec import IOType, LayerKind, LayerSpec, Strategy, layer_from_dict, layer_to_dict
+from hil.cost._synth import SynthPair
 from hil.cost._target import DeviceFamily, HlsTool, Target, target_for
 
 __all__ = [
@@ -65,4 +66,5 @@ __all__ = [
     "HlsTool",
     "DeviceFamily",
     "target_for",
+    "SynthPair",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -261,7 +262,9 @@ def _metric_report(
         tau = None if value is None or math.isnan(value) else float(value)
     rho: float | None = None
     if len(pairs) >= 3:
-        value = spearmanr([t for _, t, _ in pairs], [p for _, _, p in pairs]).statistic
+        with warnings.catch_warnings():  # all-equal truths (e.g. zero DSPs): undefined, reported None
+            warnings.simplefilter("ignore")
+            value = spearmanr([t for _, t, _ in pairs], [p for _, _, p in pairs]).statistic
         rho = None if value is None or math.isnan(value) else float(value)
     within = outside = None
     if pairs:
@@ -344,7 +347,7 @@ def _fits_agreement(rows: Sequence[CostRow], predictions: Sequence[dict[str, Any
 
 def _designs(
     rows: Sequence[CostRow],
-    predictions: Sequence[dict[str, float]],
+    predictions: Sequence[dict[str, Any]],
     params_of: Callable[[CostRow], CostParams],
 ) -> tuple[list[dict[str, Any]], list[str]]:
     designs, extrapolated = [], []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from hil.cost._synth import SynthPair
+from hil.cost import SynthPair
 from hil.errors import InputError
 from hil.farm.reports._discover import parse_reports
 
