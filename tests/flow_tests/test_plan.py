@@ -51,10 +51,10 @@ def no_tools(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_dry_run_vitis_flow_writes_scripts_and_plan(
-    no_tools, dense_model: Path, tmp_path: Path, run_cli
+    no_tools, dense_onnx: Path, tmp_path: Path, run_cli
 ) -> None:
     out = tmp_path / "plan"
-    code, plan, err = _dry_run(run_cli, dense_model, out, "--board", "zcu104", "--release", "2024.2")
+    code, plan, err = _dry_run(run_cli, dense_onnx, out, "--board", "zcu104", "--release", "2024.2")
     assert code == 0, err
     assert plan["flow"] == "vitis" and plan["release"] == "2024.2" and plan["hls_top"] == "myproject_axis"
     argvs = [call["argv"] for call in plan["calls"]]
@@ -73,15 +73,13 @@ def test_dry_run_vitis_flow_writes_scripts_and_plan(
     assert not list(out.rglob("*.bit")) and not (out / "myproject_prj").exists()  # nothing ran
 
 
-def test_dry_run_release_picks_hls_entry_point(no_tools, dense_model: Path, tmp_path: Path, run_cli) -> None:
-    code, plan, err = _dry_run(
-        run_cli, dense_model, tmp_path / "a", "--board", "kv260", "--release", "2022.2"
-    )
+def test_dry_run_release_picks_hls_entry_point(no_tools, dense_onnx: Path, tmp_path: Path, run_cli) -> None:
+    code, plan, err = _dry_run(run_cli, dense_onnx, tmp_path / "a", "--board", "kv260", "--release", "2022.2")
     assert code == 0, err
     assert plan["calls"][0]["argv"][:2] == ["vitis_hls", "-f"]  # vitis-run arrived in 2023.2
     code, plan, err = _dry_run(
         run_cli,
-        dense_model,
+        dense_onnx,
         tmp_path / "b",
         "--board",
         "pynq-z2",
@@ -99,31 +97,31 @@ def test_dry_run_release_picks_hls_entry_point(no_tools, dense_model: Path, tmp_
 
 
 def test_accelerator_backend_refused_on_a_vitis_release(
-    no_tools, dense_model: Path, tmp_path: Path, run_cli
+    no_tools, dense_onnx: Path, tmp_path: Path, run_cli
 ) -> None:
     code, _plan, err = _dry_run(
-        run_cli, dense_model, tmp_path / "c", "--board", "zcu104", "--release", "2024.2",
+        run_cli, dense_onnx, tmp_path / "c", "--board", "zcu104", "--release", "2024.2",
         "--backend", "VivadoAccelerator",
     )  # fmt: skip
     assert code == 2 and "no vivado_hls" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "c").exists()  # refused before anything ran
 
 
-def test_hls_only_plan_has_no_vivado_call(no_tools, dense_model: Path, tmp_path: Path, run_cli) -> None:
+def test_hls_only_plan_has_no_vivado_call(no_tools, dense_onnx: Path, tmp_path: Path, run_cli) -> None:
     code, plan, err = _dry_run(
-        run_cli, dense_model, tmp_path / "d", "--board", "zcu104", "--stop-after", "hls"
+        run_cli, dense_onnx, tmp_path / "d", "--board", "zcu104", "--stop-after", "hls"
     )
     assert code == 0, err
     assert [call["tool"] for call in plan["calls"]] == ["vitis-run"] and plan["release"] == "2025.1"
     assert not (tmp_path / "d" / "hil_vivado.tcl").exists()
 
 
-def test_tcl_scripts_are_complete_tcl(no_tools, dense_model: Path, tmp_path: Path, run_cli) -> None:
+def test_tcl_scripts_are_complete_tcl(no_tools, dense_onnx: Path, tmp_path: Path, run_cli) -> None:
     import tkinter
 
     for board in ("zcu104", "pynq-z2"):
         out = tmp_path / board
-        code, _plan, err = _dry_run(run_cli, dense_model, out, "--board", board)
+        code, _plan, err = _dry_run(run_cli, dense_onnx, out, "--board", board)
         assert code == 0, err
         interp = tkinter.Tcl()
         for script in ("hil_hls.tcl", "hil_vivado.tcl"):
