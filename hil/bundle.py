@@ -20,18 +20,20 @@ bundle.json::
     {"format_version": 1, "design_key": str, "board": str, "part": str, "project": "myproject",
      "input_shape": [1, ...], "output_shape": [1, n], "io_dtype": "float32",
      "clock_mhz": float,
-     "timing": {"ii_cycles": int, "latency_cycles": int, "provenance": "estimate"|"hls"|"synth"|"impl"},
-     "reference_check": {"min_argmax_agreement": float | null},
-     "files": {"inputs.npy": sha256, ...}}
+     "timing": {"ii_cycles": int, "latency_cycles": int,
+                "provenance": "estimate"|"hls"|"synth"|"impl"|"standin"},
+     "files": {"inputs.npy": sha256, ...},
+     "axis": {...},     (bitstream builds: the AXI-stream convention of the top, hil.flow.AXIS_CONVENTION)
+     "build": {...}}    (vivado builds: flow, AMD release, stand-in tools or not, stop stage)
 
 Why sha256 for every file: the agent refuses to load a bitstream or library whose bytes differ
 from what the build produced (a truncated upload must not program the FPGA).
 
 Why the reference outputs: comparing a board (or an emulation) with the C simulation only proves
 the bitstream matches the C++; an emulated run *is* the C simulation, so that check cannot fail.
-The reference model's outputs let a design whose fixed-point arithmetic is wrong (overflow, a
-bad precision) fail as WRONG_ANSWER: argmax agreement below ``min_argmax_agreement`` (classifiers;
-None for a single output, where only the errors are reported).
+The reference model's outputs measure what the fixed-point design costs against its float model
+(argmax agreement with a Wilson interval, ``hil.board._result``): a property of the design, never
+a WRONG_ANSWER of the board.
 """
 
 from __future__ import annotations
@@ -51,7 +53,6 @@ from hil.errors import BoardError
 
 __all__ = [
     "BUNDLE_FORMAT_VERSION",
-    "DEFAULT_MIN_ARGMAX_AGREEMENT",
     "BundleTiming",
     "BoardBundle",
     "write_bundle",
@@ -62,9 +63,6 @@ __all__ = [
 BUNDLE_FORMAT_VERSION = 1
 _MANIFEST = "bundle.json"
 _OPTIONAL_FILES = ("reference.npy", "csim.so", "design.bit", "design.hwh")
-#: A design whose outputs pick another class than its reference model's on more than one check
-#: input in ten is wrong (a sound ap_fixed<16,6> design agrees on all of them; see the tests).
-DEFAULT_MIN_ARGMAX_AGREEMENT = 0.9
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
@@ -100,7 +98,6 @@ class BoardBundle:
     files: Mapping[str, str] = field(default_factory=dict)
     project: str = "myproject"
     io_dtype: str = "float32"
-    min_argmax_agreement: float | None = None
     #: The AXI-stream convention of the bitstream's top (word width, encoding, TLAST), when built.
     axis: Mapping[str, Any] = field(default_factory=dict)
     #: How the bitstream was built (flow, AMD release, stand-in tools or not), when built.
@@ -139,14 +136,13 @@ def write_bundle(
     hwh: str | os.PathLike[str] | None = None,
     project: str = "myproject",
     reference: np.ndarray | None = None,
-    min_argmax_agreement: float | None = DEFAULT_MIN_ARGMAX_AGREEMENT,
     axis: Mapping[str, Any] | None = None,
     build: Mapping[str, Any] | None = None,
 ) -> BoardBundle:
     """Write a bundle folder (created if absent) and return it.
 
-    ``reference`` is the reference model's outputs for ``inputs``; ``min_argmax_agreement`` the
-    agreement with it below which a run is WRONG_ANSWER (ignored for single-output designs).
+    ``reference`` is the reference model's outputs for ``inputs`` (the float model the design's
+    agreement is reported against).
     """
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
@@ -165,7 +161,6 @@ def write_bundle(
         np.save(target / "reference.npy", reference, allow_pickle=False)
     elif (target / "reference.npy").exists():
         (target / "reference.npy").unlink()
-    threshold = min_argmax_agreement if reference is not None and expected.shape[1] > 1 else None
     for name, source in (("csim.so", csim_library), ("design.bit", bitstream), ("design.hwh", hwh)):
         if source is not None:
             shutil.copyfile(source, target / name)
@@ -185,7 +180,6 @@ def write_bundle(
         timing=timing,
         files=files,
         project=project,
-        min_argmax_agreement=threshold,
         axis=dict(axis or {}),
         build=dict(build or {}),
     )
@@ -200,7 +194,6 @@ def write_bundle(
         "io_dtype": bundle.io_dtype,
         "clock_mhz": bundle.clock_mhz,
         "timing": asdict(timing),
-        "reference_check": {"min_argmax_agreement": threshold},
         "files": files,
     }
     if bundle.axis:
@@ -238,15 +231,9 @@ def read_bundle(folder: str | os.PathLike[str]) -> BoardBundle:
             files=dict(raw["files"]),
             project=str(raw.get("project", "myproject")),
             io_dtype=str(raw.get("io_dtype", "float32")),
-            min_argmax_agreement=_optional_float(
-                (raw.get("reference_check") or {}).get("min_argmax_agreement")
-            ),
             axis=dict(raw.get("axis") or {}),
             build=dict(raw.get("build") or {}),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BoardError(f"{manifest}: missing or malformed field ({exc})") from None
 
-
-def _optional_float(value: Any) -> float | None:
-    return None if value is None else float(value)

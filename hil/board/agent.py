@@ -617,11 +617,8 @@ def _setup_hint(message):
     return None
 
 
-def load_overlay(folder, manifest, pynq):
+def load_overlay(folder, pynq):
     """Program the bitstream; returns (overlay, sha256 of the file loaded). Set-up faults: BOARD_SETUP."""
-    for name in ("design.bit", "design.hwh"):
-        if name not in manifest["files"]:
-            raise AgentError("DEPLOY", f"bundle has no {name} (an estimate build cannot run on a board)", 3)
     bitfile = os.path.abspath(os.path.join(folder, "design.bit"))
     loaded_sha = sha256_file(bitfile)
     try:
@@ -726,7 +723,7 @@ def run_overlay(folder, manifest, data, args):
         raise AgentError(
             "BOARD_SETUP", f"pynq is not importable with {sys.executable}: set python: to the PYNQ venv", 3
         )
-    overlay, loaded_sha = load_overlay(folder, manifest, pynq)
+    overlay, loaded_sha = load_overlay(folder, pynq)
     link = find_dma(overlay, args.dma_timeout)
     sample_shape = tuple(inputs.shape[1:])
     n_out = expected.shape[1]
