@@ -10,7 +10,7 @@ import logging
 import queue
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hil.farm._job import BuildJob
@@ -52,6 +52,18 @@ class DaskBackend:
         client.subscribe_topic(
             "all", lambda event: self._lost.put(event[1] if isinstance(event, tuple) else event)
         )
+
+    def warm(self, jobs: Sequence[BuildJob]) -> None:
+        """Start a spare build child on every worker when any job builds in one (``isolate``)."""
+        from hil.farm._build_task import prepare_spare_on_worker
+        from hil.farm.builders import get_builder
+
+        try:
+            if not any(get_builder(name).isolate is True for name in {job.builder for job in jobs}):
+                return
+            self.client.run(prepare_spare_on_worker)
+        except Exception as exc:  # an optimisation: a worker without a spare starts its own child
+            _log.info("could not start spare build children ahead (%s); builds start their own", exc)
 
     def submit(self, job: BuildJob, workers: list[str] | None = None) -> None:
         from hil.farm._build_task import execute_job

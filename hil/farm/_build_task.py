@@ -188,16 +188,33 @@ def _take_spare() -> subprocess.Popen[bytes] | None:
     return process
 
 
-def _prepare_spare() -> None:
-    """Start the next build child now, on a dask worker, so the next build need not wait for it."""
+def _prepare_spare(*, on_worker: bool | None = None) -> None:
+    """Start the next build child now, on a dask worker, so the next build need not wait for it.
+
+    Args:
+        on_worker: True when the caller knows it runs in a dask worker process (``client.run``);
+            None: ask dask.
+    """
     global _spare
-    if not _on_dask_worker():
+    if not (_on_dask_worker() if on_worker is None else on_worker):
         return
     with _spare_lock:
         if _spare is None:
             argv = [sys.executable, "-m", "hil.farm._child", "--spare"]
             _spare = start_group(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL, death_signal=DEATH_SIGNAL)  # fmt: skip
+
+
+def prepare_spare_on_worker() -> bool:
+    """``client.run`` target: have this worker's first isolated build find a child already loaded.
+
+    Why: a long-lived worker keeps a spare ready after its first build; without this the first
+    build on every worker of a run waits for an interpreter to start and import hil (0.3-1.5 s
+    on a loaded host), which a short batch of jobs notices. Runs in the worker's event-loop thread,
+    which lives as long as the worker (the spare's parent-death signal follows that thread).
+    """
+    _prepare_spare(on_worker=True)
+    return _spare is not None
 
 
 def _hand_over(process: subprocess.Popen[bytes], order: dict[str, str]) -> bool:

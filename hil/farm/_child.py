@@ -142,5 +142,19 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _exit_now(status: int) -> None:
+    """End without the interpreter's shutdown: this process is thrown away after one build, and
+    tearing down the modules it loaded (pydantic, the builders) took 50-120 ms of every isolated
+    build while its worker waited. The result is on disk and its tools' groups were waited for;
+    only the log streams need flushing."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    logging.shutdown()
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    _exit_now(main(sys.argv[1:]))

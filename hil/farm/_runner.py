@@ -272,6 +272,7 @@ class _Run:
             shared = str(self.runner.store.root.resolve()) if self.runner.shared_artifacts else None
             backend = DaskBackend(self.client, shared_root=shared, holder=self.token)
             backend.on_lost = self._on_lost
+            backend.warm(todo)
         try:
             self._loop(backend, set(self.by_key))
         finally:

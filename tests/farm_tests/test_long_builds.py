@@ -250,3 +250,32 @@ def _is_spare_of(pid: int, worker: int) -> bool:
         return b"--spare" in cmdline and parent_of(pid) == worker
     except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
         return False
+
+
+@pytest.mark.slow
+def test_a_run_starts_each_workers_spare_ahead_so_the_first_build_finds_it(
+    processes: Processes, dense_onnx: Path, tmp_path: Path
+) -> None:
+    """The runner's warm-up (``DaskBackend.warm``) leaves a loaded child on every worker before the
+    first isolated build; a batch of plain builds starts none."""
+    from distributed import Client
+
+    from hil.farm._backends import DaskBackend
+    from hil.farm._build_task import execute_job
+
+    address = start_cluster(processes, tmp_path, {"w1": {}})
+    worker = processes.procs[1]
+    pid_file = tmp_path / "pids.jsonl"
+    job = long_job(dense_onnx, pid_file, sleep_s=0.2, n=0)
+    plain = job.model_copy(update={"builder": "sleep"})
+    with Client(address, timeout=30) as client:
+        backend = DaskBackend(client, shared_root=None, holder="test")
+        backend.warm([plain])
+        proc = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+        assert not [pid for pid in proc if _is_spare_of(pid, worker.pid)]  # nothing isolates
+        backend.warm([plain, job])
+        wait_for(lambda: any(_is_spare_of(int(p.name), worker.pid) for p in Path("/proc").iterdir()
+                             if p.name.isdigit()), 30, "the spare child to start")  # fmt: skip
+        result = client.submit(execute_job, job.model_dump_json(), pure=False).result(timeout=60)
+        backend.close()
+    assert result["ok"] is True and result["child"] == "spare"
