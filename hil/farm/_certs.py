@@ -24,6 +24,8 @@ import ipaddress
 import logging
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,13 +241,25 @@ def rotate_certificates(folder: str | Path, hosts: Sequence[str], *, days: int =
     names = _check_names(hosts, days)
     target = _folder(folder)
     before = _issued_hosts(target)
-    for path in (target / CA_CERT, target / CA_KEY):
-        path.unlink(missing_ok=True)
-    for name in before:
+    # the new set is made whole in a private folder beside the old one, then moved in file by file
+    # (each move atomic), the CA last: an interrupted rotation leaves the old CA with its
+    # certificates, never a folder without a CA or with certificates of a CA that is not there
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.rotate-", dir=target.parent))
+    try:
+        make_certificates(staging, names, days=days)
+        for name in names:
+            for suffix in (".pem", "-key.pem"):
+                os.replace(staging / f"{name}{suffix}", target / f"{name}{suffix}")
+        os.replace(staging / CA_KEY, target / CA_KEY)
+        os.replace(staging / CA_CERT, target / CA_CERT)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    revoked = [name for name in before if name not in names]
+    for name in revoked:
         (target / f"{name}.pem").unlink(missing_ok=True)
         (target / f"{name}-key.pem").unlink(missing_ok=True)
-    made = make_certificates(target, names, days=days)
-    revoked = [name for name in before if name not in names]
+    certificates = {name: (target / f"{name}.pem", target / f"{name}-key.pem") for name in names}
+    created = [target / CA_CERT, target / CA_KEY, *(p for pair in certificates.values() for p in pair)]
     _log.warning("rotated the farm CA in %s; revoked: %s", target, ", ".join(revoked) or "none")
-    return CertificateSet(made.folder, made.ca_file, made.ca_key_file, made.certificates, made.created,
+    return CertificateSet(target, target / CA_CERT, target / CA_KEY, certificates, created,
                           revoked=revoked, rotated=True)  # fmt: skip

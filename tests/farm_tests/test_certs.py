@@ -98,3 +98,28 @@ def test_rotation_refuses_every_old_certificate(run_cli, tmp_path: Path) -> None
 def test_rotation_needs_the_hosts(run_cli, tmp_path: Path) -> None:
     code, _, err = run_cli("farm", "certs", tmp_path / "c", "--rotate")
     assert code == 2 and "--host" in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_interrupted_rotation_leaves_the_old_set_whole(
+    run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rotation that fails half-way (here: issuing the second host's certificate) changes no file."""
+    from hil.farm import _certs
+
+    folder = tmp_path / "certs"
+    assert run_cli("farm", "certs", folder, "--host", "a", "--host", "b")[0] == 0
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    real_issue = _certs._issue
+    issued: list[str] = []
+
+    def failing_issue(name: str, *args: object, **kwargs: object) -> tuple[bytes, bytes]:
+        issued.append(name)
+        if len(issued) == 2:
+            raise OSError("disk full")
+        return real_issue(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_certs, "_issue", failing_issue)
+    with pytest.raises(OSError, match="disk full"):
+        _certs.rotate_certificates(folder, ["a", "b"])
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".certs.rotate-")]  # staging removed
