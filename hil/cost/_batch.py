@@ -72,9 +72,12 @@ _KIND_CODE = {
 _ACT_CODE = {"linear": 0, "relu": 1, "relu6": 1, "hard_sigmoid": 2, "hard_tanh": 2}
 _IS_STREAM = {IOType.IO_STREAM: True, IOType.IO_PARALLEL: False}
 _SAME = "same"
-_CLASSES = ("mac_resource", "mac_constant", "other")
 _METRIC_KEYS = ("lut", "ff", "dsp", "bram_18k", "latency_cycles")
 _RESOURCES = ("lut", "ff", "dsp", "bram_18k")
+_CLASSES = ("mac_resource", "mac_constant", "other")  # the codes 0, 1, 2 of the stage class column
+_BAND_METRICS = (
+    ("lut", "lut"), ("ff", "ff"), ("dsp", "dsp"), ("bram_18k", "bram_18k"), ("latency_cycles", "latency"),
+)  # fmt: skip
 
 #: Fields every layer needs here; the layer classes read theirs from their own rows only.
 _FIELDS = (
@@ -562,10 +565,15 @@ def estimate_many(
         v["lat"][s], v["lat_min"][s], v["ii"][s] = le.latency_cycles, le.latency_min_cycles, le.ii_cycles
         fb_fifo[s] = (entry.fifo_bram, entry.fifo_ff)
 
-    return _networks(
+    out = _networks(
         v, cls, st_net, n_net, layer_row, is_pad, stream_all, out_pix, oshape, rb_a, ab_a, ishape, padded_h,
         padded_w, fb_fifo, mac_rf, params, target, include_io, clocks, level,
     )  # fmt: skip
+    for variant in params.rule_variants():  # as ``estimate``: the DSP band spans undetermined rules
+        other = estimate_many(networks, params=variant, include_io=include_io, target=target, level=level)
+        out.lo["dsp"] = np.minimum(out.lo["dsp"], other.lo["dsp"])
+        out.hi["dsp"] = np.maximum(out.hi["dsp"], other.hi["dsp"])
+    return out
 
 
 def _cast_terms(
@@ -732,31 +740,12 @@ def _networks(
     )
     io_lut = np.where(io_on, float(round(p["lut.function"])), 0.0)
 
-    bands = {c: params.class_bands[c] for c in _CLASSES}
-    totals: dict[str, np.ndarray] = {}
-    lo: dict[str, np.ndarray] = {}
-    hi: dict[str, np.ndarray] = {}
-    other = bands["other"]
-    for key, metric, col, io in (
-        ("lut", "lut", lut, io_lut), ("ff", "ff", ff, io_ff), ("dsp", "dsp", dsp, None),
-        ("bram_18k", "bram_18k", bram, io_bram),
-    ):  # fmt: skip
-        lo_f = np.array([bands[c][metric][0] for c in _CLASSES])[cls]
-        hi_f = np.array([bands[c][metric][1] for c in _CLASSES])[cls]
-        total = seg_sum(col)
-        lo_sum, hi_sum = seg_sum(col * lo_f), seg_sum(col * hi_f)
-        if io is None:
-            totals[key] = total
-            design = params.band("dsp")
-            lo_sum = np.minimum(lo_sum, total * design["lo"])
-            hi_sum = np.maximum(hi_sum, total * design["hi"])
-            lo[key], hi[key] = np.maximum(0.0, lo_sum - 1.0), hi_sum + 1.0
-            continue
-        totals[key] = total + io
-        lo_sum, hi_sum = lo_sum + io * other[metric][0], hi_sum + io * other[metric][1]
-        if key == "bram_18k":
-            lo_sum, hi_sum = np.maximum(0.0, lo_sum - 1.0), hi_sum + 1.0
-        lo[key], hi[key] = lo_sum, hi_sum
+    totals: dict[str, np.ndarray] = {
+        "lut": seg_sum(lut) + io_lut,
+        "ff": seg_sum(ff) + io_ff,
+        "dsp": seg_sum(dsp),
+        "bram_18k": seg_sum(bram) + io_bram,
+    }
     totals["uram"] = np.zeros(n_net)
 
     # Which built stage is slowest (first maximum of II in the network) and the latency schedule.
@@ -786,12 +775,20 @@ def _networks(
     lat_min_net = schedule(lat_min)
     slow_ii_val = np.where(has_fn, ii[np.maximum(slow_stage, 0)] if n else 0, 0)
     lat_min_net = np.where(net_stream & has_fn, np.maximum(lat_min_net, slow_ii_val), lat_min_net)
+    # ``_estimate.design_bands``: the design band of each metric; counts get one unit of slack.
+    lo: dict[str, np.ndarray] = {}
+    hi: dict[str, np.ndarray] = {}
     slow_cls = np.where(has_fn, cls[np.maximum(slow_stage, 0)] if n else 2, 2)
-    lat_lo = np.array([bands[c]["latency"][0] for c in _CLASSES])[slow_cls]
-    lat_hi = np.array([bands[c]["latency"][1] for c in _CLASSES])[slow_cls]
-    lo["latency_cycles"] = totals["latency_cycles"] * lat_lo
-    hi["latency_cycles"] = totals["latency_cycles"] * lat_hi
-
+    for key, metric in _BAND_METRICS:
+        if metric == "latency":  # the band of the class of the layer that sets the II
+            lo_f = np.array([params.class_bands[c]["latency"][0] for c in _CLASSES])[slow_cls]
+            hi_f = np.array([params.class_bands[c]["latency"][1] for c in _CLASSES])[slow_cls]
+            lo[key], hi[key] = totals[key] * lo_f, totals[key] * hi_f
+            continue
+        band = params.band(metric)
+        lo[key], hi[key] = totals[key] * band["lo"], totals[key] * band["hi"]
+        if metric in ("dsp", "bram_18k"):
+            lo[key], hi[key] = np.maximum(0.0, lo[key] - 1.0), hi[key] + 1.0
     if level == "synth":
         resource = np.bincount(st_net, weights=(cls == 0).astype(np.float64), minlength=n_net) > 0
         for metric in _RESOURCES:
