@@ -337,7 +337,9 @@ def estimate_many(
     # ---- multiply-accumulate layers (``_mac.mac_terms``)
     st = np.flatnonzero((st_kind == _DENSE) | (st_kind == _CONV1) | (st_kind == _CONV2))
     lr = layer_row[st]
-    mac_rf = np.zeros(st.size, dtype=np.int64)
+    variants = params.rule_variants()
+    mac_variants: list[np.ndarray] = []
+    mac_stages = st
     if st.size:
         dense = kind[lr] == _DENSE
         n_in = np.where(dense, ishape[lr, 2], kern2[lr, 0] * kern2[lr, 1] * ishape[lr, 2])
@@ -354,7 +356,7 @@ def estimate_many(
                     n_in[res_rows].tolist(), n_out[res_rows].tolist(), req[res_rows].tolist(), strict=True
                 )
             ]
-        mac_rf = rf
+
         constant = latency_strategy | (rf == 1)
         cls[st] = np.where(constant, 1, 0)
         w, a_, acc = wb_a[lr], ab_a[lr], accb_a[lr]
@@ -415,6 +417,21 @@ def estimate_many(
         frac = np.where(narrow > limit, p["dsp.const_wide_fraction"], p["dsp.const_one_narrow_fraction"])
         in_dsp = np.where(has_coef, frac, 0.0)
         add("dsp", st, constant & has_coef, frac * (mults * dpp))
+
+        def mac_dsp(q: dict[str, float]) -> np.ndarray:
+            """The DSP terms above with another parameter set's narrow-product rule values."""
+            fab, nb = q["mult.fabric_max_bits"], q["mult.narrow_bits"]
+            share = np.floor(q["dsp.tree_fraction"] * per_out_r + 0.5).astype(np.int64)
+            share = np.where(share == 0, 1, share)
+            tree_ok = (per_out_r > 1) & (wide <= nb)
+            lanes_q = np.where(narrow <= fab, 0, np.where(tree_ok, np.minimum(lanes, share * n_out), lanes))
+            coef = ~((narrow <= fab) | (wide <= nb))
+            frac_q = np.where(narrow > nb, q["dsp.const_wide_fraction"], q["dsp.const_one_narrow_fraction"])
+            const = np.where(coef, frac_q * (mults * dpp), 0.0)
+            return np.where(constant, const, (lanes_q * dpp).astype(np.float64))
+
+        mac_variants = [mac_dsp(var.coefficients) for var in variants]
+        mac_stages = st
         add("lut", st, constant, p["lut.function"] * 1.0)
         add("lut", st, constant, p["lut.adder_bit"] * (n_out * acc))
         add("lut", st, constant, p["lut.const_mult_bit2"] * (mults * (1 - in_dsp) * w * a_))
@@ -565,14 +582,22 @@ def estimate_many(
         v["lat"][s], v["lat_min"][s], v["ii"][s] = le.latency_cycles, le.latency_min_cycles, le.ii_cycles
         fb_fifo[s] = (entry.fifo_bram, entry.fifo_ff)
 
+    # The DSPs of every stage under each narrow-product rule variant (the DSP band spans them).
+    variant_dsp = []
+    for k, var in enumerate(variants):
+        col = v["dsp"].copy()
+        if mac_variants:
+            col[mac_stages] = mac_variants[k]
+        for stage in fallback:
+            spec = flat[int(layer_row[stage])]
+            col[stage] = layer_terms(spec, var.coefficients, target, int(in_beats[layer_row[stage]])).values[
+                "dsp"
+            ]
+        variant_dsp.append(col)
     out = _networks(
         v, cls, st_net, n_net, layer_row, is_pad, stream_all, out_pix, oshape, rb_a, ab_a, ishape, padded_h,
-        padded_w, fb_fifo, mac_rf, params, target, include_io, clocks, level,
+        padded_w, fb_fifo, variant_dsp, params, target, include_io, clocks, level,
     )  # fmt: skip
-    for variant in params.rule_variants():  # as ``estimate``: the DSP band spans undetermined rules
-        other = estimate_many(networks, params=variant, include_io=include_io, target=target, level=level)
-        out.lo["dsp"] = np.minimum(out.lo["dsp"], other.lo["dsp"])
-        out.hi["dsp"] = np.maximum(out.hi["dsp"], other.hi["dsp"])
     return out
 
 
@@ -686,7 +711,7 @@ def _networks(
     padded_h: np.ndarray,
     padded_w: np.ndarray,
     fb_fifo: dict[int, tuple[int, int]],
-    mac_rf: np.ndarray,
+    variant_dsp: list[np.ndarray],
     params: CostParams,
     target: Target,
     include_io: bool,
@@ -789,6 +814,11 @@ def _networks(
         lo[key], hi[key] = totals[key] * band["lo"], totals[key] * band["hi"]
         if metric in ("dsp", "bram_18k"):
             lo[key], hi[key] = np.maximum(0.0, lo[key] - 1.0), hi[key] + 1.0
+    dsp_band = params.band("dsp")
+    for col in variant_dsp:  # as ``estimate``: the union with the band at each rule variant
+        total = seg_sum(np.ceil(col - 1e-9))
+        lo["dsp"] = np.minimum(lo["dsp"], np.maximum(0.0, total * dsp_band["lo"] - 1.0))
+        hi["dsp"] = np.maximum(hi["dsp"], total * dsp_band["hi"] + 1.0)
     if level == "synth":
         resource = np.bincount(st_net, weights=(cls == 0).astype(np.float64), minlength=n_net) > 0
         for metric in _RESOURCES:

@@ -372,6 +372,31 @@ def _fast_entries(layers: Sequence[LayerSpec], params: CostParams, target: Targe
     return entries
 
 
+_RULED = frozenset({*MAC_KINDS, LayerKind.BATCHNORM})  # kinds whose DSPs the narrow-product rule sets
+
+
+def _variant_dsp(entries: Sequence[_Entry], variant: CostParams, target: Target) -> float:
+    """The network's DSPs with ``variant``'s rule values: the layers whose DSPs the rule decides are
+    repriced (memoised in the variant; a layer's DSPs do not depend on its input beats), the rest kept."""
+    memo: dict[Any, float] = variant._memo  # type: ignore[attr-defined]
+    total = 0.0
+    for e in entries:
+        spec = e.le.spec
+        if spec is None or spec.kind not in _RULED:
+            total += e.le.dsp
+            continue
+        key = (spec, target.key)
+        dsp = memo.get(key)
+        if dsp is None:
+            if len(memo) > _MEMO_MAX:
+                memo.clear()
+            dsp = memo[key] = _layer_estimate(
+                spec, layer_terms(spec, variant.coefficients, target, 0), variant
+            ).dsp
+        total += dsp
+    return total
+
+
 @lru_cache(maxsize=256)
 def _target_at(clock_mhz: float) -> Target:
     return Target(clock_ns=1000.0 / clock_mhz)
@@ -449,6 +474,9 @@ def estimate(
         latency_min = max(latency_min, float(slowest.ii_cycles))
     slow_kind = layer_kind(slowest.spec) if slowest is not None and slowest.spec is not None else "other"
     bands = design_bands(totals, params, slow_kind)
+    for variant in params.rule_variants():  # rule values the data cannot tell apart: span them
+        low, high = design_bands({**totals, "dsp": _variant_dsp(entries, variant, target)}, variant)["dsp"]
+        bands["dsp"] = (min(bands["dsp"][0], low), max(bands["dsp"][1], high))
     if level == "synth":
         strategy = strategy_of([le.spec for le in per_layer if le.spec is not None])
         for metric in _RESOURCES:
@@ -458,11 +486,6 @@ def estimate(
             totals[metric] = float(round(totals[metric] * ratio["ratio"]))
     elif level != "hls":
         raise InputError(f"estimate level must be hls or synth, got {level!r}")
-    for variant in params.rule_variants():  # rule values the data cannot tell apart: span them
-        low, high = estimate(layers, params=variant, include_io=include_io, target=target, level=level).bands[
-            "dsp"
-        ]
-        bands["dsp"] = (min(bands["dsp"][0], low), max(bands["dsp"][1], high))
     clock = (
         clock_mhz if clock_mhz is not None else (target.clock_mhz if target is not _DEFAULT_TARGET else None)
     )
