@@ -424,10 +424,12 @@ def _layer_pairs(
         params = params_of(row)
         for layer_row in layer_rows(row):
             pred = predict_row(layer_row, params)
+            # a layer inside a design: the band of its layer class (the design band is a design's)
+            own = layer_bands(layer_row.layers[0], pred, params)
             for metric in pairs:
                 if metric in layer_row.truth:
                     pairs[metric].append((layer_row.name, layer_row.truth[metric], pred[metric]))
-                    bands[metric].append(pred["bands"][metric])
+                    bands[metric].append(own[metric])
     return pairs, bands
 
 
