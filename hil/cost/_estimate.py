@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from hil.cost._mac import mac_dsp
 from hil.cost._memory import fifo_cost
 from hil.cost._params import CostParams, default_params
 from hil.cost._reuse import closest_reuse_factor
@@ -299,14 +300,15 @@ _MEMO_MAX = 200_000
 
 class _Entry(NamedTuple):
     """A stage's estimate with what the network sum needs, computed once per distinct layer: its
-    band class, whether it became a function, and the FIFO after it (block RAM, flip-flops as csynth
-    counts them)."""
+    band class, whether it became a function, the FIFO after it (block RAM, flip-flops as csynth
+    counts them) and its DSPs under each narrow-product rule variant (``CostParams.rule_variants``)."""
 
     le: LayerEstimate
     kind: str
     built: bool
     fifo_bram: int
     fifo_ff: int
+    variant_dsp: tuple[float, ...] = ()
 
 
 def _stage_entry(st: Stage, params: CostParams, target: Target, explain: bool) -> _Entry:
@@ -335,7 +337,20 @@ def _make_entry(le: LayerEstimate, params: CostParams, target: Target) -> _Entry
     if built and spec is not None and spec.io_type is _STREAM:
         fifo = fifo_cost(spec.out_shape[-1], spec.result_bits, spec.out_pixels, target.hls)
         fifo_bram, fifo_ff = fifo.bram_18k, fifo.ff
-    return _Entry(le, kind, built, fifo_bram, fifo_ff)
+    variants = params.rule_variants()
+    if variants and spec is not None and spec.kind in _RULED:
+        # a layer's DSPs do not depend on the beats it reads: price it with the variant's rule alone
+        if spec.kind in MAC_KINDS:
+            variant_dsp = tuple(
+                float(math.ceil(mac_dsp(spec, v.coefficients, target) - 1e-9)) for v in variants
+            )
+        else:
+            variant_dsp = tuple(
+                _layer_estimate(spec, layer_terms(spec, v.coefficients, target, 0), v).dsp for v in variants
+            )
+    else:
+        variant_dsp = (le.dsp,) * len(variants)
+    return _Entry(le, kind, built, fifo_bram, fifo_ff, variant_dsp)
 
 
 def _fast_entries(layers: Sequence[LayerSpec], params: CostParams, target: Target) -> list[_Entry]:
@@ -373,28 +388,6 @@ def _fast_entries(layers: Sequence[LayerSpec], params: CostParams, target: Targe
 
 
 _RULED = frozenset({*MAC_KINDS, LayerKind.BATCHNORM})  # kinds whose DSPs the narrow-product rule sets
-
-
-def _variant_dsp(entries: Sequence[_Entry], variant: CostParams, target: Target) -> float:
-    """The network's DSPs with ``variant``'s rule values: the layers whose DSPs the rule decides are
-    repriced (memoised in the variant; a layer's DSPs do not depend on its input beats), the rest kept."""
-    memo: dict[Any, float] = variant._memo  # type: ignore[attr-defined]
-    total = 0.0
-    for e in entries:
-        spec = e.le.spec
-        if spec is None or spec.kind not in _RULED:
-            total += e.le.dsp
-            continue
-        key = (spec, target.key)
-        dsp = memo.get(key)
-        if dsp is None:
-            if len(memo) > _MEMO_MAX:
-                memo.clear()
-            dsp = memo[key] = _layer_estimate(
-                spec, layer_terms(spec, variant.coefficients, target, 0), variant
-            ).dsp
-        total += dsp
-    return total
 
 
 @lru_cache(maxsize=256)
@@ -474,8 +467,11 @@ def estimate(
         latency_min = max(latency_min, float(slowest.ii_cycles))
     slow_kind = layer_kind(slowest.spec) if slowest is not None and slowest.spec is not None else "other"
     bands = design_bands(totals, params, slow_kind)
-    for variant in params.rule_variants():  # rule values the data cannot tell apart: span them
-        low, high = design_bands({**totals, "dsp": _variant_dsp(entries, variant, target)}, variant)["dsp"]
+    for k, variant in enumerate(params.rule_variants()):  # rule values the data cannot tell apart
+        total = 0.0
+        for e in entries:
+            total += e.variant_dsp[k]
+        low, high = design_bands({**totals, "dsp": total}, variant)["dsp"]
         bands["dsp"] = (min(bands["dsp"][0], low), max(bands["dsp"][1], high))
     if level == "synth":
         strategy = strategy_of([le.spec for le in per_layer if le.spec is not None])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hil.cost import calibrate, cross_validate, estimate, predict_row, read_cost_data
+from hil.cost import CostParams, calibrate, cross_validate, estimate, predict_row, read_cost_data
 from hil.cost._estimate import count_band
 from hil.cost._rules import RULE_GRID
 from tests._shared import require_shared
@@ -78,3 +78,32 @@ def test_band_width_and_coverage_leave_one_family_out(rows) -> None:  # type: ig
     for metric in ("lut", "ff", "dsp", "bram_18k", "latency"):
         coverage = m[metric].coverage
         assert coverage is not None and coverage >= 0.7, (metric, coverage)
+
+
+def test_the_dsp_band_is_the_union_of_the_rule_variants_bands() -> None:
+    """The shipped parameters leave two width thresholds undetermined: an estimate's DSP band must be
+    exactly the union of the bands that full estimates at each rule variant give (the fast path
+    reprices only the DSPs of the layers the rule decides)."""
+    import random
+
+    from hil.cost import default_params
+    from search.space import default_space
+
+    params = default_params()
+    variants = params.rule_variants()
+    assert len(variants) == 4  # fabric_max_bits 2 and 5, narrow_bits 6 and 12
+    plain = {k: v for k, v in params.bands.items() if not k.startswith("rule:")}
+    pinned = CostParams(params.coefficients, params.fitted_on, params.domain, {}, plain, params.synth)
+    space = default_space("cifar10", 200.0)
+    rng = random.Random(7)
+    widened = 0
+    for _ in range(60):
+        cand = space.sample(lambda _name, choices: rng.choice(list(choices)), (3, 32, 32))
+        specs = cand.layer_specs((3, 32, 32), 10)
+        for level in ("hls", "synth"):
+            est = estimate(specs, clock_mhz=cand.clock_mhz, params=params, level=level)
+            base = estimate(specs, params=pinned, level=level).bands["dsp"]
+            edges = [base] + [estimate(specs, params=v, level=level).bands["dsp"] for v in variants]
+            assert est.bands["dsp"] == (min(lo for lo, _ in edges), max(hi for _, hi in edges))
+            widened += est.bands["dsp"] != base
+    assert widened > 20  # the search's 2-8-bit candidates cross the undetermined thresholds
