@@ -2,9 +2,12 @@
 
 Estimates (provenance ``estimate``) predict the HLS csynth report: LUT, FF, DSP, BRAM (18 Kb
 blocks), II, latency and throughput, per layer and in total, from a light layer spec
-(``LayerSpec``) or an hls4ml model (``spec_from_hls_model``), in microseconds per network.
+(``LayerSpec``) or an hls4ml model (``spec_from_hls_model``), in microseconds per network;
+``estimate_many`` prices thousands of networks in one call (the same totals and bands, tens of
+microseconds each).
 """
 
+from hil.cost._batch import BatchEstimate, estimate_many
 from hil.cost._calibrate import calibrate
 from hil.cost._check import (
     CHECK_METRICS,
@@ -36,6 +39,8 @@ __all__ = [
     "layer_from_dict",
     "estimate",
     "estimate_layer",
+    "estimate_many",
+    "BatchEstimate",
     "Estimate",
     "LayerEstimate",
     "CALIBRATED",

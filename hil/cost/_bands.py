@@ -6,11 +6,15 @@ the rows given, the model is refitted without it (``calibrate(..., bands=False)`
 designs and layers are predicted; the residual factors ``true / predicted`` are pooled with each
 family's weight growing only as the square root of its size (a family of 68 designs must not
 outvote one of 2 sixty-eight times over), and the 10th and 90th weighted percentiles are the band,
-as factors of the estimate. Layers with their own figures (and N-TORC's single layers) give one band
-per layer class and metric (``layer:<class>/<metric>``, classes ``mac_resource``, ``mac_constant``,
-``other``): an estimate's band is the sum of its layers' bands, so a design of well-known layers
-gets a narrow band and one of constant-weight layers (whose DSP share depends on the weight values)
-a wide one. Whole-design residuals give the fallback band (``metric``) for a class with too few.
+as factors of the estimate. Whole-design residuals (a layer measured alone is a design) give the
+design band of each metric (``metric``): a design's resource band (``_estimate.design_bands``).
+Layers with their own figures (and N-TORC's single layers) give one band per layer class and metric
+(``layer:<class>/<metric>``, classes ``mac_resource``, ``mac_constant``, ``other``): the latency
+band of a design is the class band of the layer that sets its latency, and a layer inside a design
+carries its class band; a class with too few residuals falls back to the design band. (Summing the
+layers' class-band edges for a design, as before issue 21b, assumed every layer at its percentile at
+once and made bands three times the design-level error.) The narrow-product rule's undetermined
+values (``rule:<name>``) are recorded by ``calibrate``, not here.
 """
 
 from __future__ import annotations

@@ -231,10 +231,11 @@ def calibrate(
     prior = prior or CostParams.priors()
     coeffs = dict(prior.coefficients)
     fit_rows, weights = calibration_rows(rows)
+    ranges: dict[str, tuple[float, float]] = {}
     for _ in range(2):  # the slowest stage and the DSP shares depend on the fit: iterate once more
         for metric in FIT_METRICS:
             coeffs.update(_fit_metric(fit_rows, weights, metric, coeffs, prior))
-        coeffs.update(choose_rules(fit_rows, weights, coeffs, prior))
+        coeffs.update(choose_rules(fit_rows, weights, coeffs, prior, ranges))
     pairs = [*synth_pairs_of(rows), *synth_pairs]
     at_bound = sorted(
         name
@@ -257,10 +258,17 @@ def calibrate(
         },
         synth=synth_table(pairs),
     )
-    if bands:
-        band_table = family_bands(rows, prior=prior, synth_pairs=synth_pairs)
-        params = CostParams(
-            params.coefficients, params.fitted_on, params.domain, params.notes, band_table, params.synth
-        )
+    band_table = family_bands(rows, prior=prior, synth_pairs=synth_pairs) if bands else {}
+    # Rule values the data cannot tell apart, as factors of the chosen value (``rule:<name>``).
+    for name, (low, high) in sorted(ranges.items()):
+        value = params.coefficients[name]
+        band_table[f"rule:{name}"] = {
+            "lo": round(low / value, 4),
+            "hi": round(high / value, 4),
+            "n": len(rows),
+        }
+    params = CostParams(
+        params.coefficients, params.fitted_on, params.domain, params.notes, band_table, params.synth
+    )
     _log.info("calibrated on %d rows (%d with per-layer truth)", len(rows), len(fit_rows) - len(rows))
     return params

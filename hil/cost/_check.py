@@ -167,7 +167,7 @@ def predict_row(row: CostRow, params: CostParams) -> dict[str, Any]:
         def scale(metric: str) -> float:
             return params.synth_ratio(row.target.hls.value, strategy, metric)["ratio"] if synth else 1.0
 
-        out = {
+        out: dict[str, Any] = {
             "lut": round(le.lut * scale("lut")),
             "ff": round(le.ff * scale("ff")),
             "dsp": round(le.dsp * scale("dsp")),
@@ -179,7 +179,21 @@ def predict_row(row: CostRow, params: CostParams) -> dict[str, Any]:
             "ii_layer": le.name,
             "ii_reason": le.ii_reason,
         }
-        out["bands"] = layer_bands(row.layers[0], out, params)
+        # A layer measured alone is a design in the band's residual pool: it gets the design band.
+        from hil.cost._estimate import design_bands, layer_kind
+
+        totals = {
+            k: float(out[_BAND_NAME.get(k, k)]) for k in ("lut", "ff", "dsp", "bram_18k", "latency_cycles")
+        }
+        out["bands"] = {
+            _BAND_NAME.get(k, k): v
+            for k, v in design_bands(totals, params, layer_kind(row.layers[0])).items()
+        }
+        for variant in params.rule_variants():  # as ``estimate``: the DSP band spans undetermined rules
+            dsp = estimate_layer(row.layers[0], variant, target=row.target, in_beats=row.in_beats).dsp
+            low, high = design_bands(dict(totals, dsp=float(round(dsp * scale("dsp")))), params)["dsp"]
+            old_low, old_high = out["bands"]["dsp"]
+            out["bands"]["dsp"] = (min(old_low, low), max(old_high, high))
         return out
     est = estimate(row.layers, params=params, include_io=row.include_io, target=row.target, level=row.level)
     t = est.totals
@@ -410,10 +424,12 @@ def _layer_pairs(
         params = params_of(row)
         for layer_row in layer_rows(row):
             pred = predict_row(layer_row, params)
+            # a layer inside a design: the band of its layer class (the design band is a design's)
+            own = layer_bands(layer_row.layers[0], pred, params)
             for metric in pairs:
                 if metric in layer_row.truth:
                     pairs[metric].append((layer_row.name, layer_row.truth[metric], pred[metric]))
-                    bands[metric].append(pred["bands"][metric])
+                    bands[metric].append(own[metric])
     return pairs, bands
 
 

@@ -40,7 +40,7 @@ from hil.cost._spec import IOType, LayerKind, LayerSpec, Strategy
 from hil.cost._target import HlsTool, Target
 from hil.cost._term import LayerTerms
 
-__all__ = ["cast_bits", "dsp_per_product", "mac_terms", "resource_dsp_lanes", "const_dsp_coef"]
+__all__ = ["cast_bits", "dsp_per_product", "mac_dsp", "mac_terms", "resource_dsp_lanes", "const_dsp_coef"]
 
 _log = logging.getLogger(__name__)
 
@@ -133,6 +133,30 @@ def mac_terms(
     else:
         _conv_parallel(lt, s, rf)
     return lt
+
+
+def mac_dsp(s: LayerSpec, p: dict[str, float], t: Target) -> float:
+    """The DSP terms of ``mac_terms`` alone, summed as it sums them: what a narrow-product rule
+    variant changes (the DSP band prices every layer once per variant, so this must be cheap)."""
+    n_in, n_out = s.mult_size()
+    constant = s.strategy is _LATENCY_STRATEGY
+    rf = (
+        max(1, min(s.reuse_factor, n_in * n_out))
+        if constant
+        else closest_reuse_factor(n_in, n_out, s.reuse_factor)
+    )
+    wb, ab = s.weight_bits, s.act_bits
+    wide, narrow = (wb, ab) if wb >= ab else (ab, wb)
+    if constant or rf == 1:
+        coef = const_dsp_coef(wide, narrow, p)
+        if coef is None:
+            return 0.0
+        x = -(-max(n_in * n_out - s.n_zeros, 0) // rf) * dsp_per_product(wide, narrow, t)
+        return 0.0 + p[coef] * x if x else 0.0
+    lanes = -(-(n_in * n_out) // rf)
+    per_out = (lanes // n_out or 1) if rf <= n_in else 1
+    x = resource_dsp_lanes(lanes, per_out, n_out, wide, narrow, p) * dsp_per_product(wide, narrow, t)
+    return 0.0 + x if x else 0.0
 
 
 def _resource_kernel(

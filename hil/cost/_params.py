@@ -310,6 +310,31 @@ class CostParams:
         """True when the calibration data held layers of this ``domain_key``."""
         return key in self._domain_set  # type: ignore[attr-defined]
 
+    def rule_variants(self) -> tuple[CostParams, ...]:
+        """The parameter set with each narrow-product rule value moved to either end of the range the
+        calibration data cannot tell apart (``rule:<name>`` bands); empty when every rule is pinned.
+
+        Why: a fold without, say, any narrow Resource product tree keeps the rule at its prior (all
+        such products in DSPs) although the data say nothing about it; its DSP estimate is then a
+        guess, and the DSP band must span what every rule value the data allow would predict
+        (``_estimate.estimate`` takes the union of their bands). Built once per parameter set.
+        """
+        cached = getattr(self, "_rule_variants", None)
+        if cached is not None:
+            return cached
+        plain = {k: v for k, v in self.bands.items() if not k.startswith("rule:")}
+        variants = []
+        for key, band in sorted(self.bands.items()):
+            if not key.startswith("rule:") or band["lo"] == band["hi"] == 1:
+                continue
+            name = key.removeprefix("rule:")
+            for factor in {band["lo"], band["hi"]} - {1}:
+                value = min(max(self.coefficients[name] * factor, PARAMS[name].low), PARAMS[name].high)
+                coeffs = dict(self.coefficients, **{name: round(value, 2)})  # back on the grid
+                variants.append(CostParams(coeffs, self.fitted_on, self.domain, {}, plain, self.synth))
+        object.__setattr__(self, "_rule_variants", tuple(variants))
+        return tuple(variants)
+
     def band(self, metric: str) -> dict[str, float]:
         """The 80 % band of a whole-design ``metric`` (factors of the estimate)."""
         return self.bands.get(metric, DEFAULT_BAND)

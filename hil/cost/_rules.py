@@ -52,9 +52,18 @@ def dsp_error(rows: Sequence[CostRow], weights: Sequence[float], coeffs: dict[st
 
 
 def choose_rules(
-    rows: Sequence[CostRow], weights: Sequence[float], coeffs: dict[str, float], prior: CostParams
+    rows: Sequence[CostRow],
+    weights: Sequence[float],
+    coeffs: dict[str, float],
+    prior: CostParams,
+    ranges: dict[str, tuple[float, float]] | None = None,
 ) -> dict[str, float]:
-    """Rule parameters chosen one at a time by grid search (see the module docstring)."""
+    """Rule parameters chosen one at a time by grid search (see the module docstring).
+
+    ``ranges``, when given, receives per rule parameter the lowest and highest grid value that fits
+    the data exactly as well as the chosen one: what the data cannot tell apart (the whole grid when
+    no row exercises the rule). The DSP band spans it (``CostParams.rule_variants``).
+    """
     chosen = dict(coeffs)
     for name, grid in RULE_GRID.items():
         assert PARAMS[name].how == "rule", name
@@ -65,5 +74,8 @@ def choose_rules(
             scored.append((round(dsp_error(rows, weights, trial), 9), abs(value - want), value))
         best = min(scored)[2]
         chosen[name] = best
+        if ranges is not None:
+            tied = [value for score, _, value in scored if score == min(scored)[0]]
+            ranges[name] = (min(tied), max(tied))
         _log.debug("rule %s = %g (grid %s)", name, best, scored)
     return {name: chosen[name] for name in RULE_GRID}
