@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             row["ratio"] = row["rl_second_half_rate"] / row["random_rate"] if row["random_rate"] else None
             row["seconds"] = round(time.perf_counter() - started, 1)
             rows.append(row)
-            ratio = "inf" if row["ratio"] is None else f"{row['ratio']:.0f}x"
+            ratio = "n/a (random found none)" if row["ratio"] is None else f"{row['ratio']:.0f}x"
             print(
                 f"{edge:<6} seed {seed}: rl {row['rl_second_half_rate']:.3f} (2nd half; miss "
                 f"{row['rl_second_half_mean_miss']:.2f})  "

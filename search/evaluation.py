@@ -284,7 +284,7 @@ class Evaluation:
         accuracy alone, which is what that phase optimises.
         """
         if self.accuracy is None:
-            return -self.miss if self.candidate.quantized and not self.feasible else 0.0
+            return -self.miss if self.stage == "pruned" else 0.0
         if not self.candidate.quantized:
             return self.accuracy
         return self.accuracy if self.feasible else 0.0

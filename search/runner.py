@@ -10,7 +10,7 @@ checkpoint) is replayed into it on resume.
 
 Why a budget has two numbers: trained candidates (``trials``) and training compute (sample-epochs:
 images x epochs, summed over every training the strategy runs, the float architecture phase of
-``separate`` included). Both strategies get the same of each (``search.strategies``), and
+``separate`` included). Every strategy gets the same of each (``search.strategies``), and
 ``SearchOutcome.compute`` states what was spent, with CPU and wall time over all resumes.
 """
 
@@ -37,10 +37,11 @@ from search.datasets import dataset_names, dataset_shape, load_dataset
 from search.evaluation import cpu_seconds
 from search.ladder import FIDELITIES, Evaluation, Ladder, Target, WarmStart
 from search.profiles import profile
-from search.space import Architecture, Candidate, LayerHw, default_space
+from search.space import Architecture, Candidate, LayerHw, SearchSpace, default_space
 from search.strategies import PhasePlan, plan_phases
 from search.study import RunClock, check_fingerprint, heartbeat, open_study, recover_stale, total_elapsed
 from search.training import TrainRecipe, resolve_device
+from search.walk import ArchitectureWalk, Step
 
 __all__ = [
     "Compute",
@@ -72,8 +73,9 @@ class SearchConfig:
             a build each candidate among the best K feasible so far.
         subset: training images used by the search (a proxy), None for all; the final retrain
             always uses the full training split.
-        csim_n: validation images in the C-sim gate, None for the full validation split.
-        min_agreement: the gate: share of those images where the fixed-point class = torch's.
+        csim_n: images C-simulated beside the bit-exact emulator, which scores the whole validation
+            split (gate) and test split (final accuracy); None: ``search.bitexact.DEFAULT_CSIM_SAMPLE``.
+        min_agreement: the gate: share of validation images where the fixed-point class = torch's.
         estimate_edge: how feasibility judges a cost-model estimate: ``upper`` (its 80 % band's
             upper edge; default) or ``point``. Measured figures are judged as measured.
         device: where candidates train: auto, cpu or cuda.
@@ -323,7 +325,7 @@ def _fingerprint(
         "fps": cfg.fps,
         **{f"recipe.{k}": v for k, v in cfg.recipe().to_dict().items()},
         "device": cfg.device,
-        "controller": cfg.controller,
+        "controller": plan.controller or cfg.controller,
         "strategy": cfg.strategy,
         "phase": plan.name,
         "fidelity": cfg.fidelity,
@@ -357,11 +359,19 @@ def check_resume(config: SearchConfig) -> SearchConfig:
     board = load_inventory(cfg.inventory).board(cfg.board)
     shape, classes = dataset_shape(cfg.dataset)
     cost_model = _cost_model_fingerprint(shape, classes)
-    space = default_space(cfg.dataset, board.clock_mhz).to_dict()
     for plan in plan_phases(cfg.strategy, int(cfg.trials or 1)):
+        space = phase_space(cfg, plan, board.clock_mhz).to_dict()
         fingerprint = _fingerprint(cfg, board, plan, space, None, cost_model)
         check_fingerprint(str(cfg.study), _study_name(cfg, plan), fingerprint, ignore=("arch",))
     return cfg
+
+
+def phase_space(cfg: SearchConfig, plan: PhasePlan, board_clock_mhz: float) -> SearchSpace:
+    """The space a phase searches: the dataset's, with the widths fixed for ``hw-nas``."""
+    space = default_space(cfg.dataset, board_clock_mhz)
+    if plan.fixed_bits is None:
+        return space
+    return replace(space, weight_bits=(plan.fixed_bits,), act_bits=(plan.fixed_bits,))
 
 
 def _checkpoint(cfg: SearchConfig, name: str) -> Path:
@@ -434,13 +444,20 @@ class _PhaseContext:
     setup: tuple[float, float]  # wall, cpu seconds spent before this phase (charged to it)
 
 
-def _run_phase(
-    ctx: _PhaseContext, plan: PhasePlan, arch: Architecture | None, warm_start: WarmStart | None
-) -> PhaseResult:
+def _trial_arch(plan: PhasePlan, attrs: dict[str, Any]) -> Architecture | None:
+    """The fixed architecture a walking phase's trial was proposed for (None in other phases)."""
+    return Candidate.from_dict(attrs["candidate"]).arch if plan.arch_from and "candidate" in attrs else None
+
+
+def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | None) -> PhaseResult:
+    """Ask -> ladder -> tell until the phase's trained candidates are spent; ``walk`` chooses each
+    proposal's fixed architecture (the separate baseline's second phase)."""
     cfg, ladder, hb = ctx.cfg, ctx.ladder, _heartbeat_interval(ctx.cfg)
-    space = default_space(cfg.dataset, ladder.target.board.clock_mhz)
+    space = phase_space(cfg, plan, ladder.target.board.clock_mhz)
     name = _study_name(cfg, plan)
-    controller = make_controller(str(cfg.controller), space, ladder.data.input_shape, cfg.seed)
+    controller = make_controller(
+        plan.controller or str(cfg.controller), space, ladder.data.input_shape, cfg.seed
+    )
 
     def constraints(t: optuna.trial.FrozenTrial) -> list[float]:
         return list(t.user_attrs.get("constraints") or [0.0] * len(Target.CONSTRAINTS))
@@ -450,7 +467,7 @@ def _run_phase(
         name,
         directions=["maximize", "minimize"] if controller.multi_objective else ["maximize"],
         sampler=lambda n: controller.sampler(constraints if plan.hardware else None, n),
-        fingerprint=_fingerprint(cfg, ctx.board, plan, space.to_dict(), arch, ctx.cost_model),
+        fingerprint=_fingerprint(cfg, ctx.board, plan, space.to_dict(), None, ctx.cost_model),
         heartbeat_seconds=hb,
     )
     clock = RunClock.start(study, setup_wall=ctx.setup[0], setup_cpu=ctx.setup[1])
@@ -460,7 +477,11 @@ def _run_phase(
     for t in study.get_trials(deepcopy=False, states=(_DONE,)):  # replay what the controller missed
         if t.number not in controller.told and "reward" in t.user_attrs:
             controller.tell(
-                t.number, t.params, float(t.user_attrs["reward"]), arch=arch, hardware=plan.hardware
+                t.number,
+                t.params,
+                float(t.user_attrs["reward"]),
+                arch=_trial_arch(plan, t.user_attrs),
+                hardware=plan.hardware,
             )
     _save_controller(controller, checkpoint)
     result = PhaseResult(plan, name)
@@ -478,6 +499,18 @@ def _run_phase(
         best = max(feasible, default=None)
         if trained >= plan.trials or len(evs) >= plan.trials * cfg.max_proposals_factor:
             break
+        step: Step | None = None
+        if walk is not None:
+            step = walk.next(result.evaluations)
+            if step is None:
+                _log.warning("%s: no architecture left that can fit the spec; %d trained", name, trained)
+                break
+            if step.forced is not None:  # the controller missed this round: a setting known to fit
+                study.enqueue_trial(step.forced)
+        arch = None if step is None else step.entry.arch
+        warm_start = None
+        if step is not None and step.entry.model_path is not None:
+            warm_start = WarmStart(step.entry.model_path, step.entry.sample_epochs)
         trial, candidate = controller.ask(study, arch=arch, hardware=plan.hardware)
         snapshot = Progress(
             plan.name, trial.number, trained, plan.trials, len(evs), len(feasible), best, "estimate"
@@ -494,7 +527,7 @@ def _run_phase(
                 trial.number,
                 phase=plan.name,
                 feasible_accuracies=feasible,
-                warm_start=warm_start if plan.hardware else None,
+                warm_start=warm_start,
                 on_stage=on_stage,
             )
             for key, value in ev.to_attrs().items():
@@ -564,15 +597,15 @@ def run_search(config: SearchConfig, on_progress: ProgressHook | None = None) ->
     done: dict[str, PhaseResult] = {}
     setup = (time.perf_counter() - started, cpu_seconds() - cpu)
     for plan in plan_phases(cfg.strategy, int(cfg.trials or 1)):
-        arch, warm_start = None, None
+        walk = None
         if plan.arch_from is not None:
-            source = done[plan.arch_from].best()
-            if source is None:
+            source = done[plan.arch_from]
+            if source.best() is None:
                 raise ConfigError(f"phase {plan.arch_from!r} trained nothing: no architecture to keep")
-            arch = source[1].candidate.arch
-            warm_start = WarmStart(str(source[1].model_path), source[1].sample_epochs)
+            space = phase_space(cfg, plan, board.clock_mhz)
+            walk = ArchitectureWalk.build(source.ranked(), space, ladder.estimate, seed=cfg.seed)
         ctx = _PhaseContext(cfg, board, ladder, cost_model, on_progress or (lambda _p: None), setup)
-        result = _run_phase(ctx, plan, arch, warm_start)
+        result = _run_phase(ctx, plan, walk)
         setup = (0.0, 0.0)
         done[plan.name] = result
         outcome.phases.append(result)

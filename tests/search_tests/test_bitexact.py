@@ -27,9 +27,7 @@ def _small() -> Candidate:
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Ladder, Any]:
     data = load_dataset("digits", subset=300)
     folder = tmp_path_factory.mktemp("bitexact")
-    ladder = Ladder(
-        data, Target(BOARD, 20_000, 100_000), TrainRecipe(epochs=2), csim_n=40, artifacts=folder
-    )
+    ladder = Ladder(data, Target(BOARD, 20_000, 100_000), TrainRecipe(epochs=2), csim_n=40, artifacts=folder)
     return ladder, ladder.evaluate(_small(), 1)
 
 
@@ -58,7 +56,6 @@ def test_a_refused_or_wrong_emulator_falls_back_to_the_csim_sample(
     ladder.gate(ev)
     assert ev.csim is not None and ev.csim["provenance"] == "csim" and ev.csim["n_inputs"] == 40
     assert ev.csim["emulator"]["refused"].startswith("refused") and ev.csim_gate == "passed"
-
 
     def off_by_one(design: Any, x: np.ndarray) -> tuple[np.ndarray | None, str | None]:
         out, reason = real(design, x)
