@@ -34,7 +34,7 @@ from hil.errors import HilError
 from search.datasets import Dataset, load_dataset
 from search.evaluation import Evaluation, cpu_seconds
 from search.profiles import final_recipe
-from search.runner import Compute, SearchOutcome
+from search.results import Compute, SearchOutcome
 from search.training import TrainRecipe
 
 __all__ = ["FinalDesign", "FinalResult", "final_designs"]

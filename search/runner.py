@@ -16,33 +16,44 @@ images x epochs, summed over every training the strategy runs, the float archite
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import optuna
 
-from hil.cost import estimate
-from hil.errors import ConfigError, InputError
+from hil.errors import ConfigError
 from hil.inventory import Board, load_inventory
 from search.adapters import hardware_adapter
-from search.controllers import CONTROLLERS, BaseController, make_controller
-from search.datasets import dataset_names, dataset_shape, load_dataset
+from search.config import SearchConfig
+from search.controllers import make_controller
+from search.datasets import load_dataset
 from search.evaluation import cpu_seconds
-from search.ladder import FIDELITIES, Evaluation, Ladder, Target, WarmStart
-from search.profiles import profile
-from search.space import Architecture, Candidate, LayerHw, SearchSpace, default_space
+from search.ladder import Ladder, Target, WarmStart
+from search.results import Compute, PhaseResult, Progress, ProgressHook, SearchOutcome
+from search.resume import (
+    _GATED_PREFIX,
+    _checkpoint,
+    _cost_model_fingerprint,
+    _fingerprint,
+    _read,
+    _restore_controller,
+    _save_controller,
+    _study_name,
+    check_resume,
+    phase_space,
+)
+from search.space import Architecture, Candidate
 from search.strategies import PhasePlan, plan_phases
-from search.study import RunClock, check_fingerprint, heartbeat, open_study, recover_stale, total_elapsed
-from search.training import TrainRecipe, resolve_device
+from search.study import RunClock, heartbeat, open_study, recover_stale, total_elapsed
 from search.walk import ArchitectureWalk, Step
 
+# Compute, PhaseResult, Progress, SearchConfig and SearchOutcome live in search.config and
+# search.results; they are re-exported here, where callers have always imported them from.
 __all__ = [
     "Compute",
     "PhaseResult",
@@ -55,362 +66,6 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 _DONE = optuna.trial.TrialState.COMPLETE
-
-
-@dataclass(frozen=True)
-class SearchConfig:
-    """Everything a search needs; ``None`` fields take the dataset's and board's defaults.
-
-    Attributes:
-        luts: LUT budget of the network IP (default: a quarter of the board's LUTs).
-        fps: minimum throughput in images/s (0: none).
-        trials: trained candidates in total (proposals the estimate prunes do not count, up to
-            ``max_proposals_factor`` x trials proposals).
-        epochs, batch_size, lr: the search-time recipe of every candidate (dataset defaults).
-        fidelity: highest rung: estimate, csim, build or board.
-        study: Optuna storage URL (default sqlite:///OUT/study.db).
-        top_k: designs gated by C-sim: at fidelity csim the final best K (after the search), before
-            a build each candidate among the best K feasible so far.
-        subset: training images used by the search (a proxy), None for all; the final retrain
-            always uses the full training split.
-        csim_n: images C-simulated beside the bit-exact emulator, which scores the whole validation
-            split (gate) and test split (final accuracy); None: ``search.bitexact.DEFAULT_CSIM_SAMPLE``.
-        min_agreement: the gate: share of validation images where the fixed-point class = torch's.
-        estimate_edge: how feasibility judges a cost-model estimate: ``upper`` (its 80 % band's
-            upper edge; default) or ``point``. Measured figures are judged as measured.
-        device: where candidates train: auto, cpu or cuda.
-        final_epochs: retrain the best design(s) from scratch for this many epochs (0: no retrain).
-        final_top: how many of the best designs the final retrain trains (the most accurate on
-            validation after retraining is reported).
-        heartbeat_seconds: a running trial's heartbeat interval; one silent for 3x this is stale.
-    """
-
-    board: str = "zcu104"
-    dataset: str = "digits"
-    data_dir: Path | None = None
-    luts: float | None = None
-    fps: float = 0.0
-    trials: int | None = None
-    epochs: int | None = None
-    controller: str = "rl"
-    strategy: str = "joint"
-    fidelity: str = "csim"
-    study: str | None = None
-    out: Path = Path("hil-search")
-    seed: int = 0
-    top_k: int = 3
-    subset: int | None = None
-    csim_n: int | None = None
-    min_agreement: float = 0.98
-    estimate_edge: str = "upper"
-    batch_size: int | None = None
-    lr: float | None = None
-    device: str = "cpu"
-    final_epochs: int = 0
-    final_top: int = 1
-    max_proposals_factor: int = 200
-    heartbeat_seconds: int = 10
-    inventory: Path | None = None
-
-    def resolved(self) -> SearchConfig:
-        """A copy with every default filled in, validated (InputError names the bad option)."""
-        if self.dataset not in dataset_names():
-            raise InputError(f"--dataset must be one of {', '.join(dataset_names())}, got {self.dataset!r}")
-        if self.fidelity not in FIDELITIES:
-            raise InputError(f"--fidelity must be one of {', '.join(FIDELITIES)}, got {self.fidelity!r}")
-        board = load_inventory(self.inventory).board(self.board)
-        defaults = profile(self.dataset)
-        luts = board.resources.lut / 4 if self.luts is None else self.luts
-        if luts <= 0:
-            raise InputError(f"--luts must be > 0, got {luts:g}")
-        out = Path(self.out)
-        study = self.study or f"sqlite:///{(out / 'study.db').resolve()}"
-        if not study.startswith(("sqlite:///", "postgresql", "mysql")):
-            raise InputError(f"--study must be an Optuna storage URL such as sqlite:///PATH, got {study!r}")
-        if (self.epochs is not None and self.epochs < 1) or self.fps < 0 or self.top_k < 0:
-            raise InputError("--epochs must be >= 1, --fps >= 0 and --top-k >= 0")
-        if self.final_epochs < 0 or self.final_top < 1:
-            raise InputError(
-                f"--final-epochs must be >= 0 and --final-top >= 1, got {self.final_epochs}, {self.final_top}"
-            )
-        if self.estimate_edge not in ("upper", "point"):
-            raise InputError(f"--estimate-edge must be upper or point, got {self.estimate_edge!r}")
-        if self.heartbeat_seconds < 1:
-            raise InputError(f"heartbeat_seconds must be >= 1, got {self.heartbeat_seconds}")
-        if self.controller not in CONTROLLERS:
-            raise InputError(f"--controller must be one of {', '.join(CONTROLLERS)}, got {self.controller!r}")
-        plan_phases(self.strategy, self.trials or defaults.trials)
-        hardware_adapter(self.fidelity, inventory=self.inventory)  # an unavailable rung fails before any work
-        return replace(
-            self,
-            luts=float(luts),
-            trials=self.trials or defaults.trials,
-            epochs=self.epochs or defaults.recipe.epochs,
-            batch_size=self.batch_size or defaults.recipe.batch_size,
-            lr=self.lr or defaults.recipe.lr,
-            device=resolve_device(self.device),
-            data_dir=None if self.data_dir is None else Path(self.data_dir).expanduser().resolve(),
-            study=study,
-            out=out,
-        )
-
-    def recipe(self) -> TrainRecipe:
-        """The search-time recipe of every candidate (call on a ``resolved()`` config)."""
-        return replace(
-            profile(self.dataset).recipe,
-            epochs=int(self.epochs or 1),
-            batch_size=int(self.batch_size or 1),
-            lr=float(self.lr or 1e-3),
-            seed=self.seed,
-        )
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A snapshot for a live display."""
-
-    phase: str
-    trial: int
-    trained: int
-    trials: int
-    proposed: int
-    feasible: int
-    best_accuracy: float | None
-    stage: str
-
-
-@dataclass(frozen=True)
-class Compute:
-    """What a search (or one phase) spent: the budget unit and the clock.
-
-    Attributes:
-        trained: candidates trained.
-        sample_epochs: training images x epochs over every training run (the budget unit).
-        cpu_seconds: CPU time of the search processes (all threads, all resumes).
-        wall_seconds: wall time (all resumes).
-    """
-
-    trained: int = 0
-    sample_epochs: int = 0
-    cpu_seconds: float = 0.0
-    wall_seconds: float = 0.0
-
-    def __add__(self, other: Compute) -> Compute:
-        return Compute(
-            self.trained + other.trained,
-            self.sample_epochs + other.sample_epochs,
-            self.cpu_seconds + other.cpu_seconds,
-            self.wall_seconds + other.wall_seconds,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "trained": self.trained,
-            "sample_epochs": self.sample_epochs,
-            "cpu_seconds": round(self.cpu_seconds, 1),
-            "wall_seconds": round(self.wall_seconds, 1),
-        }
-
-
-@dataclass
-class PhaseResult:
-    """The trials of one phase, read back from its study."""
-
-    plan: PhasePlan
-    study_name: str
-    evaluations: dict[int, Evaluation] = field(default_factory=dict)
-    elapsed: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def trained(self) -> list[tuple[int, Evaluation]]:
-        return [(n, e) for n, e in sorted(self.evaluations.items()) if e.trained]
-
-    def ranked(self) -> list[tuple[int, Evaluation]]:
-        """Trained designs that may be chosen, best first: by validation accuracy (the one ranking
-        metric), fewer LUTs breaking ties; a hardware phase keeps only feasible ones (a candidate
-        that failed the C-sim gate is infeasible)."""
-        pool = [
-            (n, e)
-            for n, e in self.trained
-            if e.accuracy is not None and (e.feasible or not self.plan.hardware)
-        ]
-        return sorted(
-            pool,
-            key=lambda ne: (
-                -(ne[1].accuracy or 0.0),
-                ne[1].value("lut") if self.plan.hardware else 0.0,
-                ne[0],
-            ),
-        )
-
-    def best(self) -> tuple[int, Evaluation] | None:
-        """Most accurate design (feasible, for a hardware phase); fewer LUTs break ties."""
-        ranked = self.ranked()
-        return ranked[0] if ranked else None
-
-    def compute(self) -> Compute:
-        return Compute(
-            trained=len(self.trained),
-            sample_epochs=sum(e.sample_epochs for _, e in self.trained),
-            cpu_seconds=self.elapsed.get("cpu_seconds", 0.0),
-            wall_seconds=self.elapsed.get("wall_seconds", 0.0),
-        )
-
-
-@dataclass
-class SearchOutcome:
-    """What ``run_search`` returns: the resolved config and every phase's results."""
-
-    config: SearchConfig
-    target: Target
-    phases: list[PhaseResult]
-    train_samples: int = 0
-
-    @property
-    def final(self) -> PhaseResult:
-        return self.phases[-1]
-
-    def budget(self) -> dict[str, int]:
-        """The budget both strategies are given: trained candidates and sample-epochs."""
-        trials = int(self.config.trials or 0)
-        return {
-            "trained_candidates": trials,
-            "sample_epochs": trials * int(self.config.epochs or 0) * self.train_samples,
-        }
-
-    def compute(self) -> Compute:
-        """The whole search's compute (every phase, every resume)."""
-        total = Compute()
-        for p in self.phases:
-            total = total + p.compute()
-        return total
-
-    @property
-    def wall_seconds(self) -> float:
-        """Wall time of the search over all its runs (resumes included)."""
-        return self.compute().wall_seconds
-
-
-ProgressHook = Callable[[Progress], None]
-
-
-def _cost_model_fingerprint(input_shape: tuple[int, int, int], n_classes: int) -> str:
-    """A hash of what the cost model says about one fixed design: changes whenever its numbers do."""
-    arch = Architecture((8, 16), (3, 3), (True, True), (16,))
-    hw = tuple(LayerHw(4, 4 if i < 3 else 0, rf, s) for i, (rf, s) in enumerate(
-        [(4, "Latency"), (16, "Resource"), (32, "Resource"), (8, "Latency")]))  # fmt: skip
-    probe = Candidate(arch, hw, "io_stream", 200.0)
-    totals = estimate(probe.layer_specs(input_shape, n_classes), clock_mhz=200.0).totals
-    text = json.dumps({k: round(float(v), 3) for k, v in sorted(totals.items())})
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def _fingerprint(
-    cfg: SearchConfig,
-    board: Board,
-    plan: PhasePlan,
-    space: dict[str, Any],
-    arch: Architecture | None,
-    cost_model: str,
-) -> dict[str, Any]:
-    """Every setting that changes a trial's result (see ``search.study``)."""
-    fp: dict[str, Any] = {
-        "dataset": cfg.dataset,
-        "data_dir": None if cfg.data_dir is None else str(cfg.data_dir),
-        "subset": cfg.subset,
-        "seed": cfg.seed,
-        "board": cfg.board,
-        "part": board.part,
-        "luts": cfg.luts,
-        "fps": cfg.fps,
-        **{f"recipe.{k}": v for k, v in cfg.recipe().to_dict().items()},
-        "device": cfg.device,
-        "controller": plan.controller or cfg.controller,
-        "strategy": cfg.strategy,
-        "phase": plan.name,
-        "fidelity": cfg.fidelity,
-        "top_k": cfg.top_k,
-        "csim_n": cfg.csim_n,
-        "min_agreement": cfg.min_agreement,
-        "estimate_edge": cfg.estimate_edge,
-        "max_proposals_factor": cfg.max_proposals_factor,
-        "cost_model": cost_model,
-        "space": space,
-        "arch": None if arch is None else asdict(arch),
-    }
-    if cfg.strategy != "joint":  # the phase split depends on it; a joint study may be extended
-        fp["trials"] = cfg.trials
-    if cfg.fidelity in ("build", "board"):
-        fp["builder"] = load_inventory(cfg.inventory).farm.builder
-    return fp
-
-
-def _study_name(cfg: SearchConfig, plan: PhasePlan) -> str:
-    return f"hil-{cfg.strategy}-{plan.name}"
-
-
-def check_resume(config: SearchConfig) -> SearchConfig:
-    """Validate ``config`` and refuse a resume with other settings, before any data is loaded.
-
-    Returns the resolved config. Raises InputError (bad option) or ConfigError (naming the settings
-    that differ from the study's).
-    """
-    cfg = config.resolved()
-    board = load_inventory(cfg.inventory).board(cfg.board)
-    shape, classes = dataset_shape(cfg.dataset)
-    cost_model = _cost_model_fingerprint(shape, classes)
-    for plan in plan_phases(cfg.strategy, int(cfg.trials or 1)):
-        space = phase_space(cfg, plan, board.clock_mhz).to_dict()
-        fingerprint = _fingerprint(cfg, board, plan, space, None, cost_model)
-        check_fingerprint(str(cfg.study), _study_name(cfg, plan), fingerprint, ignore=("arch",))
-    return cfg
-
-
-def phase_space(cfg: SearchConfig, plan: PhasePlan, board_clock_mhz: float) -> SearchSpace:
-    """The space a phase searches: the dataset's, with the widths fixed for ``hw-nas``."""
-    space = default_space(cfg.dataset, board_clock_mhz)
-    if plan.fixed_bits is None:
-        return space
-    return replace(space, weight_bits=(plan.fixed_bits,), act_bits=(plan.fixed_bits,))
-
-
-def _checkpoint(cfg: SearchConfig, name: str) -> Path:
-    url = str(cfg.study)
-    base = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else cfg.out / "study"
-    return base.with_name(f"{base.stem}.{name.replace('/', '-')}.controller.pt")
-
-
-def _save_controller(controller: BaseController, path: Path) -> None:
-    state = controller.state_dict()
-    if not state:
-        return
-    import torch
-
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
-def _restore_controller(controller: BaseController, path: Path) -> None:
-    if path.is_file() and controller.state_dict():
-        import torch
-
-        controller.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-        _log.info("restored controller state from %s", path)
-
-
-#: Study attribute holding a trial's evaluation after the end-of-search C-sim gate (a finished
-#: trial's own attributes cannot change in Optuna).
-_GATED_PREFIX = "gated:"
-
-
-def _read(study: optuna.Study) -> dict[int, Evaluation]:
-    gated = study.user_attrs
-    return {
-        t.number: Evaluation.from_attrs(gated.get(f"{_GATED_PREFIX}{t.number}") or t.user_attrs)
-        for t in study.get_trials(deepcopy=False, states=(_DONE,))
-        if "candidate" in t.user_attrs
-    }
 
 
 def _gate_top(study: optuna.Study, ladder: Ladder, result: PhaseResult, hook: Callable[[int], None]) -> None:

@@ -71,7 +71,7 @@ def test_a_refused_or_wrong_emulator_falls_back_to_the_csim_sample(
 
 
 _ARGS = ("--board", "zcu104", "--luts", "20000", "--fps", "100000", "--trials", "3", "--epochs", "1",
-         "--controller", "random", "--estimate-edge", "point", "--json")  # fmt: skip
+         "--top-k", "1", "--controller", "random", "--estimate-edge", "point", "--json")  # fmt: skip
 
 
 @pytest.mark.slow
