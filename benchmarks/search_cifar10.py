@@ -28,8 +28,7 @@ Feasibility judges the cost model's point estimate by default (``--estimate-edge
 search's own default is the 80 % band's upper edge): at the upper edge no design of the CIFAR-10 space
 fits 30,000 LUT at 1,293 img/s (0 of 4,000 random proposals per seed; the RL controller's later ones
 missed by ~1.5-2.5x on average, ``benchmarks/bench_controller.py``), so every strategy would report
-"no valid design" by
-construction. The edge is printed with the table.
+"no valid design" by construction. The edge is printed with the table.
 
 Every search and retrain is cached in ``--out``: a killed run re-run continues where it stopped.
 
