@@ -155,6 +155,7 @@ def test_separate_has_equal_budgets_and_walks_phase_one_architectures_best_first
     assert [p["compute"]["sample_epochs"] for p in summary["phases"]] == [2 * 300, 2 * 300]
 
 
+@pytest.mark.slow
 def test_every_strategy_spends_the_same_compute_at_a_tight_spec(tmp_path: Path) -> None:
     """20,000 LUTs at 100,000 img/s: ~97 % of random digits proposals are pruned by the estimate."""
     outcomes = {
