@@ -26,7 +26,16 @@ from hil.inventory import Board
 from hil.records import FIDELITY_RANK, Provenance
 from search.space import Candidate
 
-__all__ = ["VERDICTS", "Evaluation", "Measured", "Rung", "Target", "best_metric", "cpu_seconds"]
+__all__ = [
+    "MAX_MISS",
+    "VERDICTS",
+    "Evaluation",
+    "Measured",
+    "Rung",
+    "Target",
+    "best_metric",
+    "cpu_seconds",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -34,6 +43,12 @@ _log = logging.getLogger(__name__)
 #: the right answer): the candidate becomes infeasible and earns reward 0. Any other failure (a
 #: missing tool, an unreachable board) only marks the rung failed; the lower rungs' numbers stand.
 VERDICTS = ("RESOURCE_OVERFLOW", "TIMING", "WRONG_ANSWER")
+
+
+#: The largest miss a pruned proposal is charged (``Target.miss``): e^10, 22,000x over a limit. Why a
+#: cap: a proposal 10^6 x over the budget says no more about the direction than one 10^4 x over, and
+#: an uncapped outlier would swamp the controller's moving-average baseline.
+MAX_MISS = 10.0
 
 
 def cpu_seconds() -> float:
@@ -160,6 +175,26 @@ class Target:
         out += [values.get(k, 0.0) - avail.get(k, 0.0) for k in ("ff", "dsp", "bram_18k", "uram")]
         return [float(v) for v in out]
 
+    def miss(self, values: Mapping[str, float]) -> float:
+        """How far ``values`` miss the spec: the sum, over the violated constraints, of
+        log(value / limit) (for throughput, log(fps_min / throughput)); 0 when every one is met.
+
+        Why a log ratio: 2x over the LUT budget and 2x short of the throughput are the same distance
+        from feasible whatever the budget's size, and the sum grows with each constraint missed, so a
+        controller told ``-miss`` for a pruned proposal learns which way feasible lies. Capped at
+        ``MAX_MISS``.
+        """
+        avail = self.board.resources.as_dict()
+        pairs = [(values.get("lut", 0.0), min(self.lut_budget, avail["lut"]))]
+        pairs += [(values.get(k, 0.0), avail.get(k, 0.0)) for k in ("ff", "dsp", "bram_18k", "uram")]
+        if self.fps_min > 0:
+            pairs.append((self.fps_min, values.get("throughput_fps", 0.0)))
+        total = 0.0
+        for value, limit in pairs:
+            if value > limit:
+                total += math.log(value / limit) if limit > 0 else MAX_MISS
+        return float(min(total, MAX_MISS))
+
     def check(self, values: Mapping[str, float]) -> tuple[bool, str]:
         """(feasible, binding): every resource must fit (``hil.cost.fits``), the budget and the fps too."""
         report = fits(self.board, {k: values.get(k, 0.0) for k in ("lut", "ff", "dsp", "bram_18k", "uram")})
@@ -183,6 +218,7 @@ class Evaluation:
         inherited_sample_epochs: what the weights it started from cost (a warm start), already
             counted where it was spent (the separate baseline's architecture phase).
         cpu_seconds: CPU time of the trial (training, C-sim, estimate), all threads.
+        miss: how far its judged figures miss the spec (``Target.miss``; 0 when they fit).
     """
 
     candidate: Candidate
@@ -204,6 +240,7 @@ class Evaluation:
     sample_epochs: int = 0
     inherited_sample_epochs: int = 0
     cpu_seconds: float = 0.0
+    miss: float = 0.0
 
     #: Fields stored as trial attributes, besides ``candidate`` and ``hardware``.
     STORED: ClassVar[tuple[str, ...]] = (
@@ -224,6 +261,7 @@ class Evaluation:
         "sample_epochs",
         "inherited_sample_epochs",
         "cpu_seconds",
+        "miss",
     )
 
     @property
@@ -232,13 +270,21 @@ class Evaluation:
 
     @property
     def reward(self) -> float:
-        """Validation accuracy when feasible, else 0 (the paper's reward, unshaped).
+        """Validation accuracy when feasible; ``-miss`` for a proposal pruned by the estimate; else 0.
+
+        The paper's reward is the accuracy or 0. Why a pruned proposal earns ``-miss`` (minus the
+        summed log ratio by which it misses the spec, ``Target.miss``) instead of 0: on a tight spec
+        almost every proposal is pruned (35 of 3,000 random CIFAR-10 proposals fit 30,000 LUTs), so
+        a reward of 0 gives REINFORCE no advantage and no direction; -log(estimate / limit) says how
+        far, and which way, the proposal missed. It is below every trained design's reward (>= 0),
+        so it can never make an over-budget proposal look better than a valid one. A trained design
+        that fails later (the C-sim gate, a measured overflow) still earns 0.
 
         A float architecture (the separate baseline's phase 1) has no hardware: its reward is its
         accuracy alone, which is what that phase optimises.
         """
         if self.accuracy is None:
-            return 0.0
+            return -self.miss if self.stage == "pruned" else 0.0
         if not self.candidate.quantized:
             return self.accuracy
         return self.accuracy if self.feasible else 0.0
@@ -261,6 +307,7 @@ class Evaluation:
         judged = self.judged(target.estimate_edge)
         self.constraints = target.constraints(judged)
         self.feasible, self.binding = target.check(judged)
+        self.miss = target.miss(judged)
 
     def judged(self, edge: str = "upper") -> dict[str, float]:
         """What feasibility compares with the spec: estimates at their band's upper edge (``edge``

@@ -35,6 +35,7 @@ from hil.convert import (
     csim_inputs,
     run_csim,
 )
+from hil.errors import CSimError
 from hil.ingest import IngestedModel, load_model
 from hil.inventory import Board
 from hil.records import design_key
@@ -46,6 +47,7 @@ __all__ = [
     "candidate_options",
     "convert_candidate",
     "csim_candidate",
+    "csim_outputs",
     "csim_workers",
     "write_design",
 ]
@@ -137,6 +139,24 @@ def _predict_parallel(design: HlsDesign, x: np.ndarray, workers: int) -> np.ndar
     return np.concatenate(parts)
 
 
+def csim_outputs(
+    design: HlsDesign, inputs: np.ndarray, *, workers: int | None = None
+) -> tuple[np.ndarray, float, bool]:
+    """The C simulation's raw outputs (N, outputs) of grid-snapped ``inputs``; returns (outputs,
+    compile seconds, cache hit). Large inputs are split over processes (``csim_workers``)."""
+    compile_seconds, hit = compile_cached(design.hls_model, design.key)
+    x = np.ascontiguousarray(inputs, dtype=np.float32)
+    n_workers = min(csim_workers(x, workers), len(x))
+    out = _predict_parallel(design, x, n_workers) if n_workers > 1 else None
+    if out is None:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                out = np.asarray(design.hls_model.predict(x), dtype=np.float32)
+        except Exception as exc:  # hls4ml's predict raises bare exceptions (shapes, the library)
+            raise CSimError(f"C simulation of {len(x)} inputs {x.shape[1:]} failed: {exc}") from None
+    return np.asarray(out, dtype=np.float32).reshape(len(x), -1), compile_seconds, hit
+
+
 def csim_candidate(
     design: HlsDesign,
     x: np.ndarray,
@@ -157,12 +177,9 @@ def csim_candidate(
     n_workers = min(csim_workers(inputs, workers), len(inputs))
     if n_workers <= 1:
         return run_csim(design.hls_model, design.key, inputs, ref, np.asarray(y))
-    compile_seconds, hit = compile_cached(design.hls_model, design.key)
     started = time.perf_counter()
-    hls_out = _predict_parallel(design, inputs, n_workers)
-    if hls_out is None:
-        return run_csim(design.hls_model, design.key, inputs, ref, np.asarray(y))
-    run_seconds = time.perf_counter() - started
+    hls_out, compile_seconds, hit = csim_outputs(design, inputs, workers=n_workers)
+    run_seconds = time.perf_counter() - started - compile_seconds
     started = time.perf_counter()
     ref_out = np.asarray(ref(inputs), dtype=np.float32).reshape(len(inputs), -1)
     reference_seconds = time.perf_counter() - started

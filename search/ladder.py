@@ -293,13 +293,14 @@ class Ladder:
         return model
 
     def _csim(self, ev: Evaluation, model: Any, folder: Path) -> None:
-        """The gate: the fixed-point design must agree with the torch model on the validation split."""
-        from search.hls import convert_candidate, csim_candidate
+        """The gate: the fixed-point design must agree with the torch model on the validation split
+        (``search.bitexact``: the emulator on the whole split, C-sim on ``csim_n`` images beside it)."""
+        from search.bitexact import score_design
+        from search.hls import convert_candidate
         from search.qat import export_qonnx
         from search.training import predict_logits
 
         started = time.perf_counter()
-        n = len(self.data.x_val) if self.csim_n is None else min(self.csim_n, len(self.data.x_val))
         try:
             path = export_qonnx(model, self.data.input_shape, folder / "model.onnx")
             design = convert_candidate(
@@ -310,8 +311,12 @@ class Ladder:
                 self.data.input_shape,
                 self.data.n_classes,
             )
-            result = csim_candidate(
-                design, self.data.x_val[:n], self.data.y_val[:n], reference=lambda x: predict_logits(model, x)
+            result = score_design(  # the emulator on the full split, C-sim on csim_n beside it
+                design,
+                self.data.x_val,
+                self.data.y_val,
+                lambda x: predict_logits(model, x),
+                csim_n=self.csim_n,
             )
         except HilError as exc:  # a design hls4ml cannot build or simulate is not a valid design
             ev.error, ev.csim_gate, ev.stage = f"csim: {exc}", "failed", "csim failed"
@@ -327,6 +332,6 @@ class Ladder:
         ev.csim_gate, ev.stage, ev.feasible, ev.binding = "failed", "csim failed", False, "csim"
         ev.error = (
             f"csim: the fixed-point design agrees with the torch model on {result.argmax_agreement:.4f} of "
-            f"{n} validation images (gate {self.min_agreement:g})"
+            f"{result.n_inputs} validation images ({result.provenance}; gate {self.min_agreement:g})"
         )
         _log.warning("trial %s", ev.error)

@@ -117,7 +117,9 @@ def _best(outcome: SearchOutcome, final: FinalResult) -> dict[str, Any] | None:
         **ev.provenance(),
         "accuracy": ev.accuracy_provenance,
         "final_val_accuracy": "torch",
-        "test_accuracy": "csim" if chosen.test_accuracy is not None else "torch",
+        "test_accuracy": (chosen.test_accuracy_provenance or "csim")
+        if chosen.test_accuracy is not None
+        else "torch",
     }
     export = {**chosen.files, "csim_test": chosen.csim, "error": chosen.error}
     return {

@@ -10,38 +10,50 @@ checkpoint) is replayed into it on resume.
 
 Why a budget has two numbers: trained candidates (``trials``) and training compute (sample-epochs:
 images x epochs, summed over every training the strategy runs, the float architecture phase of
-``separate`` included). Both strategies get the same of each (``search.strategies``), and
+``separate`` included). Every strategy gets the same of each (``search.strategies``), and
 ``SearchOutcome.compute`` states what was spent, with CPU and wall time over all resumes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import optuna
 
-from hil.cost import estimate
-from hil.errors import ConfigError, InputError
+from hil.errors import ConfigError
 from hil.inventory import Board, load_inventory
 from search.adapters import hardware_adapter
-from search.controllers import CONTROLLERS, BaseController, make_controller
-from search.datasets import dataset_names, dataset_shape, load_dataset
+from search.config import SearchConfig
+from search.controllers import make_controller
+from search.datasets import load_dataset
 from search.evaluation import cpu_seconds
-from search.ladder import FIDELITIES, Evaluation, Ladder, Target, WarmStart
-from search.profiles import profile
-from search.space import Architecture, Candidate, LayerHw, default_space
+from search.ladder import Ladder, Target, WarmStart
+from search.results import Compute, PhaseResult, Progress, ProgressHook, SearchOutcome
+from search.resume import (
+    _GATED_PREFIX,
+    _checkpoint,
+    _cost_model_fingerprint,
+    _fingerprint,
+    _read,
+    _restore_controller,
+    _save_controller,
+    _study_name,
+    check_resume,
+    phase_space,
+)
+from search.space import Architecture, Candidate
 from search.strategies import PhasePlan, plan_phases
-from search.study import RunClock, check_fingerprint, heartbeat, open_study, recover_stale, total_elapsed
-from search.training import TrainRecipe, resolve_device
+from search.study import RunClock, heartbeat, open_study, recover_stale, total_elapsed
+from search.walk import ArchitectureWalk, Step
 
+# Compute, PhaseResult, Progress, SearchConfig and SearchOutcome live in search.config and
+# search.results; they are re-exported here, where callers have always imported them from.
 __all__ = [
     "Compute",
     "PhaseResult",
@@ -54,353 +66,6 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 _DONE = optuna.trial.TrialState.COMPLETE
-
-
-@dataclass(frozen=True)
-class SearchConfig:
-    """Everything a search needs; ``None`` fields take the dataset's and board's defaults.
-
-    Attributes:
-        luts: LUT budget of the network IP (default: a quarter of the board's LUTs).
-        fps: minimum throughput in images/s (0: none).
-        trials: trained candidates in total (proposals the estimate prunes do not count, up to
-            ``max_proposals_factor`` x trials proposals).
-        epochs, batch_size, lr: the search-time recipe of every candidate (dataset defaults).
-        fidelity: highest rung: estimate, csim, build or board.
-        study: Optuna storage URL (default sqlite:///OUT/study.db).
-        top_k: designs gated by C-sim: at fidelity csim the final best K (after the search), before
-            a build each candidate among the best K feasible so far.
-        subset: training images used by the search (a proxy), None for all; the final retrain
-            always uses the full training split.
-        csim_n: validation images in the C-sim gate, None for the full validation split.
-        min_agreement: the gate: share of those images where the fixed-point class = torch's.
-        estimate_edge: how feasibility judges a cost-model estimate: ``upper`` (its 80 % band's
-            upper edge; default) or ``point``. Measured figures are judged as measured.
-        device: where candidates train: auto, cpu or cuda.
-        final_epochs: retrain the best design(s) from scratch for this many epochs (0: no retrain).
-        final_top: how many of the best designs the final retrain trains (the most accurate on
-            validation after retraining is reported).
-        heartbeat_seconds: a running trial's heartbeat interval; one silent for 3x this is stale.
-    """
-
-    board: str = "zcu104"
-    dataset: str = "digits"
-    data_dir: Path | None = None
-    luts: float | None = None
-    fps: float = 0.0
-    trials: int | None = None
-    epochs: int | None = None
-    controller: str = "rl"
-    strategy: str = "joint"
-    fidelity: str = "csim"
-    study: str | None = None
-    out: Path = Path("hil-search")
-    seed: int = 0
-    top_k: int = 3
-    subset: int | None = None
-    csim_n: int | None = None
-    min_agreement: float = 0.98
-    estimate_edge: str = "upper"
-    batch_size: int | None = None
-    lr: float | None = None
-    device: str = "cpu"
-    final_epochs: int = 0
-    final_top: int = 1
-    max_proposals_factor: int = 200
-    heartbeat_seconds: int = 10
-    inventory: Path | None = None
-
-    def resolved(self) -> SearchConfig:
-        """A copy with every default filled in, validated (InputError names the bad option)."""
-        if self.dataset not in dataset_names():
-            raise InputError(f"--dataset must be one of {', '.join(dataset_names())}, got {self.dataset!r}")
-        if self.fidelity not in FIDELITIES:
-            raise InputError(f"--fidelity must be one of {', '.join(FIDELITIES)}, got {self.fidelity!r}")
-        board = load_inventory(self.inventory).board(self.board)
-        defaults = profile(self.dataset)
-        luts = board.resources.lut / 4 if self.luts is None else self.luts
-        if luts <= 0:
-            raise InputError(f"--luts must be > 0, got {luts:g}")
-        out = Path(self.out)
-        study = self.study or f"sqlite:///{(out / 'study.db').resolve()}"
-        if not study.startswith(("sqlite:///", "postgresql", "mysql")):
-            raise InputError(f"--study must be an Optuna storage URL such as sqlite:///PATH, got {study!r}")
-        if (self.epochs is not None and self.epochs < 1) or self.fps < 0 or self.top_k < 0:
-            raise InputError("--epochs must be >= 1, --fps >= 0 and --top-k >= 0")
-        if self.final_epochs < 0 or self.final_top < 1:
-            raise InputError(
-                f"--final-epochs must be >= 0 and --final-top >= 1, got {self.final_epochs}, {self.final_top}"
-            )
-        if self.estimate_edge not in ("upper", "point"):
-            raise InputError(f"--estimate-edge must be upper or point, got {self.estimate_edge!r}")
-        if self.heartbeat_seconds < 1:
-            raise InputError(f"heartbeat_seconds must be >= 1, got {self.heartbeat_seconds}")
-        if self.controller not in CONTROLLERS:
-            raise InputError(f"--controller must be one of {', '.join(CONTROLLERS)}, got {self.controller!r}")
-        plan_phases(self.strategy, self.trials or defaults.trials)
-        hardware_adapter(self.fidelity, inventory=self.inventory)  # an unavailable rung fails before any work
-        return replace(
-            self,
-            luts=float(luts),
-            trials=self.trials or defaults.trials,
-            epochs=self.epochs or defaults.recipe.epochs,
-            batch_size=self.batch_size or defaults.recipe.batch_size,
-            lr=self.lr or defaults.recipe.lr,
-            device=resolve_device(self.device),
-            data_dir=None if self.data_dir is None else Path(self.data_dir).expanduser().resolve(),
-            study=study,
-            out=out,
-        )
-
-    def recipe(self) -> TrainRecipe:
-        """The search-time recipe of every candidate (call on a ``resolved()`` config)."""
-        return replace(
-            profile(self.dataset).recipe,
-            epochs=int(self.epochs or 1),
-            batch_size=int(self.batch_size or 1),
-            lr=float(self.lr or 1e-3),
-            seed=self.seed,
-        )
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A snapshot for a live display."""
-
-    phase: str
-    trial: int
-    trained: int
-    trials: int
-    proposed: int
-    feasible: int
-    best_accuracy: float | None
-    stage: str
-
-
-@dataclass(frozen=True)
-class Compute:
-    """What a search (or one phase) spent: the budget unit and the clock.
-
-    Attributes:
-        trained: candidates trained.
-        sample_epochs: training images x epochs over every training run (the budget unit).
-        cpu_seconds: CPU time of the search processes (all threads, all resumes).
-        wall_seconds: wall time (all resumes).
-    """
-
-    trained: int = 0
-    sample_epochs: int = 0
-    cpu_seconds: float = 0.0
-    wall_seconds: float = 0.0
-
-    def __add__(self, other: Compute) -> Compute:
-        return Compute(
-            self.trained + other.trained,
-            self.sample_epochs + other.sample_epochs,
-            self.cpu_seconds + other.cpu_seconds,
-            self.wall_seconds + other.wall_seconds,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "trained": self.trained,
-            "sample_epochs": self.sample_epochs,
-            "cpu_seconds": round(self.cpu_seconds, 1),
-            "wall_seconds": round(self.wall_seconds, 1),
-        }
-
-
-@dataclass
-class PhaseResult:
-    """The trials of one phase, read back from its study."""
-
-    plan: PhasePlan
-    study_name: str
-    evaluations: dict[int, Evaluation] = field(default_factory=dict)
-    elapsed: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def trained(self) -> list[tuple[int, Evaluation]]:
-        return [(n, e) for n, e in sorted(self.evaluations.items()) if e.trained]
-
-    def ranked(self) -> list[tuple[int, Evaluation]]:
-        """Trained designs that may be chosen, best first: by validation accuracy (the one ranking
-        metric), fewer LUTs breaking ties; a hardware phase keeps only feasible ones (a candidate
-        that failed the C-sim gate is infeasible)."""
-        pool = [
-            (n, e)
-            for n, e in self.trained
-            if e.accuracy is not None and (e.feasible or not self.plan.hardware)
-        ]
-        return sorted(
-            pool,
-            key=lambda ne: (
-                -(ne[1].accuracy or 0.0),
-                ne[1].value("lut") if self.plan.hardware else 0.0,
-                ne[0],
-            ),
-        )
-
-    def best(self) -> tuple[int, Evaluation] | None:
-        """Most accurate design (feasible, for a hardware phase); fewer LUTs break ties."""
-        ranked = self.ranked()
-        return ranked[0] if ranked else None
-
-    def compute(self) -> Compute:
-        return Compute(
-            trained=len(self.trained),
-            sample_epochs=sum(e.sample_epochs for _, e in self.trained),
-            cpu_seconds=self.elapsed.get("cpu_seconds", 0.0),
-            wall_seconds=self.elapsed.get("wall_seconds", 0.0),
-        )
-
-
-@dataclass
-class SearchOutcome:
-    """What ``run_search`` returns: the resolved config and every phase's results."""
-
-    config: SearchConfig
-    target: Target
-    phases: list[PhaseResult]
-    train_samples: int = 0
-
-    @property
-    def final(self) -> PhaseResult:
-        return self.phases[-1]
-
-    def budget(self) -> dict[str, int]:
-        """The budget both strategies are given: trained candidates and sample-epochs."""
-        trials = int(self.config.trials or 0)
-        return {
-            "trained_candidates": trials,
-            "sample_epochs": trials * int(self.config.epochs or 0) * self.train_samples,
-        }
-
-    def compute(self) -> Compute:
-        """The whole search's compute (every phase, every resume)."""
-        total = Compute()
-        for p in self.phases:
-            total = total + p.compute()
-        return total
-
-    @property
-    def wall_seconds(self) -> float:
-        """Wall time of the search over all its runs (resumes included)."""
-        return self.compute().wall_seconds
-
-
-ProgressHook = Callable[[Progress], None]
-
-
-def _cost_model_fingerprint(input_shape: tuple[int, int, int], n_classes: int) -> str:
-    """A hash of what the cost model says about one fixed design: changes whenever its numbers do."""
-    arch = Architecture((8, 16), (3, 3), (True, True), (16,))
-    hw = tuple(LayerHw(4, 4 if i < 3 else 0, rf, s) for i, (rf, s) in enumerate(
-        [(4, "Latency"), (16, "Resource"), (32, "Resource"), (8, "Latency")]))  # fmt: skip
-    probe = Candidate(arch, hw, "io_stream", 200.0)
-    totals = estimate(probe.layer_specs(input_shape, n_classes), clock_mhz=200.0).totals
-    text = json.dumps({k: round(float(v), 3) for k, v in sorted(totals.items())})
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def _fingerprint(
-    cfg: SearchConfig,
-    board: Board,
-    plan: PhasePlan,
-    space: dict[str, Any],
-    arch: Architecture | None,
-    cost_model: str,
-) -> dict[str, Any]:
-    """Every setting that changes a trial's result (see ``search.study``)."""
-    fp: dict[str, Any] = {
-        "dataset": cfg.dataset,
-        "data_dir": None if cfg.data_dir is None else str(cfg.data_dir),
-        "subset": cfg.subset,
-        "seed": cfg.seed,
-        "board": cfg.board,
-        "part": board.part,
-        "luts": cfg.luts,
-        "fps": cfg.fps,
-        **{f"recipe.{k}": v for k, v in cfg.recipe().to_dict().items()},
-        "device": cfg.device,
-        "controller": cfg.controller,
-        "strategy": cfg.strategy,
-        "phase": plan.name,
-        "fidelity": cfg.fidelity,
-        "top_k": cfg.top_k,
-        "csim_n": cfg.csim_n,
-        "min_agreement": cfg.min_agreement,
-        "estimate_edge": cfg.estimate_edge,
-        "max_proposals_factor": cfg.max_proposals_factor,
-        "cost_model": cost_model,
-        "space": space,
-        "arch": None if arch is None else asdict(arch),
-    }
-    if cfg.strategy != "joint":  # the phase split depends on it; a joint study may be extended
-        fp["trials"] = cfg.trials
-    if cfg.fidelity in ("build", "board"):
-        fp["builder"] = load_inventory(cfg.inventory).farm.builder
-    return fp
-
-
-def _study_name(cfg: SearchConfig, plan: PhasePlan) -> str:
-    return f"hil-{cfg.strategy}-{plan.name}"
-
-
-def check_resume(config: SearchConfig) -> SearchConfig:
-    """Validate ``config`` and refuse a resume with other settings, before any data is loaded.
-
-    Returns the resolved config. Raises InputError (bad option) or ConfigError (naming the settings
-    that differ from the study's).
-    """
-    cfg = config.resolved()
-    board = load_inventory(cfg.inventory).board(cfg.board)
-    shape, classes = dataset_shape(cfg.dataset)
-    cost_model = _cost_model_fingerprint(shape, classes)
-    space = default_space(cfg.dataset, board.clock_mhz).to_dict()
-    for plan in plan_phases(cfg.strategy, int(cfg.trials or 1)):
-        fingerprint = _fingerprint(cfg, board, plan, space, None, cost_model)
-        check_fingerprint(str(cfg.study), _study_name(cfg, plan), fingerprint, ignore=("arch",))
-    return cfg
-
-
-def _checkpoint(cfg: SearchConfig, name: str) -> Path:
-    url = str(cfg.study)
-    base = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else cfg.out / "study"
-    return base.with_name(f"{base.stem}.{name.replace('/', '-')}.controller.pt")
-
-
-def _save_controller(controller: BaseController, path: Path) -> None:
-    state = controller.state_dict()
-    if not state:
-        return
-    import torch
-
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
-def _restore_controller(controller: BaseController, path: Path) -> None:
-    if path.is_file() and controller.state_dict():
-        import torch
-
-        controller.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-        _log.info("restored controller state from %s", path)
-
-
-#: Study attribute holding a trial's evaluation after the end-of-search C-sim gate (a finished
-#: trial's own attributes cannot change in Optuna).
-_GATED_PREFIX = "gated:"
-
-
-def _read(study: optuna.Study) -> dict[int, Evaluation]:
-    gated = study.user_attrs
-    return {
-        t.number: Evaluation.from_attrs(gated.get(f"{_GATED_PREFIX}{t.number}") or t.user_attrs)
-        for t in study.get_trials(deepcopy=False, states=(_DONE,))
-        if "candidate" in t.user_attrs
-    }
 
 
 def _gate_top(study: optuna.Study, ladder: Ladder, result: PhaseResult, hook: Callable[[int], None]) -> None:
@@ -434,13 +99,20 @@ class _PhaseContext:
     setup: tuple[float, float]  # wall, cpu seconds spent before this phase (charged to it)
 
 
-def _run_phase(
-    ctx: _PhaseContext, plan: PhasePlan, arch: Architecture | None, warm_start: WarmStart | None
-) -> PhaseResult:
+def _trial_arch(plan: PhasePlan, attrs: dict[str, Any]) -> Architecture | None:
+    """The fixed architecture a walking phase's trial was proposed for (None in other phases)."""
+    return Candidate.from_dict(attrs["candidate"]).arch if plan.arch_from and "candidate" in attrs else None
+
+
+def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | None) -> PhaseResult:
+    """Ask -> ladder -> tell until the phase's trained candidates are spent; ``walk`` chooses each
+    proposal's fixed architecture (the separate baseline's second phase)."""
     cfg, ladder, hb = ctx.cfg, ctx.ladder, _heartbeat_interval(ctx.cfg)
-    space = default_space(cfg.dataset, ladder.target.board.clock_mhz)
+    space = phase_space(cfg, plan, ladder.target.board.clock_mhz)
     name = _study_name(cfg, plan)
-    controller = make_controller(str(cfg.controller), space, ladder.data.input_shape, cfg.seed)
+    controller = make_controller(
+        plan.controller or str(cfg.controller), space, ladder.data.input_shape, cfg.seed
+    )
 
     def constraints(t: optuna.trial.FrozenTrial) -> list[float]:
         return list(t.user_attrs.get("constraints") or [0.0] * len(Target.CONSTRAINTS))
@@ -450,7 +122,7 @@ def _run_phase(
         name,
         directions=["maximize", "minimize"] if controller.multi_objective else ["maximize"],
         sampler=lambda n: controller.sampler(constraints if plan.hardware else None, n),
-        fingerprint=_fingerprint(cfg, ctx.board, plan, space.to_dict(), arch, ctx.cost_model),
+        fingerprint=_fingerprint(cfg, ctx.board, plan, space.to_dict(), None, ctx.cost_model),
         heartbeat_seconds=hb,
     )
     clock = RunClock.start(study, setup_wall=ctx.setup[0], setup_cpu=ctx.setup[1])
@@ -460,7 +132,11 @@ def _run_phase(
     for t in study.get_trials(deepcopy=False, states=(_DONE,)):  # replay what the controller missed
         if t.number not in controller.told and "reward" in t.user_attrs:
             controller.tell(
-                t.number, t.params, float(t.user_attrs["reward"]), arch=arch, hardware=plan.hardware
+                t.number,
+                t.params,
+                float(t.user_attrs["reward"]),
+                arch=_trial_arch(plan, t.user_attrs),
+                hardware=plan.hardware,
             )
     _save_controller(controller, checkpoint)
     result = PhaseResult(plan, name)
@@ -478,6 +154,18 @@ def _run_phase(
         best = max(feasible, default=None)
         if trained >= plan.trials or len(evs) >= plan.trials * cfg.max_proposals_factor:
             break
+        step: Step | None = None
+        if walk is not None:
+            step = walk.next(result.evaluations)
+            if step is None:
+                _log.warning("%s: no architecture left that can fit the spec; %d trained", name, trained)
+                break
+            if step.forced is not None:  # the controller missed this round: a setting known to fit
+                study.enqueue_trial(step.forced)
+        arch = None if step is None else step.entry.arch
+        warm_start = None
+        if step is not None and step.entry.model_path is not None:
+            warm_start = WarmStart(step.entry.model_path, step.entry.sample_epochs)
         trial, candidate = controller.ask(study, arch=arch, hardware=plan.hardware)
         snapshot = Progress(
             plan.name, trial.number, trained, plan.trials, len(evs), len(feasible), best, "estimate"
@@ -494,7 +182,7 @@ def _run_phase(
                 trial.number,
                 phase=plan.name,
                 feasible_accuracies=feasible,
-                warm_start=warm_start if plan.hardware else None,
+                warm_start=warm_start,
                 on_stage=on_stage,
             )
             for key, value in ev.to_attrs().items():
@@ -564,15 +252,15 @@ def run_search(config: SearchConfig, on_progress: ProgressHook | None = None) ->
     done: dict[str, PhaseResult] = {}
     setup = (time.perf_counter() - started, cpu_seconds() - cpu)
     for plan in plan_phases(cfg.strategy, int(cfg.trials or 1)):
-        arch, warm_start = None, None
+        walk = None
         if plan.arch_from is not None:
-            source = done[plan.arch_from].best()
-            if source is None:
+            source = done[plan.arch_from]
+            if source.best() is None:
                 raise ConfigError(f"phase {plan.arch_from!r} trained nothing: no architecture to keep")
-            arch = source[1].candidate.arch
-            warm_start = WarmStart(str(source[1].model_path), source[1].sample_epochs)
+            space = phase_space(cfg, plan, board.clock_mhz)
+            walk = ArchitectureWalk.build(source.ranked(), space, ladder.estimate, seed=cfg.seed)
         ctx = _PhaseContext(cfg, board, ladder, cost_model, on_progress or (lambda _p: None), setup)
-        result = _run_phase(ctx, plan, arch, warm_start)
+        result = _run_phase(ctx, plan, walk)
         setup = (0.0, 0.0)
         done[plan.name] = result
         outcome.phases.append(result)

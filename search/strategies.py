@@ -1,17 +1,26 @@
-"""Search strategies: ``joint`` (the co-search) and ``separate`` (the paper's baseline).
+"""Search strategies: ``joint`` (the co-search) and its baselines ``separate``, ``hw-nas`` and ``random``.
 
-Why the baseline lives here, built from the same parts: the comparison is only fair if both get the
-same controller, the same hardware space and the same budget. A budget is two numbers: trained
-candidates and training compute in sample-epochs (images x epochs, every training the strategy
-runs). ``separate`` first searches the architecture for float accuracy alone (half the
-candidates), then keeps the best architecture and searches only quantization and hardware
-settings to fit the spec (the other half); when nothing it tries fits, it reports "no valid design".
-Its phase-2 candidates warm-start from the float weights phase 1 trained (that is what "compress a
-trained network" means): those weights were paid for once, in phase 1's sample-epochs, so both
-strategies spend trials x epochs x images in total; each warm-started record carries its
-``inherited_sample_epochs``. The final retrain (``--final-epochs``) then trains each strategy's
-chosen design from scratch with the same recipe, so the reported test accuracies compare designs,
-not warm starts.
+Why the baselines live here, built from the same parts: the comparison is only fair if every
+strategy gets the same hardware space, the same spec and the same budget. A budget is two
+numbers: trained candidates and training compute in sample-epochs (images x epochs, every training
+the strategy runs); every candidate trains the same recipe, so equal trained candidates are equal
+sample-epochs, and each strategy reports what it spent.
+
+- ``joint``: one controller searches architecture, per-layer quantization and implementation.
+- ``separate`` (network first, then fit it): phase 1 searches float architectures for accuracy
+  alone (half the candidates); phase 2 walks phase 1's architectures best-first, skips those the
+  cost model says cannot fit the spec at any quantization/implementation it can find, and for each
+  one that can, searches its quantization and implementation (the controller, with the
+  architecture fixed) until one design trains, then moves on to the next, round after round,
+  until the budget is spent. Its candidates warm-start from the float weights phase 1 trained
+  (that is what "compress a trained network" means): those were paid for once, in phase 1's
+  sample-epochs; each warm-started record carries its ``inherited_sample_epochs``.
+- ``hw-nas`` (hardware-aware but quantization-unaware, FNAS-style): searches architecture and
+  implementation under the same spec with quantization fixed at 8-bit weights and activations.
+- ``random``: the joint space, sampled uniformly (Optuna's random sampler), whatever ``--controller``.
+
+The final retrain (``--final-epochs``) trains each strategy's chosen design from scratch with the
+same recipe, so the reported test accuracies compare designs, not warm starts.
 """
 
 from __future__ import annotations
@@ -21,11 +30,15 @@ from dataclasses import dataclass
 
 from hil.errors import InputError
 
-__all__ = ["STRATEGIES", "PhasePlan", "plan_phases"]
+__all__ = ["HW_NAS_BITS", "STRATEGIES", "PhasePlan", "plan_phases"]
 
 _log = logging.getLogger(__name__)
 
-STRATEGIES: tuple[str, ...] = ("joint", "separate")
+STRATEGIES: tuple[str, ...] = ("joint", "separate", "hw-nas", "random")
+
+#: The fixed weight and activation width of ``hw-nas`` (8 bits: what a quantization-unaware flow
+#: deploys by default, and hls4ml's smallest "safe" post-training width).
+HW_NAS_BITS = 8
 
 
 @dataclass(frozen=True)
@@ -33,16 +46,21 @@ class PhasePlan:
     """One phase of a strategy.
 
     Attributes:
-        name: "joint", "architecture" (float, accuracy only) or "hardware" (fixed architecture).
+        name: "joint", "architecture" (float, accuracy only) or "hardware" (architectures fixed).
         trials: trained candidates this phase may use (pruned proposals do not count).
         hardware: whether the quantization/hardware decisions are searched (and the spec applies).
-        arch_from: phase whose best architecture this phase keeps fixed (and warm-starts from).
+        arch_from: phase whose architectures this phase walks, best first (and warm-starts from).
+        controller: the controller of this phase when the strategy fixes it (``random``), else None
+            (``--controller``).
+        fixed_bits: weight and activation width every layer is fixed at (``hw-nas``), else None.
     """
 
     name: str
     trials: int
     hardware: bool
     arch_from: str | None = None
+    controller: str | None = None
+    fixed_bits: int | None = None
 
 
 def plan_phases(strategy: str, trials: int) -> list[PhasePlan]:
@@ -51,6 +69,10 @@ def plan_phases(strategy: str, trials: int) -> list[PhasePlan]:
         raise InputError(f"--trials must be >= 1, got {trials}")
     if strategy == "joint":
         return [PhasePlan("joint", trials, hardware=True)]
+    if strategy == "hw-nas":
+        return [PhasePlan("joint", trials, hardware=True, fixed_bits=HW_NAS_BITS)]
+    if strategy == "random":
+        return [PhasePlan("joint", trials, hardware=True, controller="random")]
     if strategy == "separate":
         if trials < 2:
             raise InputError("--strategy separate needs --trials >= 2 (one per phase at least)")

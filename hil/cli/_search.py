@@ -32,7 +32,9 @@ def search_command(
     epochs: int | None = typer.Option(None, "--epochs", help="Training epochs of every candidate."),
     controller: str = typer.Option("rl", help="rl (LSTM + REINFORCE), tpe, nsga2 or random."),
     strategy: str = typer.Option(
-        "joint", help="joint (co-search) or separate (architecture, then hardware)."
+        "joint",
+        help="joint (co-search); baselines at equal compute: separate (architecture, then hardware), "
+        "hw-nas (quantization fixed at 8 bits) or random (the joint space, sampled uniformly).",
     ),
     fidelity: str = typer.Option("csim", help="Highest rung: estimate, csim, build or board."),
     study: str | None = typer.Option(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from search.controllers._base import BaseController, ConstraintsFunc
 from search.controllers._optuna import Nsga2Controller, RandomController, TpeController
+from search.controllers._probe import ProbeResult, probe_feasibility
 from search.controllers._rl import RlController
 
 __all__ = [
@@ -11,10 +12,12 @@ __all__ = [
     "BaseController",
     "ConstraintsFunc",
     "Nsga2Controller",
+    "ProbeResult",
     "RandomController",
     "RlController",
     "TpeController",
     "make_controller",
+    "probe_feasibility",
 ]
 
 CONTROLLERS: dict[str, type[BaseController]] = {

@@ -2,8 +2,10 @@
 
 As in Lu, Jiang et al. (after Zoph & Le): one LSTM step per decision (architecture, then each
 layer's bits, reuse and strategy, then io_type and clock), a softmax head per decision, the chosen
-value fed back as the next input. Reward = validation accuracy when the design is feasible, else 0;
-no reward shaping. Update: REINFORCE with a moving-average baseline, one episode per update.
+value fed back as the next input. Reward = validation accuracy when the design is feasible; a
+proposal the cost model prunes earns minus how far it missed the spec (``Evaluation.reward``, the
+one departure from the paper: a 0 for almost every proposal of a tight spec teaches nothing).
+Update: REINFORCE with a moving-average baseline, one episode per update.
 Regularisation (not shaping): an entropy bonus of ``entropy_weight`` (1e-3) on the loss, so a short
 search does not collapse onto its first lucky sample.
 

@@ -96,7 +96,7 @@ def test_tiny_csim_search_json_exports_and_matches_hls4ml(run_cli, tmp_path: Pat
     assert s["trials"] == 2 and s["feasible"] >= 1 and s["valid"]
     assert {"accuracy", "test_accuracy", "lut", "throughput_fps", "provenance", "params"} <= set(best)
     assert best["lut"] <= 20000 and best["throughput_fps"] >= 100000
-    assert best["provenance"]["lut"] == "estimate" and best["provenance"]["test_accuracy"] == "csim"
+    assert best["provenance"]["lut"] == "estimate" and best["provenance"]["test_accuracy"] == "bitexact"
     assert best["provenance"]["throughput_fps"] == "estimate"  # its own label, not the LUT's
     assert best["export"]["csim_test"]["bit_identical_fraction"] == 1.0
     # one ranking metric: torch validation accuracy on the full split; C-sim checks the same split

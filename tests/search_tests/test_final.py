@@ -37,7 +37,7 @@ def test_final_retrain_from_scratch_is_chosen_on_validation_and_cached(
     assert [d["val_accuracy"] for d in final] == sorted((d["val_accuracy"] for d in final), reverse=True)
     assert best["trial"] == final[0]["trial"] and best["retrained"]
     assert best["final_val_accuracy"] == final[0]["val_accuracy"]
-    assert best["test_n"] == len(data.x_test) and best["provenance"]["test_accuracy"] == "csim"
+    assert best["test_n"] == len(data.x_test) and best["provenance"]["test_accuracy"] == "bitexact"
     assert best["test_accuracy"] == final[0]["csim"]["hls_accuracy"] >= 0.5
     assert final[0]["csim"]["argmax_agreement"] >= 0.98 and final[0]["csim"]["split"] == "test"
     # the retrain trains the full training split, and its compute is reported with the search's
@@ -83,15 +83,15 @@ def test_a_design_that_disagrees_with_its_torch_model_fails_the_gate(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import search.hls
+    import search.bitexact
 
-    real = search.hls.csim_candidate
+    real = search.bitexact.score_design
 
-    def shifted(design: Any, x: Any, y: Any, reference: Any = None, **kw: Any) -> Any:
+    def shifted(design: Any, x: Any, y: Any, reference: Any, **kw: Any) -> Any:
         # as if the fixed-point design computed something else than the trained model
-        return real(design, x, y, reference=lambda v: np.roll(reference(v), 1, axis=1), **kw)
+        return real(design, x, y, lambda v: np.roll(reference(v), 1, axis=1), **kw)
 
-    monkeypatch.setattr(search.hls, "csim_candidate", shifted)
+    monkeypatch.setattr(search.bitexact, "score_design", shifted)
     code, out, _ = run_cli("search", *_ARGS, "--out", str(tmp_path))
     s = json.loads(out)
     study = optuna.load_study(study_name="hil-joint-joint", storage=f"sqlite:///{tmp_path / 'study.db'}")

@@ -56,7 +56,7 @@ def test_pruned_candidates_are_never_trained(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(ladder, "_train", boom)
     ev = ladder.evaluate(_big(), 0)
     assert ev.stage == "pruned" and not ev.feasible and ev.epochs == 0 and ev.model_path is None
-    assert ev.reward == 0.0
+    assert ev.reward == -ev.miss < 0  # minus how far it missed the spec
     # judged (and constrained) at the estimate's 80 % band upper edge, recorded as estimated
     assert ev.constraints[0] == ev.judged()["lut"] - 20_000 > ev.value("lut") - 20_000 > 0
     assert ev.hardware["lut"].provenance == "estimate"
@@ -83,6 +83,24 @@ def test_reward_is_zero_when_infeasible_whatever_the_accuracy() -> None:
     ev.feasible = True
     assert ev.reward == 0.97
     assert Evaluation(Candidate(_small().arch), accuracy=0.9).reward == 0.9  # float phase: accuracy alone
+
+
+def test_a_pruned_proposal_earns_minus_its_summed_log_miss() -> None:
+    import math
+
+    from search.evaluation import MAX_MISS
+
+    target = Target(BOARD, 20_000, 1_000)
+    assert target.miss({"lut": 10_000.0, "throughput_fps": 2_000.0}) == 0.0
+    assert target.miss({"lut": 40_000.0, "throughput_fps": 2_000.0}) == pytest.approx(math.log(2))
+    both = target.miss({"lut": 40_000.0, "throughput_fps": 250.0})
+    assert both == pytest.approx(math.log(2) + math.log(4))
+    assert target.miss({"lut": 1e12, "throughput_fps": 1.0}) == MAX_MISS  # capped
+    near, far = Evaluation(_small(), stage="pruned"), Evaluation(_small(), stage="pruned")
+    near.merge({"lut": Measured(25_000, "estimate"), "throughput_fps": Measured(5e3, "estimate")}, target)
+    far.merge({"lut": Measured(80_000, "estimate"), "throughput_fps": Measured(5e3, "estimate")}, target)
+    assert far.reward < near.reward < 0 == Evaluation(_small(), accuracy=0.9, epochs=1).reward
+    assert Evaluation.from_attrs(far.to_attrs()).reward == far.reward  # survives a resume
 
 
 def test_a_measured_number_replaces_the_estimate_in_feasibility() -> None:

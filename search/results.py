@@ -1,0 +1,149 @@
+"""What a search returns: its phases' trials, what each spent (the budget unit) and progress snapshots.
+
+Why apart from the loop: the report, the final retrain and the benchmarks read these without
+running anything; a phase's results are re-read from its study, so they are the same after a resume.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from search.config import SearchConfig
+from search.evaluation import Evaluation, Target
+from search.strategies import PhasePlan
+
+__all__ = ["Compute", "PhaseResult", "Progress", "ProgressHook", "SearchOutcome"]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot for a live display."""
+
+    phase: str
+    trial: int
+    trained: int
+    trials: int
+    proposed: int
+    feasible: int
+    best_accuracy: float | None
+    stage: str
+
+
+@dataclass(frozen=True)
+class Compute:
+    """What a search (or one phase) spent: the budget unit and the clock.
+
+    Attributes:
+        trained: candidates trained.
+        sample_epochs: training images x epochs over every training run (the budget unit).
+        cpu_seconds: CPU time of the search processes (all threads, all resumes).
+        wall_seconds: wall time (all resumes).
+    """
+
+    trained: int = 0
+    sample_epochs: int = 0
+    cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
+
+    def __add__(self, other: Compute) -> Compute:
+        return Compute(
+            self.trained + other.trained,
+            self.sample_epochs + other.sample_epochs,
+            self.cpu_seconds + other.cpu_seconds,
+            self.wall_seconds + other.wall_seconds,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trained": self.trained,
+            "sample_epochs": self.sample_epochs,
+            "cpu_seconds": round(self.cpu_seconds, 1),
+            "wall_seconds": round(self.wall_seconds, 1),
+        }
+
+
+@dataclass
+class PhaseResult:
+    """The trials of one phase, read back from its study."""
+
+    plan: PhasePlan
+    study_name: str
+    evaluations: dict[int, Evaluation] = field(default_factory=dict)
+    elapsed: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def trained(self) -> list[tuple[int, Evaluation]]:
+        return [(n, e) for n, e in sorted(self.evaluations.items()) if e.trained]
+
+    def ranked(self) -> list[tuple[int, Evaluation]]:
+        """Trained designs that may be chosen, best first: by validation accuracy (the one ranking
+        metric), fewer LUTs breaking ties; a hardware phase keeps only feasible ones (a candidate
+        that failed the C-sim gate is infeasible)."""
+        pool = [
+            (n, e)
+            for n, e in self.trained
+            if e.accuracy is not None and (e.feasible or not self.plan.hardware)
+        ]
+        return sorted(
+            pool,
+            key=lambda ne: (
+                -(ne[1].accuracy or 0.0),
+                ne[1].value("lut") if self.plan.hardware else 0.0,
+                ne[0],
+            ),
+        )
+
+    def best(self) -> tuple[int, Evaluation] | None:
+        """Most accurate design (feasible, for a hardware phase); fewer LUTs break ties."""
+        ranked = self.ranked()
+        return ranked[0] if ranked else None
+
+    def compute(self) -> Compute:
+        return Compute(
+            trained=len(self.trained),
+            sample_epochs=sum(e.sample_epochs for _, e in self.trained),
+            cpu_seconds=self.elapsed.get("cpu_seconds", 0.0),
+            wall_seconds=self.elapsed.get("wall_seconds", 0.0),
+        )
+
+
+@dataclass
+class SearchOutcome:
+    """What ``run_search`` returns: the resolved config and every phase's results."""
+
+    config: SearchConfig
+    target: Target
+    phases: list[PhaseResult]
+    train_samples: int = 0
+
+    @property
+    def final(self) -> PhaseResult:
+        return self.phases[-1]
+
+    def budget(self) -> dict[str, int]:
+        """The budget every strategy is given: trained candidates and sample-epochs."""
+        trials = int(self.config.trials or 0)
+        return {
+            "trained_candidates": trials,
+            "sample_epochs": trials * int(self.config.epochs or 0) * self.train_samples,
+        }
+
+    def compute(self) -> Compute:
+        """The whole search's compute (every phase, every resume)."""
+        total = Compute()
+        for p in self.phases:
+            total = total + p.compute()
+        return total
+
+    @property
+    def wall_seconds(self) -> float:
+        """Wall time of the search over all its runs (resumes included)."""
+        return self.compute().wall_seconds
+
+
+ProgressHook = Callable[[Progress], None]
