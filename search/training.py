@@ -285,7 +285,7 @@ def train_classifier(
 def train_from_scratch(
     spec: Any, quantized: bool, x: np.ndarray, y: np.ndarray, recipe: TrainRecipe, *, device: str = "cpu"
 ) -> tuple[Any, TrainStats]:
-    """A new model of ``spec`` (``search.qat.QatCnnSpec``) trained with ``recipe``: the final retrain.
+    """A new model of ``spec`` (``search.models.QatCnnSpec``) trained with ``recipe``: the final retrain.
 
     With ``recipe.float_epochs``, the float twin trains first and the quantized model starts from
     its weights (QAT fine-tuning at ``qat_lr_scale`` x lr): both phases start from random weights
@@ -293,7 +293,7 @@ def train_from_scratch(
     """
     import torch
 
-    from search.qat import build_float_cnn, build_qat_cnn
+    from search.models import build_float_cnn, build_qat_cnn
 
     torch.manual_seed(recipe.seed)
     if not quantized or recipe.float_epochs == 0:
