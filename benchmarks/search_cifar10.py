@@ -223,11 +223,21 @@ def budget_check(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
-    for name, kind in (
-        ("seeds", int), ("trials", int), ("epochs", int), ("subset", int), ("top-k", int), ("csim-val", int),
-        ("final-epochs", int), ("final-top", int), ("csim-test", int), ("controller", str), ("device", str),
-    ):  # fmt: skip
-        parser.add_argument(f"--{name}", type=kind, default=None, help="override the profile (0: all images)")
+    # "(0: all images)" only where 0 means that (the overrides mapped to None below).
+    for name, kind, meaning in (
+        ("seeds", int, "seeds per spec and strategy"),
+        ("trials", int, "trained candidates per search"),
+        ("epochs", int, "training epochs of each candidate"),
+        ("subset", int, "training images (0: all images)"),
+        ("top-k", int, "best designs that climb to the C-sim gate"),
+        ("csim-val", int, "validation images in the C-sim gate (0: all images)"),
+        ("final-epochs", int, "epochs of the final retrain"),
+        ("final-top", int, "designs retrained at the end"),
+        ("csim-test", int, "test images C-simulated for the final design (0: all images)"),
+        ("controller", str, "the search's controller"),
+        ("device", str, "where training runs: cpu, cuda or auto"),
+    ):
+        parser.add_argument(f"--{name}", type=kind, default=None, help=f"override the profile: {meaning}")
     parser.add_argument("--specs", default=",".join(f"{a}:{b}" for a, b in SPECS), help="LUT:FPS,...")
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
     parser.add_argument("--cost-cv", type=Path, default=None, help="cost-model cross-validation JSON")
