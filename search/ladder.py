@@ -286,7 +286,7 @@ class Ladder:
     def _train(self, ev: Evaluation, folder: Path, warm_start: WarmStart | None) -> Any:
         import torch
 
-        from search.models import QatCnnSpec, build_float_cnn, build_qat_cnn
+        from search.models import QatCnnSpec, build_float_cnn, build_qat_cnn, fold_batchnorm
         from search.training import evaluate, train_classifier
 
         cand, data, recipe = ev.candidate, self.data, self.recipe
@@ -304,6 +304,8 @@ class Ladder:
             )
         stats = train_classifier(model, data.x_train, data.y_train, recipe, device=self.device)
         started = time.perf_counter()
+        if cand.quantized:  # ranked, saved and gated as it is exported: BatchNorms folded
+            model = fold_batchnorm(model)
         ev.accuracy = evaluate(model, data.x_val, data.y_val, device=self.device)
         ev.accuracy_provenance = "torch"
         ev.epochs, ev.sample_epochs, ev.stage = stats.epochs, stats.sample_epochs, "trained"

@@ -7,6 +7,17 @@ Why these quantizers: power-of-two ("fixed point") scales map onto ap_fixed type
 16-bit integer bias with the preceding layer returning a QuantTensor keeps the bias on the
 accumulator's grid. Together they make hls4ml's C simulation bit-exact against qonnx execution
 (DESIGN.md), which is what lets the search trust C-sim accuracy.
+
+Why BatchNorm is folded before export (``fold_batchnorm``): low-bit CNNs deeper than a few layers
+train far better with BatchNorm, but hls4ml would build it as a separate float scale-and-shift layer
+(its own fixed-point type, its own rounding) that the QONNX types do not describe. Folded into the
+conv's weights and bias, the exported design is a plain quantized conv: the weight quantizer sees
+the folded weights, so the model that is exported, gated and reported is the folded one.
+
+Why learned weight scales (``learned_scales``): a weight scale taken from the weights' maximum each
+step spends the few levels of a 2-3 bit grid on one outlier; a learned power-of-two scale
+(initialised from that maximum, then trained through a straight-through ceil of its log2) can
+clip it instead. It stays a power of two, so it still maps onto an ap_fixed type exactly.
 """
 
 from __future__ import annotations
@@ -16,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["QatCnnSpec", "build_float_cnn", "build_qat_cnn", "load_qat_cnn"]
+__all__ = ["QatCnnSpec", "build_float_cnn", "build_qat_cnn", "fold_batchnorm", "load_qat_cnn"]
 
 _log = logging.getLogger(__name__)
 #: Batches over which an activation quantizer's scale is initialised from statistics.
@@ -37,6 +48,9 @@ class QatCnnSpec:
         weight_bits: weight bits per layer (conv blocks, dense layers, classifier), 2..16.
         act_bits: activation bits per ReLU (conv blocks, then hidden dense layers), 2..16.
         input_bits: bits of the signed input quantizer.
+        batch_norm: a BatchNorm after every conv (folded into the conv before export).
+        learned_scales: weight scales are learned powers of two (initialised from the weights'
+            maximum) instead of recomputed from it at every step.
     """
 
     input_shape: tuple[int, int, int]
@@ -48,6 +62,8 @@ class QatCnnSpec:
     weight_bits: tuple[int, ...] = field(default=())
     act_bits: tuple[int, ...] = field(default=())
     input_bits: int = 8
+    batch_norm: bool = False
+    learned_scales: bool = False
 
     def __post_init__(self) -> None:
         n_conv, n_dense = len(self.conv_channels), len(self.dense_units) + 1
@@ -64,7 +80,8 @@ class QatCnnSpec:
                 raise ValueError(f"bit widths must be 2..16, got {bits}")
 
 
-def _quantizers(bits: int, kind: str) -> Any:
+def _quantizers(bits: int, kind: str, learned: bool = False) -> Any:
+    from brevitas.inject.enum import ScalingImplType
     from brevitas.quant import (
         Int8ActPerTensorFixedPoint,
         Int8WeightPerTensorFixedPoint,
@@ -82,11 +99,33 @@ def _quantizers(bits: int, kind: str) -> Any:
         # 300 steps (a kthvalue per batch, the slowest op of a CPU step); 32 batches suffice, and a
         # proxy training of a few hundred steps then spends its steps learning the scale.
         attrs["collect_stats_steps"] = _STATS_STEPS
-    return type(f"{kind.title()}{bits}FixedPoint", (base,), attrs)
+    elif learned:
+        # A parameter initialised from the weights' max at the first forward, then trained; the
+        # power-of-two restriction (log2 domain, ceil with a straight-through gradient) is the base's.
+        attrs["scaling_impl_type"] = ScalingImplType.PARAMETER_FROM_STATS
+    suffix = "Learned" if learned and kind == "weight" else ""
+    return type(f"{kind.title()}{bits}FixedPoint{suffix}", (base,), attrs)
 
 
-def build_qat_cnn(spec: QatCnnSpec) -> Any:
-    """A brevitas ``nn.Module`` for ``spec`` (returns logits)."""
+def _norm(spec: QatCnnSpec, channels: int, folded: bool) -> list[Any]:
+    """The BatchNorm slot after a conv: BatchNorm2d, an Identity once folded, nothing without BN.
+
+    Why an Identity once folded: the layer indices (the state dict's keys) stay those of the
+    trained model, so folded weights load into ``build_qat_cnn(spec, folded=True)`` by name.
+    """
+    import torch.nn as nn
+
+    if not spec.batch_norm:
+        return []
+    return [nn.Identity() if folded else nn.BatchNorm2d(channels)]
+
+
+def build_qat_cnn(spec: QatCnnSpec, *, folded: bool = False) -> Any:
+    """A brevitas ``nn.Module`` for ``spec`` (returns logits).
+
+    ``folded``: the layout of a model whose BatchNorms ``fold_batchnorm`` has folded (an Identity
+    in each BatchNorm's place), to load weights saved after folding.
+    """
     import brevitas.nn as qnn
     import torch.nn as nn
     from brevitas.quant import Int16Bias
@@ -103,9 +142,10 @@ def build_qat_cnn(spec: QatCnnSpec) -> Any:
                 out_channels,
                 kernel,
                 padding=kernel // 2,
-                weight_quant=_quantizers(spec.weight_bits[index], "weight"),
+                weight_quant=_quantizers(spec.weight_bits[index], "weight", spec.learned_scales),
                 bias_quant=Int16Bias,
             ),
+            *_norm(spec, out_channels, folded),
             qnn.QuantReLU(act_quant=_quantizers(spec.act_bits[index], "act"), return_quant_tensor=True),
         ]
         if pool:
@@ -120,7 +160,7 @@ def build_qat_cnn(spec: QatCnnSpec) -> Any:
             qnn.QuantLinear(
                 features,
                 units,
-                weight_quant=_quantizers(spec.weight_bits[index], "weight"),
+                weight_quant=_quantizers(spec.weight_bits[index], "weight", spec.learned_scales),
                 bias_quant=Int16Bias,
             ),
             qnn.QuantReLU(act_quant=_quantizers(spec.act_bits[index], "act"), return_quant_tensor=True),
@@ -131,7 +171,7 @@ def build_qat_cnn(spec: QatCnnSpec) -> Any:
         qnn.QuantLinear(
             features,
             spec.n_classes,
-            weight_quant=_quantizers(spec.weight_bits[index], "weight"),
+            weight_quant=_quantizers(spec.weight_bits[index], "weight", spec.learned_scales),
             bias_quant=Int16Bias,
         )
     )
@@ -140,10 +180,10 @@ def build_qat_cnn(spec: QatCnnSpec) -> Any:
 
 def load_qat_cnn(spec: QatCnnSpec, weights: str | Path) -> Any:
     """The QAT CNN of ``spec`` with the trained weights a search saved (``torch.save`` of its
-    ``state_dict``), on the CPU, ready to export or simulate."""
+    ``state_dict``, BatchNorms folded), on the CPU, ready to export or simulate."""
     import torch
 
-    model = build_qat_cnn(spec)
+    model = build_qat_cnn(spec, folded=True)
     model.load_state_dict(torch.load(str(weights), map_location="cpu", weights_only=True))
     return model
 
@@ -160,7 +200,8 @@ def build_float_cnn(spec: QatCnnSpec) -> Any:
     layers: list[nn.Module] = [nn.Identity()]
     channels, height, width = spec.input_shape
     for out_channels, kernel, pool in zip(spec.conv_channels, spec.kernel_sizes, spec.pool, strict=True):
-        layers += [nn.Conv2d(channels, out_channels, kernel, padding=kernel // 2), nn.ReLU()]
+        conv = nn.Conv2d(channels, out_channels, kernel, padding=kernel // 2)
+        layers += [conv, *_norm(spec, out_channels, folded=False), nn.ReLU()]
         if pool:
             layers.append(nn.MaxPool2d(2))
             height, width = height // 2, width // 2
@@ -172,3 +213,57 @@ def build_float_cnn(spec: QatCnnSpec) -> Any:
         features = units
     layers.append(nn.Linear(features, spec.n_classes))
     return nn.Sequential(*layers)
+
+
+def fold_batchnorm(model: Any) -> Any:
+    """A copy of ``model`` (an ``nn.Sequential``) with each BatchNorm folded into the conv before it.
+
+    In eval mode a BatchNorm is ``y = gamma * (x - mean) / sqrt(var + eps) + beta``, per channel:
+    with ``s = gamma / sqrt(var + eps)`` the conv's weights become ``w * s`` and its bias
+    ``beta + (b - mean) * s``, and the BatchNorm an Identity. A float model's outputs are unchanged
+    (up to rounding); a quantized conv's weight quantizer then quantizes the folded weights (a
+    learned scale is re-initialised from them, as at the start of training). A model without a
+    BatchNorm comes back as it is. Raises ValueError for a BatchNorm that follows no conv.
+    """
+    import copy
+
+    import torch
+    import torch.nn as nn
+
+    if not any(isinstance(m, nn.BatchNorm2d) for m in model):
+        return model
+    folded = copy.deepcopy(model).eval()
+    for index, norm in enumerate(folded):
+        if not isinstance(norm, nn.BatchNorm2d):
+            continue
+        conv = folded[index - 1] if index else None
+        if not isinstance(conv, nn.Conv2d):
+            raise ValueError(f"layer {index} is a BatchNorm that follows no conv: nothing to fold it into")
+        assert norm.running_var is not None and norm.running_mean is not None
+        with torch.no_grad():
+            scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+            bias = conv.bias if conv.bias is not None else torch.zeros_like(norm.running_mean)
+            conv.weight.mul_(scale.reshape(-1, 1, 1, 1))
+            new_bias = norm.bias + (bias - norm.running_mean) * scale
+            if conv.bias is None:
+                conv.bias = nn.Parameter(new_bias)
+            else:
+                conv.bias.copy_(new_bias)
+        _reinit_learned_scale(conv)
+        folded[index] = nn.Identity()
+    _log.debug("folded the BatchNorms of a %d-layer model", len(folded))
+    return folded
+
+
+def _reinit_learned_scale(conv: Any) -> None:
+    """A learned weight scale starts again from the (folded) weights' maximum, now."""
+    quant = getattr(conv, "weight_quant", None)
+    impl = getattr(getattr(quant, "tensor_quant", None), "scaling_impl", None)
+    if impl is None or not hasattr(impl, "init_done"):
+        return  # a float conv, or a scale recomputed from the weights at every step
+    import torch
+
+    with torch.no_grad():
+        impl.init_done = False
+        impl.value.fill_(1.0)
+        conv.quant_weight()  # the first forward initialises the scale from the current weights

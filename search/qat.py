@@ -10,13 +10,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from search.models import QatCnnSpec, build_float_cnn, build_qat_cnn, load_qat_cnn
+from search.models import QatCnnSpec, build_float_cnn, build_qat_cnn, fold_batchnorm, load_qat_cnn
 
 __all__ = [
     "QatCnnSpec",
     "build_float_cnn",
     "build_qat_cnn",
     "export_qonnx",
+    "fold_batchnorm",
     "load_qat_cnn",
 ]
 
@@ -24,7 +25,11 @@ _log = logging.getLogger(__name__)
 
 
 def export_qonnx(model: Any, input_shape: tuple[int, ...], path: str | Path) -> Path:
-    """Export a trained brevitas model to QONNX (batch 1); returns the path."""
+    """Export a trained brevitas model to QONNX (batch 1); returns the path.
+
+    BatchNorms are folded into their convs first (a no-op for a model the search already folded):
+    hls4ml must see a plain quantized conv, never a float BatchNorm layer.
+    """
     import contextlib
     import io
     import warnings
@@ -45,6 +50,7 @@ def export_qonnx(model: Any, input_shape: tuple[int, ...], path: str | Path) -> 
         logging.getLogger(name).setLevel(logging.ERROR)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    model = fold_batchnorm(model)
     model.eval()
     sink = io.StringIO()
     with warnings.catch_warnings(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):

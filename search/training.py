@@ -289,16 +289,19 @@ def train_from_scratch(
 
     With ``recipe.float_epochs``, the float twin trains first and the quantized model starts from
     its weights (QAT fine-tuning at ``qat_lr_scale`` x lr): both phases start from random weights
-    of this recipe's seed, so it is a retrain from scratch, not a warm start from the search.
+    of this recipe's seed, so it is a retrain from scratch, not a warm start from the search. A
+    quantized model comes back with its BatchNorms folded (``search.models.fold_batchnorm``): the
+    model that is exported.
     """
     import torch
 
-    from search.models import build_float_cnn, build_qat_cnn
+    from search.models import build_float_cnn, build_qat_cnn, fold_batchnorm
 
     torch.manual_seed(recipe.seed)
     if not quantized or recipe.float_epochs == 0:
         model = build_qat_cnn(spec) if quantized else build_float_cnn(spec)
-        return model, train_classifier(model, x, y, recipe, device=device)
+        stats = train_classifier(model, x, y, recipe, device=device)
+        return (fold_batchnorm(model) if quantized else model), stats
     twin = build_float_cnn(spec)
     first = train_classifier(twin, x, y, recipe, device=device, epochs=recipe.float_epochs)
     model = build_qat_cnn(spec)
@@ -307,7 +310,7 @@ def train_from_scratch(
         model, x, y, recipe, device=device, epochs=recipe.epochs - recipe.float_epochs,
         lr=recipe.lr * recipe.qat_lr_scale,
     )  # fmt: skip
-    return model, TrainStats(
+    return fold_batchnorm(model), TrainStats(
         samples=first.samples,
         epochs=first.epochs + second.epochs,
         sample_epochs=first.sample_epochs + second.sample_epochs,
