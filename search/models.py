@@ -18,6 +18,13 @@ Why learned weight scales (``learned_scales``): a weight scale taken from the we
 step spends the few levels of a 2-3 bit grid on one outlier; a learned power-of-two scale
 (initialised from that maximum, then trained through a straight-through ceil of its log2) can
 clip it instead. It stays a power of two, so it still maps onto an ap_fixed type exactly.
+
+Why no 1-bit weights: brevitas exports them as a QONNX BipolarQuant, which hls4ml 1.3 converts
+(1-bit xnor weights, an ApplyAlpha for the scale) but does not type: the binary layers' results and
+the ApplyAlpha's scale and bias get the default ``fixed<16,6,TRN,WRAP>``, and a Flatten after them
+stays a Reshape with a dangling shape input. Measured on digits (two conv + two dense layers, all
+binary, BatchNorm): torch 0.83 test accuracy, C-sim 0.13, argmax agreement 0.14 (one binary conv
+among 4-bit layers agreed on 50 of 50 images). Not supported end to end, so not offered.
 """
 
 from __future__ import annotations
@@ -45,7 +52,8 @@ class QatCnnSpec:
         kernel_sizes: kernel of each conv block (same padding).
         pool: whether each conv block ends in a 2x2 max-pool.
         dense_units: hidden dense layers before the classifier.
-        weight_bits: weight bits per layer (conv blocks, dense layers, classifier), 2..16.
+        weight_bits: weight bits per layer (conv blocks, dense layers, classifier), 2..16 (no
+            1-bit: see the module docstring).
         act_bits: activation bits per ReLU (conv blocks, then hidden dense layers), 2..16.
         input_bits: bits of the signed input quantizer.
         batch_norm: a BatchNorm after every conv (folded into the conv before export).
@@ -215,8 +223,11 @@ def build_float_cnn(spec: QatCnnSpec) -> Any:
     return nn.Sequential(*layers)
 
 
-def fold_batchnorm(model: Any) -> Any:
+def fold_batchnorm(model: Any, *, inplace: bool = False) -> Any:
     """A copy of ``model`` (an ``nn.Sequential``) with each BatchNorm folded into the conv before it.
+
+    ``inplace``: fold into ``model`` itself (its conv parameters stay the same tensors, so an
+    optimizer holding them trains on: ``search.training`` folds this way part-way through QAT).
 
     In eval mode a BatchNorm is ``y = gamma * (x - mean) / sqrt(var + eps) + beta``, per channel:
     with ``s = gamma / sqrt(var + eps)`` the conv's weights become ``w * s`` and its bias
@@ -232,13 +243,15 @@ def fold_batchnorm(model: Any) -> Any:
 
     if not any(isinstance(m, nn.BatchNorm2d) for m in model):
         return model
-    folded = copy.deepcopy(model).eval()
+    folded = model if inplace else copy.deepcopy(model)
     for index, norm in enumerate(folded):
         if not isinstance(norm, nn.BatchNorm2d):
             continue
         conv = folded[index - 1] if index else None
         if not isinstance(conv, nn.Conv2d):
             raise ValueError(f"layer {index} is a BatchNorm that follows no conv: nothing to fold it into")
+        if norm.training:
+            raise ValueError("fold_batchnorm folds running statistics: call model.eval() first")
         assert norm.running_var is not None and norm.running_mean is not None
         with torch.no_grad():
             scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)

@@ -50,8 +50,8 @@ def export_qonnx(model: Any, input_shape: tuple[int, ...], path: str | Path) -> 
         logging.getLogger(name).setLevel(logging.ERROR)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    model = fold_batchnorm(model)
     model.eval()
+    model = fold_batchnorm(model)
     sink = io.StringIO()
     with warnings.catch_warnings(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         warnings.simplefilter("ignore")

@@ -133,3 +133,25 @@ def test_a_stored_candidate_from_before_batchnorm_reads_as_without_it() -> None:
     assert not cand.arch.batch_norm and not cand.learned_scales
     assert "batch_norm" not in default_space("digits", 200.0).to_dict()  # old fingerprints stay valid
     assert np.isfinite(len(default_space("cifar10", 200.0).all_decisions()))
+
+
+def test_training_folds_a_quantized_models_batchnorms_for_its_last_quarter() -> None:
+    """The exported model is the folded one, so QAT spends its last steps on exactly that model."""
+    import torch
+
+    from search.datasets import load_dataset
+    from search.training import FOLD_AT, TrainRecipe, evaluate, train_classifier
+
+    data = load_dataset("digits", seed=0, subset=400)
+    spec = QatCnnSpec(data.input_shape, data.n_classes, conv_channels=(8,), kernel_sizes=(3,), pool=(True,),
+                      batch_norm=True, learned_scales=True)  # fmt: skip
+    torch.manual_seed(0)
+    model = build_qat_cnn(spec)
+    assert 0.0 < FOLD_AT < 1.0
+    train_classifier(model, data.x_train, data.y_train, TrainRecipe(epochs=2, batch_size=16))
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model)
+    assert fold_batchnorm(model) is model  # nothing left to fold
+    assert evaluate(model, data.x_test, data.y_test) > 0.5
+    twin = build_float_cnn(spec)  # a float model keeps its BatchNorms (they fold exactly at any time)
+    train_classifier(twin, data.x_train, data.y_train, TrainRecipe(epochs=1, batch_size=16))
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in twin)
