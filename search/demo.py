@@ -22,7 +22,8 @@ from hil.convert import ConversionOptions, convert
 from hil.errors import HilError
 from hil.inventory import load_inventory
 from search.datasets import load_dataset
-from search.qat import QatCnnSpec, build_qat_cnn, evaluate, export_qonnx, train_classifier
+from search.qat import QatCnnSpec, build_qat_cnn, export_qonnx
+from search.training import TrainRecipe, evaluate, train_classifier
 
 _log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def run_demo(board_name: str, out: Path, epochs: int = 3, inventory: Path | None
     data = load_dataset("digits", seed=0)
     spec = QatCnnSpec(input_shape=data.input_shape, n_classes=data.n_classes, conv_channels=(8, 16))
     model = build_qat_cnn(spec)
-    train_classifier(model, data.x_train, data.y_train, epochs=epochs, batch_size=16, lr=1e-2)
+    train_classifier(model, data.x_train, data.y_train, TrainRecipe(epochs=epochs, batch_size=16, lr=1e-2))
     val_accuracy = evaluate(model, data.x_val, data.y_val)
     qonnx_path = export_qonnx(model, spec.input_shape, out / "digits_w4a4.onnx")
     result = convert(

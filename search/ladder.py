@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -80,43 +80,59 @@ def should_climb(accuracy: float, others: Sequence[float], top_k: int) -> bool:
 StageHook = Callable[[str], None]
 
 
+@dataclass(frozen=True, eq=False)  # eq=False: a ladder is itself, not its dataset's arrays
 class Ladder:
-    """Evaluates candidates rung by rung for one dataset and spec."""
+    """Evaluates candidates rung by rung for one dataset and spec.
 
-    def __init__(
-        self,
-        data: Dataset,
-        target: Target,
-        recipe: TrainRecipe,
-        *,
-        fidelity: str = "csim",
-        top_k: int = 3,
-        csim_n: int | None = None,
-        min_agreement: float = 0.98,
-        device: str = "cpu",
-        artifacts: Path,
-        hardware: Any = None,
-        farm_root: Path | None = None,
-    ) -> None:
-        """``recipe``: how every candidate trains; ``csim_n``: validation images in the C-sim check
-        (None: the full split); ``min_agreement``: the gate, the share of those images on which the
-        fixed-point design's class must equal the torch model's; ``artifacts``: the trials' folder;
-        ``hardware``: the adapter of the build/board rungs (``search.adapters``); ``farm_root``: the
-        build farm's artifact store (default ``<artifacts>/farm``, under the search's own folder).
-        """
-        if fidelity not in FIDELITIES:
-            raise InputError(f"--fidelity must be one of {', '.join(FIDELITIES)}, got {fidelity!r}")
-        if not 0.0 <= min_agreement <= 1.0:
-            raise InputError(f"the C-sim gate's min_agreement must be in [0, 1], got {min_agreement:g}")
-        if csim_n is not None and csim_n < 1:
-            raise InputError(f"csim_n must be >= 1 (or None: the full validation split), got {csim_n}")
-        self.data, self.target, self.recipe = data, target, recipe
-        self.fidelity, self.top_k, self.csim_n, self.min_agreement = fidelity, top_k, csim_n, min_agreement
-        self.device = device
-        self.artifacts, self.hardware = artifacts, hardware
-        self.farm_root = Path(farm_root) if farm_root is not None else Path(artifacts) / "farm"
-        if hardware is not None and fidelity in HARDWARE_RUNGS:
-            hardware.check(target.board, fidelity)  # e.g. a real board with no bitstream: exit 2 now
+    Why frozen: the ladder's configuration is the search's, fixed when it starts; a phase that
+    keeps its trials in its own folder asks for a ladder of its own (``for_phase``) instead of
+    changing a shared one under the feet of whoever else holds it.
+
+    Attributes:
+        data: the dataset every candidate trains and is gated on.
+        target: the board and the spec (LUT budget, throughput).
+        recipe: how every candidate trains.
+        fidelity: the highest rung a candidate may climb (``FIDELITIES``).
+        top_k: how many of the best feasible candidates climb past training.
+        csim_n: validation images in the C-sim check (None: the full split).
+        min_agreement: the gate: the share of those images on which the fixed-point design's class
+            must equal the torch model's.
+        device: where training runs (``cpu`` or ``cuda``).
+        artifacts: the trials' folder.
+        hardware: the adapter of the build/board rungs (``search.adapters``).
+        farm_root: the build farm's artifact store (default ``<artifacts>/farm``, under the search's
+            own folder; a phase's ladder keeps its parent's store).
+    """
+
+    data: Dataset
+    target: Target
+    recipe: TrainRecipe
+    _: KW_ONLY
+    artifacts: Path
+    fidelity: str = "csim"
+    top_k: int = 3
+    csim_n: int | None = None
+    min_agreement: float = 0.98
+    device: str = "cpu"
+    hardware: Any = None
+    farm_root: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.fidelity not in FIDELITIES:
+            raise InputError(f"--fidelity must be one of {', '.join(FIDELITIES)}, got {self.fidelity!r}")
+        if not 0.0 <= self.min_agreement <= 1.0:
+            raise InputError(f"the C-sim gate's min_agreement must be in [0, 1], got {self.min_agreement:g}")
+        if self.csim_n is not None and self.csim_n < 1:
+            raise InputError(f"csim_n must be >= 1 (or None: the full validation split), got {self.csim_n}")
+        object.__setattr__(self, "artifacts", Path(self.artifacts))
+        root = Path(self.artifacts) / "farm" if self.farm_root is None else Path(self.farm_root)
+        object.__setattr__(self, "farm_root", root)
+        if self.hardware is not None and self.fidelity in HARDWARE_RUNGS:  # e.g. no bitstream: exit 2 now
+            self.hardware.check(self.target.board, self.fidelity)
+
+    def for_phase(self, artifacts: Path) -> Ladder:
+        """This ladder with its trials kept under ``artifacts`` (the farm's store stays where it was)."""
+        return replace(self, artifacts=Path(artifacts))
 
     def estimate(self, candidate: Candidate, phase: str = "joint") -> Evaluation:
         """The cost-model rung alone (microseconds): metrics with provenance ``estimate``, feasibility.
@@ -197,6 +213,12 @@ class Ladder:
         return ev
 
     @property
+    def store(self) -> Path:
+        """The build farm's artifact store (``farm_root``, resolved at construction)."""
+        assert self.farm_root is not None
+        return self.farm_root
+
+    @property
     def gates_at_end(self) -> bool:
         """True when the C-sim gate runs after the search, on the final top K (``--fidelity csim``).
 
@@ -208,7 +230,7 @@ class Ladder:
 
     def gate(self, ev: Evaluation) -> Evaluation:
         """The C-sim gate for a trained candidate, from its saved weights (``ev`` is updated)."""
-        from search.qat import QatCnnSpec, load_qat_cnn
+        from search.models import QatCnnSpec, load_qat_cnn
 
         cpu = cpu_seconds()
         if not Path(str(ev.model_path)).is_file():  # deleted since it trained: not a valid design now
@@ -240,7 +262,7 @@ class Ladder:
                         self.target.board,
                         self.data.input_shape,
                         self.data.n_classes,
-                        root=self.farm_root,
+                        root=self.store,
                     )
                 else:
                     assert previous is not None
@@ -265,7 +287,7 @@ class Ladder:
     def _train(self, ev: Evaluation, folder: Path, warm_start: WarmStart | None) -> Any:
         import torch
 
-        from search.qat import QatCnnSpec, build_float_cnn, build_qat_cnn
+        from search.models import QatCnnSpec, build_float_cnn, build_qat_cnn, fold_batchnorm
         from search.training import evaluate, train_classifier
 
         cand, data, recipe = ev.candidate, self.data, self.recipe
@@ -283,6 +305,8 @@ class Ladder:
             )
         stats = train_classifier(model, data.x_train, data.y_train, recipe, device=self.device)
         started = time.perf_counter()
+        if cand.quantized:  # ranked, saved and gated as it is exported: BatchNorms folded
+            model = fold_batchnorm(model)
         ev.accuracy = evaluate(model, data.x_val, data.y_val, device=self.device)
         ev.accuracy_provenance = "torch"
         ev.epochs, ev.sample_epochs, ev.stage = stats.epochs, stats.sample_epochs, "trained"

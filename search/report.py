@@ -22,7 +22,7 @@ from search.evaluation import Evaluation
 from search.final import FinalResult, final_designs
 from search.runner import PhaseResult, SearchOutcome
 
-__all__ = ["finalize", "top_designs"]
+__all__ = ["finalize", "pareto_title", "top_designs"]
 
 _log = logging.getLogger(__name__)
 #: Hardware columns of the tables, each shown with its own provenance.
@@ -69,7 +69,17 @@ def top_designs(result: PhaseResult, n: int = 5) -> list[dict[str, Any]]:
     return [_row(number, ev) for number, ev in rows[:n]]
 
 
-def plot_pareto(result: PhaseResult, lut_budget: float, path: Path) -> Path:
+def pareto_title(strategy: str, phase: str, dataset: str, board: str) -> str:
+    """The Pareto plot's title, in a reader's words.
+
+    Why not the study's name: that is an identity for resuming (``hil-joint-joint``), and it says
+    the strategy twice when the strategy has one phase of the same name.
+    """
+    search = f"{strategy} search" if phase == strategy else f"{strategy} search, {phase} phase"
+    return f"{search}: {dataset} on {board}"
+
+
+def plot_pareto(result: PhaseResult, lut_budget: float, path: Path, *, title: str | None = None) -> Path:
     """Validation accuracy vs LUTs: feasible, infeasible and the feasible Pareto front; PNG."""
     import matplotlib
 
@@ -98,7 +108,8 @@ def plot_pareto(result: PhaseResult, lut_budget: float, path: Path) -> Path:
     ax.set_xscale("log")
     ax.set_xlabel(f"LUTs ({', '.join(lut_sources) or 'no data'})")
     ax.set_ylabel("validation accuracy (torch)")
-    ax.set_title(f"{result.study_name}: {len(trained)} trained, {pruned} pruned by the estimate")
+    heading = title or result.plan.name
+    ax.set_title(f"{heading}\n{len(trained)} trained, {pruned} pruned by the estimate", fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -210,7 +221,8 @@ def finalize(outcome: SearchOutcome, final: FinalResult | None = None) -> dict[s
     }
     if final.chosen is not None:
         _copy_best(final.chosen, out / "best")
-    summary["pareto_png"] = str(plot_pareto(last, float(cfg.luts or 0), out / "pareto.png"))
+    title = pareto_title(str(cfg.strategy), last.plan.name, str(cfg.dataset), str(cfg.board))
+    summary["pareto_png"] = str(plot_pareto(last, float(cfg.luts or 0), out / "pareto.png", title=title))
     if summary["best"] is not None:
         summary["valid"], summary["message"] = True, f"best design: trial {summary['best']['trial']}"
     (out / "report.json").write_text(json.dumps(summary, indent=2, default=str))

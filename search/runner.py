@@ -140,7 +140,7 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
             )
     _save_controller(controller, checkpoint)
     result = PhaseResult(plan, name)
-    ladder.artifacts = cfg.out / "trials" / name
+    ladder = ladder.for_phase(cfg.out / "trials" / name)  # this phase's trials in a folder of their own
     while True:
         recover_stale(study, hb)  # a search beside us may have died since the last trial
         result.evaluations = _read(study)

@@ -37,12 +37,15 @@ BIAS_BITS = 16
 
 @dataclass(frozen=True)
 class Architecture:
-    """The network: conv blocks (conv, ReLU, optional 2x2 max-pool), an optional hidden dense layer."""
+    """The network: conv blocks (conv, optional BatchNorm, ReLU, optional 2x2 max-pool), an optional
+    hidden dense layer. ``batch_norm`` puts a BatchNorm after every conv while training; it is
+    folded into the conv before export, so the hardware (and the cost model) sees a plain conv."""
 
     conv_channels: tuple[int, ...]
     kernel_sizes: tuple[int, ...]
     pool: tuple[bool, ...]
     dense_units: tuple[int, ...] = ()
+    batch_norm: bool = False
 
     @property
     def n_mac_layers(self) -> int:
@@ -81,6 +84,7 @@ class Candidate:
     hw: tuple[LayerHw, ...] = ()
     io_type: str = "io_stream"
     clock_mhz: float = 200.0
+    learned_scales: bool = False
 
     @property
     def quantized(self) -> bool:
@@ -94,23 +98,28 @@ class Candidate:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Candidate:
         """Inverse of ``to_dict``."""
-        arch = Architecture(**{k: tuple(v) for k, v in raw["arch"].items()})
+        fields: dict[str, Any] = {k: tuple(v) for k, v in raw["arch"].items() if k != "batch_norm"}
+        fields["batch_norm"] = bool(raw["arch"].get("batch_norm", False))
+        arch = Architecture(**fields)
         hw = tuple(LayerHw(**layer) for layer in raw.get("hw", ()))
         return cls(
             arch=arch,
             hw=hw,
             io_type=raw.get("io_type", "io_stream"),
             clock_mhz=float(raw.get("clock_mhz", 200.0)),
+            learned_scales=bool(raw.get("learned_scales", False)),
         )
 
     def qat_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of ``search.qat.QatCnnSpec`` (without shapes)."""
+        """Keyword arguments of ``search.models.QatCnnSpec`` (without shapes)."""
         kwargs: dict[str, Any] = {
             "conv_channels": self.arch.conv_channels,
             "kernel_sizes": self.arch.kernel_sizes,
             "pool": self.arch.pool,
             "dense_units": self.arch.dense_units,
             "input_bits": INPUT_BITS,
+            "batch_norm": self.arch.batch_norm,
+            "learned_scales": self.learned_scales,
         }
         if self.hw:
             kwargs["weight_bits"] = tuple(h.weight_bits for h in self.hw)
@@ -318,6 +327,9 @@ class SearchSpace:
         strategies: hls4ml strategies.
         io_types: hls4ml top-level interfaces.
         clocks_mhz: design clocks.
+        batch_norm: whether the conv blocks have BatchNorm (asked only when both are offered).
+        learned_scales: weight scales are learned powers of two (a property of the space's
+            quantizers, not a decision).
     """
 
     conv_blocks: tuple[int, ...] = (1, 2, 3)
@@ -331,6 +343,8 @@ class SearchSpace:
     strategies: tuple[str, ...] = ("Latency", "Resource")
     io_types: tuple[str, ...] = ("io_stream",)
     clocks_mhz: tuple[float, ...] = (100.0, 150.0, 200.0)
+    batch_norm: tuple[bool, ...] = (False,)
+    learned_scales: bool = False
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
@@ -346,6 +360,7 @@ class SearchSpace:
             "strategies",
             "io_types",
             "clocks_mhz",
+            "batch_norm",
         ):
             if not getattr(self, name):
                 raise InputError(f"search space: {name} needs at least one choice")
@@ -360,13 +375,24 @@ class SearchSpace:
             raise InputError(f"search space: unknown io_types {sorted(bad)}")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {k: list(v) for k, v in asdict(self).items()}
+        """JSON-ready form (a space without BatchNorm or learned scales reads as it did before them,
+        so the fingerprints of existing studies stay valid)."""
+        raw = {k: (v if isinstance(v, bool) else list(v)) for k, v in asdict(self).items()}
+        if raw["batch_norm"] == [False]:
+            del raw["batch_norm"]
+        if not raw["learned_scales"]:
+            del raw["learned_scales"]
+        return raw
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> SearchSpace:
         """Inverse of ``to_dict``."""
-        return cls(**{k: tuple(v) for k, v in raw.items()})
+        kwargs: dict[str, Any] = {k: (v if isinstance(v, bool) else tuple(v)) for k, v in raw.items()}
+        return cls(**kwargs)
+
+    @property
+    def _asks_batch_norm(self) -> bool:
+        return len(set(self.batch_norm)) > 1
 
     def all_decisions(self) -> list[tuple[str, tuple[Any, ...]]]:
         """Every decision a candidate of the deepest network can ask, in asking order (RL slots)."""
@@ -378,6 +404,8 @@ class SearchSpace:
                 (f"conv{i}_pool", self.pool),
             ]
         out.append(("dense_units", self.dense_units))
+        if self._asks_batch_norm:
+            out.append(("batch_norm", self.batch_norm))
         for name in [f"conv{i}" for i in range(max(self.conv_blocks))] + ["dense", "out"]:
             out += [(f"{name}_wbits", self.weight_bits)]
             if name != "out":
@@ -399,7 +427,8 @@ class SearchSpace:
             side = side // 2 if pool else side
             pools.append(pool)
         units = int(choose("dense_units", self.dense_units))
-        return Architecture(tuple(channels), tuple(kernels), tuple(pools), (units,) if units else ())
+        norm = bool(choose("batch_norm", self.batch_norm)) if self._asks_batch_norm else self.batch_norm[0]
+        return Architecture(tuple(channels), tuple(kernels), tuple(pools), (units,) if units else (), norm)
 
     def sample_hardware(self, choose: Chooser, arch: Architecture) -> Candidate:
         """Ask the per-layer quantization/hardware decisions of ``arch``, then io_type and clock."""
@@ -412,7 +441,7 @@ class SearchSpace:
             hw.append(LayerHw(wbits, abits, reuse, strategy))
         io_type = str(choose("io_type", self.io_types))
         clock = float(choose("clock_mhz", self.clocks_mhz))
-        return Candidate(arch, tuple(hw), io_type, clock)
+        return Candidate(arch, tuple(hw), io_type, clock, self.learned_scales)
 
     def sample(
         self,
@@ -456,11 +485,21 @@ def default_space(dataset: str, board_clock_mhz: float) -> SearchSpace:
         # 32-128 channels reach 75 % float in ~10 epochs where 8-16 channels stall near 60 %; a block
         # without pooling at 32x32 costs ~4x the training time and C-sim time for little accuracy.
         # 2-6 bit weights/activations (8 kept for the first layer's sake), as in low-bit designs.
+        # Up to 8 conv blocks (VGG-like stacks: two or three convs per pooled stage, which needs
+        # unpooled blocks too), with BatchNorm (folded before export) and learned power-of-two weight
+        # scales: what deeper low-bit CNNs need to train at all (issue 20). A pool is forced off once
+        # the map is 1x1, so 8 blocks never pool more than 5 times. At the paper's spec the depth
+        # buys accuracy, not feasibility: random samples of the small corner (16/32 channels, 2-4
+        # bits, reuse >= 128) priced at synthesis level had a minimum of ~15.8k LUT at 3 blocks,
+        # ~28.6k at 6 and ~35.2k at 8 (point estimates, 300 samples each), so under 30,000 LUT
+        # the search finds 3-6 blocks, and what the controller learns decides how often.
         return SearchSpace(
-            conv_blocks=(3, 4),
+            conv_blocks=(3, 4, 5, 6, 7, 8),
             channels=(16, 32, 48, 64, 96, 128),
             kernels=(3,),
-            pool=(True,),
+            pool=(True, False),
+            batch_norm=(True,),
+            learned_scales=True,
             dense_units=(0, 64),
             weight_bits=(2, 3, 4, 5, 6, 8),
             act_bits=(2, 3, 4, 5, 6, 8),

@@ -104,14 +104,15 @@ def digits_float_models(folder: Path) -> dict[str, TrainedModel]:
 def cifar_qat_cnn(folder: Path, data_dir: Path) -> TrainedModel:
     """A 4-bit brevitas CNN for 32x32x3, trained a few epochs on a CIFAR-10 subset, exported to QONNX."""
     from search.datasets import load_dataset
-    from search.qat import QatCnnSpec, build_qat_cnn, evaluate, export_qonnx, train_classifier
+    from search.qat import QatCnnSpec, build_qat_cnn, export_qonnx
+    from search.training import TrainRecipe, evaluate, train_classifier
 
     data = load_dataset("cifar10", data_dir=data_dir, seed=0, subset=8000)
     spec = QatCnnSpec(
         input_shape=(3, 32, 32), n_classes=10, conv_channels=(8, 16), kernel_sizes=(3, 3), pool=(True, True)
     )
     model = build_qat_cnn(spec)
-    train_classifier(model, data.x_train, data.y_train, epochs=3, batch_size=64, lr=5e-3)
+    train_classifier(model, data.x_train, data.y_train, TrainRecipe(epochs=3, batch_size=64, lr=5e-3))
     x_test, y_test = data.x_test[:200], data.y_test[:200]
     path = export_qonnx(model, spec.input_shape, folder / "cifar_cnn_w4a4.onnx")
     return TrainedModel(path, x_test, y_test, evaluate(model, x_test, y_test))

@@ -1,7 +1,7 @@
 """Designs of the co-search's space, built as the search builds them: sample, QAT-train, export, convert.
 
 Shared by the emulator's tests and ``benchmarks/bench_emulator.py``. Why the search's own path
-(``search.space`` -> ``search.qat`` -> ``search.hls.convert_candidate``): the emulator must be exact on
+(``search.space`` -> ``search.models`` -> ``search.hls.convert_candidate``): the emulator must be exact on
 exactly what the gate will hand it, per-layer reuse/strategy and the QONNX types included.
 """
 
@@ -39,15 +39,15 @@ def build_design(
     import torch
 
     from search.hls import convert_candidate
-    from search.qat import QatCnnSpec, build_qat_cnn, export_qonnx, train_classifier
+    from search.qat import QatCnnSpec, build_qat_cnn, export_qonnx
+    from search.training import TrainRecipe, train_classifier
 
     spec = QatCnnSpec(input_shape=data.input_shape, n_classes=data.n_classes, **candidate.qat_kwargs())
     torch.manual_seed(seed)
     model = build_qat_cnn(spec)
     n = len(data.x_train) if n_train is None else n_train
-    train_classifier(
-        model, data.x_train[:n], data.y_train[:n], epochs=epochs, batch_size=32, lr=lr, seed=seed
-    )
+    recipe = TrainRecipe(epochs=epochs, batch_size=32, lr=lr, seed=seed)
+    train_classifier(model, data.x_train[:n], data.y_train[:n], recipe)
     path = export_qonnx(model, spec.input_shape, folder / "model.onnx")
     return convert_candidate(path, candidate, board, folder / "hls4ml_prj", data.input_shape, data.n_classes)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ def test_pruned_candidates_are_never_trained(tmp_path: Path, monkeypatch: pytest
     def boom(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("a pruned candidate was trained")
 
-    monkeypatch.setattr(ladder, "_train", boom)
+    monkeypatch.setattr(Ladder, "_train", boom)
     ev = ladder.evaluate(_big(), 0)
     assert ev.stage == "pruned" and not ev.feasible and ev.epochs == 0 and ev.model_path is None
     assert ev.reward == -ev.miss < 0  # minus how far it missed the spec
@@ -169,3 +170,17 @@ def test_the_estimate_rung_records_each_resources_upper_edge(tmp_path: Path) -> 
     lut = ev.hardware["lut"]
     assert lut.provenance == "estimate" and lut.upper is not None and lut.upper > lut.value
     assert Evaluation.from_attrs(ev.to_attrs()).hardware["lut"].upper == lut.upper  # survives a resume
+
+
+def test_a_ladder_is_configured_once(tmp_path: Path) -> None:
+    """Its configuration is fixed at construction; a phase gets a ladder of its own, same farm store."""
+    data = load_dataset("digits", subset=100)
+    ladder = Ladder(data, Target(BOARD, 20_000, 100_000), TrainRecipe(epochs=1), artifacts=tmp_path, top_k=2)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ladder.artifacts = tmp_path / "elsewhere"  # type: ignore[misc]
+    phase = ladder.for_phase(tmp_path / "trials" / "joint")
+    assert phase.artifacts == tmp_path / "trials" / "joint" and ladder.artifacts == tmp_path
+    assert phase.store == ladder.store == tmp_path / "farm"
+    assert (phase.top_k, phase.recipe, phase.data) == (2, ladder.recipe, ladder.data)
+    with pytest.raises(InputError, match="fidelity"):
+        Ladder(data, Target(BOARD, 20_000), TrainRecipe(), artifacts=tmp_path, fidelity="bogus")
