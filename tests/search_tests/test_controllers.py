@@ -84,6 +84,8 @@ def test_rl_learns_where_feasible_cifar10_designs_are_from_how_far_pruned_ones_m
     target = Target(board, 30_000, 1_293, estimate_edge="point")
     random = probe_feasibility("random", space, target, (3, 32, 32), 10, n=3_000, seed=1)
     rl = probe_feasibility("rl", space, target, (3, 32, 32), 10, n=300, seed=1)
-    assert 0 < random.rate() < 0.01  # almost every random proposal is pruned
+    unshaped = probe_feasibility("rl", space, target, (3, 32, 32), 10, n=300, seed=1, shaped=False)
+    assert random.rate() < 0.01  # almost every random proposal is pruned (0 of 3,000 in the 8-block space)
     assert rl.second_half_rate >= max(2 * random.rate(), 0.1)
     assert sum(rl.miss[150:]) < sum(rl.miss[:150])  # it learned the direction, not only a lucky hit
+    assert unshaped.second_half_rate < rl.second_half_rate / 2  # the reward of 0 carries no direction
