@@ -123,8 +123,16 @@ def score_design(
     seconds["emulator"] = round(time.perf_counter() - started, 3)
     check: dict[str, Any] = {"n": m}
     if emulated is not None:
-        check = agreement(emulated[:m], csim_out).as_dict()
-        if check["bit_identical"] < 1.0:
+        try:
+            check = agreement(emulated[:m], csim_out).as_dict()
+        except Exception as exc:  # e.g. another output shape: the emulator is wrong, not the design
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = f"error: cannot compare with the C simulation ({why})"
+            check["error"] = reason
+            _log.warning("emulator %s; scoring the C-simulated sample of %d instead", reason, m)
+        else:
+            reason = None
+        if reason is None and check["bit_identical"] < 1.0:
             reason = (
                 f"differs from the C simulation on the sample (bit_identical {check['bit_identical']:.6f})"
             )

@@ -114,12 +114,24 @@ class FinalResult:
         return total
 
 
+def _file_sha256(path: Any) -> str | None:
+    if path is None:
+        return None
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return str(path)  # gone: no record can match weights that are not there
+
+
 def _key(ev: Evaluation, recipe: TrainRecipe | None, cfg: Any, test_n: int | None) -> str:
     text = json.dumps(
         {
             "candidate": ev.candidate.to_dict(),
             "recipe": None if recipe is None else recipe.to_dict(),
-            "model": None if recipe is not None else ev.model_path,
+            # without a retrain the trial's weights are the design: their hash, not their path
+            # (every study writing to one --out has the same trial paths)
+            "model": None if recipe is not None else _file_sha256(ev.model_path),
+            "fidelity": getattr(cfg, "fidelity", None),
             "dataset": cfg.dataset,
             "data_dir": None if cfg.data_dir is None else str(cfg.data_dir),
             "seed": cfg.seed,

@@ -33,6 +33,8 @@ __all__ = ["check_resume", "phase_space"]
 
 _log = logging.getLogger(__name__)
 _DONE = optuna.trial.TrialState.COMPLETE
+#: pruned proposals rewarded minus their miss; gate and final accuracy by the bit-exact emulator
+SCORING_VERSION = "miss-reward-1/bitexact-gate-1"
 
 
 def _cost_model_fingerprint(input_shape: tuple[int, int, int], n_classes: int) -> str:
@@ -44,8 +46,13 @@ def _cost_model_fingerprint(input_shape: tuple[int, int, int], n_classes: int) -
     # priced as the ladder prices candidates: synthesis level, the Vitis flow, ZCU104's part
     target = target_for(part="xczu7ev-ffvc1156-2-e", backend="Vitis", clock_mhz=200.0)
     specs = probe.layer_specs(input_shape, n_classes)
-    totals = estimate(specs, clock_mhz=200.0, target=target, level="synth").totals
-    text = json.dumps({k: round(float(v), 3) for k, v in sorted(totals.items())})
+    est = estimate(specs, clock_mhz=200.0, target=target, level="synth")
+    # the bands too: feasibility is judged at their upper edge by default, and a recalibration can
+    # move the bands while the point estimates stay where they were
+    text = json.dumps({
+        "totals": {k: round(float(v), 3) for k, v in sorted(est.totals.items())},
+        "bands": {k: [round(float(x), 3) for x in band] for k, band in sorted(est.bands.items())},
+    })  # fmt: skip
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -79,6 +86,9 @@ def _fingerprint(
         "estimate_edge": cfg.estimate_edge,
         "max_proposals_factor": cfg.max_proposals_factor,
         "cost_model": cost_model,
+        # how trials are scored: bump when the reward or the gate changes meaning (the stored
+        # rewards of old trials are replayed into the controller on resume)
+        "scoring": SCORING_VERSION,
         "space": space,
         "arch": None if arch is None else asdict(arch),
     }

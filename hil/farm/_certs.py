@@ -97,6 +97,12 @@ def _load_or_make_ca(folder: Path, days: int, created: list[Path]) -> tuple[Any,
             key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
         except ValueError as exc:
             raise ConfigError(f"{folder}: cannot read the existing CA ({exc})") from None
+        spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        if cert.public_key().public_bytes(*spki) != key.public_key().public_bytes(*spki):
+            raise ConfigError(
+                f"{folder}: {CA_KEY} does not belong to {CA_CERT}; restore the pair or rotate "
+                "(`hil farm certs DIR --rotate --host ...`)"
+            )
         return cert, key
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hil farm CA")])
@@ -236,28 +242,35 @@ def rotate_certificates(folder: str | Path, hosts: Sequence[str], *, days: int =
 
     After the new ``ca.pem`` reaches the scheduler and workers (and they restart), every
     certificate the old CA signed is refused, including copies of it anywhere. The old CA's
-    files are overwritten, not kept: keeping its key would keep the old access list alive.
+    files are removed, not kept: keeping its key would keep the old access list alive.
     """
     names = _check_names(hosts, days)
     target = _folder(folder)
     before = _issued_hosts(target)
-    # the new set is made whole in a private folder beside the old one, then moved in file by file
-    # (each move atomic), the CA last: an interrupted rotation leaves the old CA with its
-    # certificates, never a folder without a CA or with certificates of a CA that is not there
+    # the new set is made whole in a private folder beside the old one, then the two folders
+    # swap by two renames: no reader ever sees a CA with certificates it did not sign or a key
+    # that does not match its certificate. A crash between the two renames leaves the old set
+    # whole in ``.<name>.old-*`` beside the folder's path (rename it back, or rotate again).
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.rotate-", dir=target.parent))
+    retired = target.parent / f".{target.name}.old-{staging.name.rsplit('-', 1)[-1]}"
     try:
         make_certificates(staging, names, days=days)
-        for name in names:
-            for suffix in (".pem", "-key.pem"):
-                os.replace(staging / f"{name}{suffix}", target / f"{name}{suffix}")
-        os.replace(staging / CA_KEY, target / CA_KEY)
-        os.replace(staging / CA_CERT, target / CA_CERT)
+        for path in target.iterdir():  # anything else kept in the folder is copied along
+            if not path.name.endswith(".pem") and not (staging / path.name).exists():
+                if path.is_dir():
+                    shutil.copytree(path, staging / path.name, symlinks=True)
+                else:
+                    shutil.copy2(path, staging / path.name, follow_symlinks=False)
+        os.rename(target, retired)
+        try:
+            os.rename(staging, target)
+        except OSError as exc:
+            os.rename(retired, target)
+            raise ConfigError(f"{target}: could not move the new certificates into place ({exc})") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(retired, ignore_errors=True)
     revoked = [name for name in before if name not in names]
-    for name in revoked:
-        (target / f"{name}.pem").unlink(missing_ok=True)
-        (target / f"{name}-key.pem").unlink(missing_ok=True)
     certificates = {name: (target / f"{name}.pem", target / f"{name}-key.pem") for name in names}
     created = [target / CA_CERT, target / CA_KEY, *(p for pair in certificates.values() for p in pair)]
     _log.warning("rotated the farm CA in %s; revoked: %s", target, ", ".join(revoked) or "none")

@@ -123,3 +123,14 @@ def test_an_interrupted_rotation_leaves_the_old_set_whole(
         _certs.rotate_certificates(folder, ["a", "b"])
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".certs.rotate-")]  # staging removed
+
+
+def test_a_ca_key_that_does_not_match_its_certificate_is_refused(run_cli, tmp_path: Path) -> None:
+    """A folder whose ca-key.pem belongs to another CA (a half-copied rotation) issues nothing."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert run_cli("farm", "certs", first, "--host", "a")[0] == 0
+    assert run_cli("farm", "certs", second, "--host", "a")[0] == 0
+    (first / "ca-key.pem").write_bytes((second / "ca-key.pem").read_bytes())
+    code, _, err = run_cli("farm", "certs", first, "--host", "b")
+    assert code == 2 and "does not belong to" in err and len(err.strip().splitlines()) == 1
+    assert not (first / "b.pem").exists()

@@ -69,6 +69,16 @@ def test_a_refused_or_wrong_emulator_falls_back_to_the_csim_sample(
     assert ev.csim is not None and ev.csim["provenance"] == "csim" and ev.csim["n_inputs"] == 40
     assert ev.csim["emulator"]["bit_identical"] < 1.0 and "differs" in ev.csim["fallback"]
 
+    def wrong_shape(design: Any, x: np.ndarray) -> tuple[np.ndarray | None, str | None]:
+        out, reason = real(design, x)
+        assert out is not None
+        return out[:, :-1], reason  # one output too few: cannot even be compared
+
+    monkeypatch.setattr(search.bitexact, "_emulate", wrong_shape)
+    ladder.gate(ev)
+    assert ev.csim is not None and ev.csim["provenance"] == "csim" and ev.csim_gate == "passed"
+    assert ev.csim["emulator"]["error"].startswith("error: cannot compare")
+
 
 _ARGS = ("--board", "zcu104", "--luts", "20000", "--fps", "100000", "--trials", "3", "--epochs", "1",
          "--top-k", "1", "--controller", "random", "--estimate-edge", "point", "--json")  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import optuna
 import pytest
@@ -258,3 +259,25 @@ def test_estimates_are_judged_at_the_band_upper_edge_by_default(tmp_path: Path) 
     assert SearchConfig(board="zcu104", dataset="digits").estimate_edge == "upper"
     with pytest.raises(InputError, match="estimate-edge"):
         tiny(tmp_path, estimate_edge="middle").resolved()
+
+
+def test_the_cost_model_fingerprint_follows_the_bands_as_well_as_the_estimates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Feasibility is judged at the band's upper edge: a recalibration that moves only the bands
+    must refuse a resume just as one that moves the estimates."""
+    import dataclasses
+
+    import search.resume
+    from hil.cost import estimate as real_estimate
+
+    before = search.resume._cost_model_fingerprint((1, 8, 8), 10)
+    assert search.resume._cost_model_fingerprint((1, 8, 8), 10) == before  # deterministic
+
+    def wider(*args: Any, **kwargs: Any) -> Any:
+        est = real_estimate(*args, **kwargs)
+        bands = {k: (lo, hi * 1.5) for k, (lo, hi) in est.bands.items()}
+        return dataclasses.replace(est, bands=bands)
+
+    monkeypatch.setattr(search.resume, "estimate", wider)
+    assert search.resume._cost_model_fingerprint((1, 8, 8), 10) != before
