@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -54,13 +55,24 @@ class DaskBackend:
         )
 
     def warm(self, jobs: Sequence[BuildJob]) -> None:
-        """Start a spare build child on every worker when any job builds in one (``isolate``)."""
-        from hil.farm._build_task import prepare_spare_on_worker
+        """Start a spare build child on every worker when any job builds in one (``isolate``).
+
+        In a thread of its own: a slow or stalled worker must not hold up the run's first builds
+        (a build that finds no spare starts its own child).
+        """
         from hil.farm.builders import get_builder
 
         try:
             if not any(get_builder(name).isolate is True for name in {job.builder for job in jobs}):
                 return
+        except Exception:  # an unknown builder fails at submit, with its own message
+            return
+        threading.Thread(target=self._warm_workers, name="hil-farm-warm", daemon=True).start()
+
+    def _warm_workers(self) -> None:
+        from hil.farm._build_task import prepare_spare_on_worker
+
+        try:
             self.client.run(prepare_spare_on_worker)
         except Exception as exc:  # an optimisation: a worker without a spare starts its own child
             _log.info("could not start spare build children ahead (%s); builds start their own", exc)
