@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hil.bundle import sha256_file
 from hil.errors import HilError
 from search.datasets import Dataset, load_dataset
 from search.evaluation import Evaluation, cpu_seconds
@@ -118,7 +119,7 @@ def _file_sha256(path: Any) -> str | None:
     if path is None:
         return None
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return sha256_file(path)
     except OSError:
         return str(path)  # gone: no record can match weights that are not there
 

@@ -22,7 +22,7 @@ from dataclasses import KW_ONLY, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from hil.cost import estimate_many, target_for
+from hil.cost import estimate, target_for
 from hil.errors import HilError, InputError
 from hil.records import Provenance
 from search.datasets import Dataset
@@ -138,10 +138,10 @@ class Ladder:
         """The cost-model rung alone (microseconds): metrics with provenance ``estimate``, feasibility.
 
         Resources are predicted at synthesis level (csynth's estimate x the measured synthesis /
-        csynth ratios, ``hil.cost.estimate_many(level="synth")``, the cost model's batch API, which
-        gives ``estimate``'s numbers): a LUT budget is a budget of real LUTs, as the build rung's
-        Vivado figures are, while csynth counts about twice as many. Each carries
-        its 80 % band's upper edge, which feasibility judges (``Target.estimate_edge``).
+        csynth ratios, ``hil.cost.estimate(level="synth")``; one network per trial, so the batch
+        API ``estimate_many`` would only wrap this call): a LUT budget is a budget of real LUTs,
+        as the build rung's Vivado figures are, while csynth counts about twice as many. Each
+        carries its 80 % band's upper edge, which feasibility judges (``Target.estimate_edge``).
         """
         ev = Evaluation(candidate, phase=phase)
         if not candidate.quantized:
@@ -149,8 +149,8 @@ class Ladder:
         started = time.perf_counter()
         specs = candidate.layer_specs(self.data.input_shape, self.data.n_classes)
         target = target_for(part=self.target.board.part, backend="Vitis", clock_mhz=candidate.clock_mhz)
-        est = estimate_many([specs], clock_mhz=candidate.clock_mhz, target=target, level="synth")
-        totals, bands = est.totals_at(0), est.bands_at(0)
+        est = estimate(specs, clock_mhz=candidate.clock_mhz, target=target, level="synth")
+        totals, bands = est.totals, est.bands
         ev.merge(
             {
                 k: Measured(

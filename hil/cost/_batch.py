@@ -73,6 +73,9 @@ _ACT_CODE = {"linear": 0, "relu": 1, "relu6": 1, "hard_sigmoid": 2, "hard_tanh":
 _IS_STREAM = {IOType.IO_STREAM: True, IOType.IO_PARALLEL: False}
 _SAME = "same"
 _METRIC_KEYS = ("lut", "ff", "dsp", "bram_18k", "latency_cycles")
+#: Every total ``estimate`` may report.
+_TOTAL_KEYS = ("lut", "ff", "dsp", "bram_18k", "uram", "ii_cycles", "latency_cycles", "clock_mhz",
+               "throughput_fps")  # fmt: skip
 _RESOURCES = ("lut", "ff", "dsp", "bram_18k")
 _CLASSES = ("mac_resource", "mac_constant", "other")  # the codes 0, 1, 2 of the stage class column
 _BAND_METRICS = (
@@ -653,18 +656,7 @@ def _one_by_one(
     clocks: list[float | None] = (
         [clock_mhz] * n if clock_mhz is None or isinstance(clock_mhz, (int, float)) else list(clock_mhz)
     )
-    keys = (
-        "lut",
-        "ff",
-        "dsp",
-        "bram_18k",
-        "uram",
-        "ii_cycles",
-        "latency_cycles",
-        "clock_mhz",
-        "throughput_fps",
-    )
-    totals = {k: np.full(n, np.nan) for k in keys}
+    totals = {k: np.full(n, np.nan) for k in _TOTAL_KEYS}
     lo = {k: np.zeros(n) for k in _METRIC_KEYS}
     hi = {k: np.zeros(n) for k in _METRIC_KEYS}
     lat_min = np.zeros(n)
