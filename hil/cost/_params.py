@@ -254,9 +254,10 @@ class CostParams:
         domain: the layer kinds (``domain_key``: class, strategy, io_type, precision range) the
             fitting data contained; a layer outside it is ``extrapolated``.
         notes: free-form provenance of the fit (rows, method, cross-validation figures).
-        bands: ``metric`` -> ``{"lo", "hi", "n"}``: the 80 % prediction interval as factors of the
-            estimate (true / estimated, 10th and 90th percentile of leave-one-family-out residuals);
-            ``layer:<kind>/<metric>`` the same for one layer of that kind.
+        bands: ``metric`` -> ``{"lo", "hi", "n"}`` (and ``"slack"`` for dsp and bram_18k): the 80 %
+            prediction interval as factors of the estimate (true / estimated: the shortest interval
+            holding 80 % of the leave-one-family-out residuals and 1), a count's slack in whole units
+            each way (``_bands``); ``layer:<kind>/<metric>`` the same for one layer of that kind.
         synth: ``<hls tool>/<strategy>`` -> metric -> ``{"ratio", "lo", "hi", "pairs"}``: Vivado
             synthesis / csynth of the same kernel, from the pairs in the data (``pairs`` of them).
     """
