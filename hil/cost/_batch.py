@@ -792,7 +792,7 @@ def _networks(
     lat_min_net = schedule(lat_min)
     slow_ii_val = np.where(has_fn, ii[np.maximum(slow_stage, 0)] if n else 0, 0)
     lat_min_net = np.where(net_stream & has_fn, np.maximum(lat_min_net, slow_ii_val), lat_min_net)
-    # ``_estimate.design_bands``: the design band of each metric; counts get one unit of slack.
+    # ``_estimate.design_bands``: the design band of each metric; counts get their slack in units.
     lo: dict[str, np.ndarray] = {}
     hi: dict[str, np.ndarray] = {}
     slow_cls = np.where(has_fn, cls[np.maximum(slow_stage, 0)] if n else 2, 2)
@@ -805,12 +805,13 @@ def _networks(
         band = params.band(metric)
         lo[key], hi[key] = totals[key] * band["lo"], totals[key] * band["hi"]
         if metric in ("dsp", "bram_18k"):
-            lo[key], hi[key] = np.maximum(0.0, lo[key] - 1.0), hi[key] + 1.0
-    dsp_band = params.band("dsp")
+            slack = params.slack(metric)
+            lo[key], hi[key] = np.maximum(0.0, lo[key] - slack), hi[key] + slack
+    dsp_band, dsp_slack = params.band("dsp"), params.slack("dsp")
     for col in variant_dsp:  # as ``estimate``: the union with the band at each rule variant
         total = seg_sum(np.ceil(col - 1e-9))
-        lo["dsp"] = np.minimum(lo["dsp"], np.maximum(0.0, total * dsp_band["lo"] - 1.0))
-        hi["dsp"] = np.maximum(hi["dsp"], total * dsp_band["hi"] + 1.0)
+        lo["dsp"] = np.minimum(lo["dsp"], np.maximum(0.0, total * dsp_band["lo"] - dsp_slack))
+        hi["dsp"] = np.maximum(hi["dsp"], total * dsp_band["hi"] + dsp_slack)
     if level == "synth":
         resource = np.bincount(st_net, weights=(cls == 0).astype(np.float64), minlength=n_net) > 0
         for metric in _RESOURCES:

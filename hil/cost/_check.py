@@ -227,7 +227,9 @@ def layer_bands(spec: Any, pred: dict[str, Any], params: CostParams) -> dict[str
         value = pred[metric]
         if metric in ("dsp", "bram_18k"):
             design = params.band(metric) if metric == "dsp" else None
-            out[metric] = count_band(value, value * lo, value * hi, design)
+            own = f"layer:{kind}/{metric}"
+            slack = params.slack(own if own in params.bands else metric)
+            out[metric] = count_band(value, value * lo, value * hi, design, slack)
         else:
             out[metric] = (value * lo, value * hi)
     return out

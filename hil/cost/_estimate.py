@@ -511,10 +511,11 @@ def design_bands(
     totals: dict[str, float], params: CostParams, slow_class: str = "other"
 ) -> dict[str, tuple[float, float]]:
     """The 80 % band of each total of a whole design: for a resource, the design-level band of its
-    metric (the 10th and 90th weighted percentile of leave-one-family-out design residuals,
-    ``params.band``) times the estimate, DSP and BRAM counts with one unit of slack each way
-    (``count_band``); for the latency, the band of the class of the layer that sets it
-    (``slow_class``: one layer's latency is the design's, so its class's residuals apply, not a sum).
+    metric (the shortest interval holding 80 % of the leave-one-family-out design residuals,
+    ``params.band``) times the estimate, DSP and BRAM counts with the band's slack in whole units
+    each way (``count_band``, ``params.slack``); for the latency, the band of the class of the layer
+    that sets it (``slow_class``: one layer's latency is the design's, so its class's residuals
+    apply, not a sum).
 
     Why the design band and not the sum of the layers' class bands: errors of a family the fit never
     saw are shared by its layers, but not to their 90th percentiles at once; summing every layer's
@@ -531,20 +532,25 @@ def design_bands(
             continue
         band = params.band(metric)
         low, high = value * band["lo"], value * band["hi"]
-        out[key] = count_band(value, low, high) if metric in ("dsp", "bram_18k") else (low, high)
+        if metric in ("dsp", "bram_18k"):
+            out[key] = count_band(value, low, high, slack=params.slack(metric))
+        else:
+            out[key] = (low, high)
     return out
 
 
 def count_band(
-    value: float, lo: float, hi: float, design: dict[str, float] | None = None
+    value: float, lo: float, hi: float, design: dict[str, float] | None = None, slack: float = 1.0
 ) -> tuple[float, float]:
     """The band of a count (DSP slices, BRAM blocks): the layers' band, widened to the whole-design
     band where given (which DSP a product binds to is a rule; when the rule is wrong the design
-    residuals show it, the per-layer ones of other families may not), and by one unit each way:
-    HLS adds or drops a block or a DSP for index arithmetic and packing, which no share models."""
+    residuals show it, the per-layer ones of other families may not), and by ``slack`` whole units
+    each way: HLS can add or drop a block or a DSP for index arithmetic and packing, which no share
+    models; how often it does is what the residuals say (``_bands.count_slack``: 0 for BRAM, whose
+    count is exact on most designs of every family)."""
     if design is not None:
         lo, hi = min(lo, value * design["lo"]), max(hi, value * design["hi"])
-    return max(0.0, lo - 1.0), hi + 1.0
+    return max(0.0, lo - slack), hi + slack
 
 
 def strategy_of(layers: Sequence[LayerSpec]) -> str:

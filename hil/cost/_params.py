@@ -232,6 +232,8 @@ def _pair(band: dict[str, float]) -> tuple[float, float]:
 
 #: A band when nothing better is known: [0.5, 2] x the estimate (a factor of two either way).
 DEFAULT_BAND = {"lo": 0.5, "hi": 2.0, "n": 0}
+#: Units of slack either way of a count's band (DSP, BRAM) when its parameters record none.
+DEFAULT_SLACK = 1
 #: Synthesis/csynth ratio when no pair exists for a tool and strategy: the csynth figure itself
 #: (which over-states fabric), with a band down to the lowest ratio any pair shows.
 DEFAULT_SYNTH = {
@@ -252,9 +254,10 @@ class CostParams:
         domain: the layer kinds (``domain_key``: class, strategy, io_type, precision range) the
             fitting data contained; a layer outside it is ``extrapolated``.
         notes: free-form provenance of the fit (rows, method, cross-validation figures).
-        bands: ``metric`` -> ``{"lo", "hi", "n"}``: the 80 % prediction interval as factors of the
-            estimate (true / estimated, 10th and 90th percentile of leave-one-family-out residuals);
-            ``layer:<kind>/<metric>`` the same for one layer of that kind.
+        bands: ``metric`` -> ``{"lo", "hi", "n"}`` (and ``"slack"`` for dsp and bram_18k): the 80 %
+            prediction interval as factors of the estimate (true / estimated: the shortest interval
+            holding 80 % of the leave-one-family-out residuals and 1), a count's slack in whole units
+            each way (``_bands``); ``layer:<kind>/<metric>`` the same for one layer of that kind.
         synth: ``<hls tool>/<strategy>`` -> metric -> ``{"ratio", "lo", "hi", "pairs"}``: Vivado
             synthesis / csynth of the same kernel, from the pairs in the data (``pairs`` of them).
     """
@@ -294,6 +297,15 @@ class CostParams:
         for key, band in self.bands.items():
             if not 0 < band.get("lo", 0) <= 1 <= band.get("hi", 0):
                 raise ConfigError(f"cost-model band {key}: need 0 < lo <= 1 <= hi, got {band}")
+            slack = band.get("slack", DEFAULT_SLACK)
+            if (
+                isinstance(slack, bool)
+                or not isinstance(slack, int | float)
+                or not math.isfinite(slack)
+                or slack < 0
+                or slack != int(slack)
+            ):
+                raise ConfigError(f"cost-model band {key}: slack must be a whole number >= 0, got {slack!r}")
         object.__setattr__(self, "_domain_set", frozenset(self.domain))
         object.__setattr__(self, "_memo", {})  # per-layer estimates (hil.cost._estimate)
         # Per layer class and metric: (lo, hi) factors, falling back to the design band (the
@@ -338,6 +350,13 @@ class CostParams:
     def band(self, metric: str) -> dict[str, float]:
         """The 80 % band of a whole-design ``metric`` (factors of the estimate)."""
         return self.bands.get(metric, DEFAULT_BAND)
+
+    def slack(self, key: str) -> float:
+        """Whole units either way on top of a count's band (``key``: ``dsp``, ``layer:<class>/dsp``):
+        chosen from the residuals by ``calibrate`` (``_bands.count_slack``); a parameter file from
+        before issue 21c has none and gets the one unit it always had."""
+        band = self.bands.get(key)
+        return float(band.get("slack", DEFAULT_SLACK)) if band is not None else float(DEFAULT_SLACK)
 
     def synth_ratio(self, tool: str, strategy: str, metric: str) -> dict[str, float]:
         """Synthesis / csynth ratio of ``metric`` for a tool (vivado, vitis) and strategy."""
