@@ -219,6 +219,11 @@ class Evaluation:
             counted where it was spent (the separate baseline's architecture phase).
         cpu_seconds: CPU time of the trial (training, C-sim, estimate), all threads.
         miss: how far its judged figures miss the spec (``Target.miss``; 0 when they fit).
+        reused_from: the trial whose trained network this design shares (same architecture,
+            quantization, warm start and recipe; it differs only in reuse factors, strategies or
+            clock, which do not change training), or None when it trained its own. Such a design
+            is ranked and gated like any other but spent no sample-epochs and is not a trained
+            candidate of the budget (``trains``).
     """
 
     candidate: Candidate
@@ -241,6 +246,7 @@ class Evaluation:
     inherited_sample_epochs: int = 0
     cpu_seconds: float = 0.0
     miss: float = 0.0
+    reused_from: int | None = None
 
     #: Fields stored as trial attributes, besides ``candidate`` and ``hardware``.
     STORED: ClassVar[tuple[str, ...]] = (
@@ -262,11 +268,18 @@ class Evaluation:
         "inherited_sample_epochs",
         "cpu_seconds",
         "miss",
+        "reused_from",
     )
 
     @property
     def trained(self) -> bool:
+        """True when the design has trained weights and a validation accuracy (its own or shared)."""
         return self.epochs > 0
+
+    @property
+    def trains(self) -> bool:
+        """True when this trial trained a network itself: what the trained-candidates budget counts."""
+        return self.trained and self.reused_from is None
 
     @property
     def reward(self) -> float:

@@ -16,6 +16,7 @@ source its timing came from, so it can never outrank it.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, replace
@@ -176,9 +177,16 @@ class Ladder:
         feasible_accuracies: Sequence[float] = (),
         warm_start: WarmStart | None = None,
         on_stage: StageHook | None = None,
+        twin: tuple[int, Evaluation] | None = None,
     ) -> Evaluation:
-        """Climb as far as the candidate deserves; never raises for a bad candidate (failures are results)."""
-        return self._climb(candidate, trial_number, phase, feasible_accuracies, warm_start, on_stage)
+        """Climb as far as the candidate deserves; never raises for a bad candidate (failures are results).
+
+        ``twin``: an earlier trial (number, evaluation) that trained the same network (same
+        ``Candidate.network_key``, same warm start) with this ladder's recipe; a feasible candidate
+        then shares its weights and validation accuracy instead of training again (training is
+        seeded, so it would reach the same weights), and spends no sample-epochs.
+        """
+        return self._climb(candidate, trial_number, phase, feasible_accuracies, warm_start, on_stage, twin)
 
     def _climb(
         self,
@@ -188,6 +196,7 @@ class Ladder:
         feasible_accuracies: Sequence[float],
         warm_start: WarmStart | None,
         on_stage: StageHook | None,
+        twin: tuple[int, Evaluation] | None = None,
     ) -> Evaluation:
         hook = on_stage or (lambda _name: None)
         cpu = cpu_seconds()
@@ -197,9 +206,11 @@ class Ladder:
             _log.info("trial %d pruned by the estimate (%s over budget)", trial_number, ev.binding)
             ev.cpu_seconds = cpu_seconds() - cpu
             return ev
-        hook("train")
         folder = self.artifacts / f"trial_{trial_number:05d}"
-        model = self._train(ev, folder, warm_start)
+        model = self._share(ev, folder, twin) if twin is not None else None
+        if model is None:
+            hook("train")
+            model = self._train(ev, folder, warm_start)
         if (
             candidate.quantized
             and self.fidelity in HARDWARE_RUNGS
@@ -283,6 +294,35 @@ class Ladder:
                 if rung.verdict:  # the design itself is wrong or does not fit: reward 0
                     ev.feasible, ev.binding = False, rung.error_code.lower()
             previous = rung
+
+    def _share(self, ev: Evaluation, folder: Path, twin: tuple[int, Evaluation]) -> Any:
+        """Take the twin's trained weights (copied into this trial's folder, so gating or exporting
+        one design never touches the other's files); None when they are gone (then it trains)."""
+        import torch
+
+        from search.models import QatCnnSpec, build_float_cnn, load_qat_cnn
+
+        number, other = twin
+        if other.model_path is None or not Path(other.model_path).is_file() or other.accuracy is None:
+            return None
+        folder.mkdir(parents=True, exist_ok=True)
+        ev.model_path = str(folder / "model.pt")
+        shutil.copyfile(other.model_path, ev.model_path)
+        ev.accuracy, ev.accuracy_provenance = other.accuracy, other.accuracy_provenance
+        ev.epochs, ev.sample_epochs, ev.stage = other.epochs, 0, "trained"
+        ev.inherited_sample_epochs = other.sample_epochs + other.inherited_sample_epochs
+        ev.reused_from = number
+        _log.info("trial shares the network trained by trial %d (no training)", number)
+        spec = QatCnnSpec(
+            input_shape=self.data.input_shape, n_classes=self.data.n_classes, **ev.candidate.qat_kwargs()
+        )
+        if ev.candidate.quantized:
+            model = load_qat_cnn(spec, ev.model_path)  # saved with its BatchNorms folded
+        else:
+            model = build_float_cnn(spec)
+            model.load_state_dict(torch.load(ev.model_path, map_location="cpu", weights_only=True))
+        model.eval()
+        return model
 
     def _train(self, ev: Evaluation, folder: Path, warm_start: WarmStart | None) -> Any:
         import torch

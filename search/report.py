@@ -193,7 +193,8 @@ def finalize(outcome: SearchOutcome, final: FinalResult | None = None) -> dict[s
         "device": cfg.device,
         "recipe": cfg.recipe().to_dict(),
         "study": cfg.study,
-        "trials": len(trained),
+        "trials": sum(e.trains for e in trained),
+        "shared_weights": sum(not e.trains for e in trained),
         "proposed": len(evs),
         "pruned": sum(e.stage == "pruned" for e in evs),
         "feasible": len(feasible),
@@ -204,9 +205,10 @@ def finalize(outcome: SearchOutcome, final: FinalResult | None = None) -> dict[s
             {
                 "phase": p.plan.name,
                 "study_name": p.study_name,
-                "trained": len(p.trained),
+                "trained": len(p.trainings),
+                "shared_weights": len(p.trained) - len(p.trainings),
                 "proposed": len(p.evaluations),
-                "epochs": sum(e.epochs for _, e in p.trained),
+                "epochs": sum(e.epochs for _, e in p.trainings),
                 "compute": p.compute().to_dict(),
                 "runs": int(p.elapsed.get("runs", 0)),
             }
@@ -242,7 +244,8 @@ def _markdown(s: dict[str, Any]) -> str:
         f"Spec: LUT <= {s['lut_budget']:,.0f}, throughput >= {s['fps_min']:,.0f} img/s, {s['epochs']} epochs "
         f"per candidate, fidelity {s['fidelity']}, device {s['device']}.",
         "",
-        f"{s['trials']} trained, {s['proposed']} proposed, {s['pruned']} pruned by the estimate, "
+        f"{s['trials']} trained ({s.get('shared_weights', 0)} more sharing a trained network), "
+        f"{s['proposed']} proposed, {s['pruned']} pruned by the estimate, "
         f"{s['feasible']} feasible. Budget: {s['budget']['trained_candidates']} candidates, "
         f"{s['budget']['sample_epochs']:,} sample-epochs. Compute: {c['sample_epochs']:,} sample-epochs, "
         f"{c['cpu_seconds']:,.0f} CPU s, {c['wall_seconds']:,.0f} s wall (all runs and resumes).",

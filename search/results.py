@@ -103,10 +103,15 @@ class PhaseResult:
         ranked = self.ranked()
         return ranked[0] if ranked else None
 
+    @property
+    def trainings(self) -> list[tuple[int, Evaluation]]:
+        """Trials that trained a network themselves (not sharing another's): the budget's count."""
+        return [(n, e) for n, e in self.trained if e.trains]
+
     def compute(self) -> Compute:
         return Compute(
-            trained=len(self.trained),
-            sample_epochs=sum(e.sample_epochs for _, e in self.trained),
+            trained=len(self.trainings),
+            sample_epochs=sum(e.sample_epochs for _, e in self.trainings),
             cpu_seconds=self.elapsed.get("cpu_seconds", 0.0),
             wall_seconds=self.elapsed.get("wall_seconds", 0.0),
         )

@@ -33,8 +33,9 @@ __all__ = ["check_resume", "phase_space"]
 
 _log = logging.getLogger(__name__)
 _DONE = optuna.trial.TrialState.COMPLETE
-#: pruned proposals rewarded minus their miss; gate and final accuracy by the bit-exact emulator
-SCORING_VERSION = "miss-reward-1/bitexact-gate-1"
+#: pruned proposals rewarded minus their miss; gate and final accuracy by the bit-exact emulator;
+#: a network trained once per phase (designs differing only in hardware share its weights)
+SCORING_VERSION = "miss-reward-1/bitexact-gate-1/shared-weights-1"
 
 
 def _cost_model_fingerprint(input_shape: tuple[int, int, int], n_classes: int) -> str:

@@ -32,7 +32,7 @@ from search.adapters import hardware_adapter
 from search.config import SearchConfig
 from search.controllers import make_controller
 from search.datasets import load_dataset
-from search.evaluation import cpu_seconds
+from search.evaluation import Evaluation, cpu_seconds
 from search.ladder import Ladder, Target, WarmStart
 from search.results import Compute, PhaseResult, Progress, ProgressHook, SearchOutcome
 from search.resume import (
@@ -104,6 +104,20 @@ def _trial_arch(plan: PhasePlan, attrs: dict[str, Any]) -> Architecture | None:
     return Candidate.from_dict(attrs["candidate"]).arch if plan.arch_from and "candidate" in attrs else None
 
 
+def _twin(
+    evaluations: dict[int, Evaluation], candidate: Candidate, warm_start: WarmStart | None
+) -> tuple[int, Evaluation] | None:
+    """The first trial of this phase that trained ``candidate``'s network itself from the same warm
+    start (None: it must train). Every trial of a phase trains the same recipe and seed."""
+    key = candidate.network_key()
+    for number, ev in sorted(evaluations.items()):
+        # a warm start is the phase-1 weights of the candidate's architecture (one per architecture)
+        warm = ev.inherited_sample_epochs > 0
+        if ev.trains and warm == (warm_start is not None) and ev.candidate.network_key() == key:
+            return number, ev
+    return None
+
+
 def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | None) -> PhaseResult:
     """Ask -> ladder -> tell until the phase's trained candidates are spent; ``walk`` chooses each
     proposal's fixed architecture (the separate baseline's second phase)."""
@@ -145,7 +159,7 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
         recover_stale(study, hb)  # a search beside us may have died since the last trial
         result.evaluations = _read(study)
         evs = list(result.evaluations.values())
-        trained = sum(e.trained for e in evs)
+        trained = sum(e.trains for e in evs)
         feasible = [
             e.accuracy
             for e in evs
@@ -167,6 +181,7 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
         if step is not None and step.entry.model_path is not None:
             warm_start = WarmStart(step.entry.model_path, step.entry.sample_epochs)
         trial, candidate = controller.ask(study, arch=arch, hardware=plan.hardware)
+        twin = _twin(result.evaluations, candidate, warm_start)
         snapshot = Progress(
             plan.name, trial.number, trained, plan.trials, len(evs), len(feasible), best, "estimate"
         )
@@ -184,6 +199,7 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
                 feasible_accuracies=feasible,
                 warm_start=warm_start,
                 on_stage=on_stage,
+                twin=twin,
             )
             for key, value in ev.to_attrs().items():
                 trial.set_user_attr(key, value)
@@ -198,7 +214,7 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
             replace(
                 snapshot,
                 stage=ev.stage,
-                trained=trained + ev.trained,
+                trained=trained + ev.trains,
                 proposed=len(evs) + 1,
                 feasible=len(feasible) + int(ev.trained and (ev.feasible or not plan.hardware)),
                 best_accuracy=max(

@@ -11,6 +11,7 @@ same ``auto`` accumulator widths) without importing torch or hls4ml.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -125,6 +126,15 @@ class Candidate:
             kwargs["weight_bits"] = tuple(h.weight_bits for h in self.hw)
             kwargs["act_bits"] = tuple(h.act_bits for h in self.hw[:-1])
         return kwargs
+
+    def network_key(self) -> str:
+        """What training depends on (architecture, quantizers, scales), as a stable string.
+
+        Two candidates with the same key differ only in reuse factors, strategies, io_type or
+        clock: the hardware of the same network. With the same recipe, seed and warm start they
+        train to the same weights (training is seeded), so the search trains such a network once.
+        """
+        return json.dumps(self.qat_kwargs(), sort_keys=True)
 
     def effective_reuse(self, input_shape: tuple[int, int, int], n_classes: int) -> list[int]:
         """The valid reuse factor hls4ml uses for each weight layer (closest to the request)."""

@@ -183,7 +183,8 @@ def _print_summary(s: dict[str, Any]) -> None:
     out.print(table)
     c, b = s["compute"], s["budget"]
     out.print(
-        f"{s['trials']} trained, {s['proposed']} proposed, {s['pruned']} pruned by the estimate, "
+        f"{s['trials']} trained ({s.get('shared_weights', 0)} more sharing a trained network), "
+        f"{s['proposed']} proposed, {s['pruned']} pruned by the estimate, "
         f"{s['feasible']} feasible; budget {b['trained_candidates']} candidates / {b['sample_epochs']:,} "
         f"sample-epochs; spent {c['sample_epochs']:,} sample-epochs, {c['cpu_seconds']:,.0f} CPU s, "
         f"{c['wall_seconds']:,.0f} s wall"

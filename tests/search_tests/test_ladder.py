@@ -184,3 +184,37 @@ def test_a_ladder_is_configured_once(tmp_path: Path) -> None:
     assert (phase.top_k, phase.recipe, phase.data) == (2, ladder.recipe, ladder.data)
     with pytest.raises(InputError, match="fidelity"):
         Ladder(data, Target(BOARD, 20_000), TrainRecipe(), artifacts=tmp_path, fidelity="bogus")
+
+
+def test_a_network_differing_only_in_hardware_shares_the_trained_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Training is seeded, so the same network trains to the same weights whatever its reuse
+    factors: shown first by training both, then the second shares the first's weights untrained."""
+    import torch
+
+    data = load_dataset("digits", subset=200)
+    ladder = Ladder(
+        data, Target(BOARD, 20_000, 100_000), TrainRecipe(epochs=1), fidelity="estimate", artifacts=tmp_path
+    )
+    first = ladder.evaluate(_small(), 1)
+    other = dataclasses.replace(_small(), hw=(LayerHw(4, 4, 18, "Latency"), LayerHw(4, 0, 80, "Resource")))
+    assert other.network_key() == _small().network_key() and other != _small()
+    retrained = ladder.evaluate(other, 2)
+    assert retrained.accuracy == first.accuracy
+    a, b = (torch.load(str(e.model_path), weights_only=True) for e in (first, retrained))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+    monkeypatch.setattr(Ladder, "_train", lambda *_a, **_k: pytest.fail("a shared network was trained"))
+    shared = ladder.evaluate(other, 3, twin=(1, first))
+    assert shared.feasible and shared.stage == "trained" and shared.reused_from == 1
+    assert shared.accuracy == first.accuracy and shared.reward == shared.accuracy
+    assert shared.sample_epochs == 0 and shared.inherited_sample_epochs == first.sample_epochs
+    assert shared.trained and not shared.trains and first.trains
+    assert Path(str(shared.model_path)).parent.name == "trial_00003"  # its own copy
+    c = torch.load(str(shared.model_path), weights_only=True)
+    assert all(torch.equal(a[k], c[k]) for k in a)
+    assert Evaluation.from_attrs(shared.to_attrs()).reused_from == 1
+    # a different quantization is a different network: never shared
+    eight = dataclasses.replace(_small(), hw=(LayerHw(8, 8, 9, "Resource"), LayerHw(8, 0, 160, "Resource")))
+    assert eight.network_key() != _small().network_key()

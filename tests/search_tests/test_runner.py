@@ -281,3 +281,45 @@ def test_the_cost_model_fingerprint_follows_the_bands_as_well_as_the_estimates(
 
     monkeypatch.setattr(search.resume, "estimate", wider)
     assert search.resume._cost_model_fingerprint((1, 8, 8), 10) != before
+
+
+def test_designs_of_one_network_train_it_once_and_the_budget_counts_trainings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Proposals 0-2 are one network at three reuse factors, 3 another network: two trainings."""
+    import dataclasses
+
+    import search.runner as runner
+    from search.space import Architecture, Candidate, LayerHw
+
+    def design(n: int) -> Candidate:
+        arch = Architecture((4,), (3,), (True,), ()) if n < 3 else Architecture((6,), (3,), (True,), ())
+        reuse = (160, 80, 320, 160)[min(n, 3)]
+        return Candidate(arch, (LayerHw(4, 4, 9, "Resource"), LayerHw(4, 0, reuse, "Resource")))
+
+    real = runner.make_controller
+
+    def scripted(*args: Any, **kwargs: Any) -> Any:
+        controller = real(*args, **kwargs)
+        ask = controller.ask
+
+        def fixed(study: optuna.Study, **kw: Any) -> Any:
+            trial, _ = ask(study, **kw)
+            return trial, design(trial.number)
+
+        monkeypatch.setattr(controller, "ask", fixed)
+        return controller
+
+    monkeypatch.setattr(runner, "make_controller", scripted)
+    outcome = run_search(tiny(tmp_path, trials=2))
+    evs = outcome.final.evaluations
+    assert sorted(evs) == [0, 1, 2, 3] and all(ev.feasible for ev in evs.values())
+    assert [evs[n].reused_from for n in range(4)] == [None, 0, 0, None]
+    assert evs[1].accuracy == evs[2].accuracy == evs[0].accuracy
+    assert outcome.compute().trained == 2 and outcome.compute().sample_epochs == 2 * 300
+    assert [dataclasses.replace(evs[n].candidate, hw=()) for n in (1, 2)] == [
+        dataclasses.replace(evs[0].candidate, hw=())
+    ] * 2
+    summary = finalize(outcome)
+    assert summary["trials"] == 2 and summary["shared_weights"] == 2
+    assert summary["compute"]["sample_epochs"] == 600
