@@ -219,6 +219,9 @@ class Evaluation:
             counted where it was spent (the separate baseline's architecture phase).
         cpu_seconds: CPU time of the trial (training, C-sim, estimate), all threads.
         miss: how far its judged figures miss the spec (``Target.miss``; 0 when they fit).
+        halted_at_epoch: the epoch after which a pruner (``--pruner``) stopped its training, None
+            when it trained the full recipe; a halted candidate is never ranked (``search.pruning``).
+        halted_by: what stopped it: ``pruner``, or ``budget`` (the phase's sample-epochs ran out).
     """
 
     candidate: Candidate
@@ -241,6 +244,8 @@ class Evaluation:
     inherited_sample_epochs: int = 0
     cpu_seconds: float = 0.0
     miss: float = 0.0
+    halted_at_epoch: int | None = None
+    halted_by: str | None = None
 
     #: Fields stored as trial attributes, besides ``candidate`` and ``hardware``.
     STORED: ClassVar[tuple[str, ...]] = (
@@ -262,11 +267,24 @@ class Evaluation:
         "inherited_sample_epochs",
         "cpu_seconds",
         "miss",
+        "halted_at_epoch",
+        "halted_by",
     )
 
     @property
     def trained(self) -> bool:
+        """True when it trained at all (halted or not): it spent sample-epochs."""
         return self.epochs > 0
+
+    @property
+    def halted(self) -> bool:
+        """True when a pruner or the budget stopped it before the recipe's last epoch."""
+        return self.halted_at_epoch is not None
+
+    @property
+    def complete(self) -> bool:
+        """True when it trained the full recipe: the only designs ranked, gated and retrained."""
+        return self.trained and not self.halted
 
     @property
     def reward(self) -> float:
@@ -282,6 +300,10 @@ class Evaluation:
 
         A float architecture (the separate baseline's phase 1) has no hardware: its reward is its
         accuracy alone, which is what that phase optimises.
+
+        A candidate a pruner halted (``halted_at_epoch``) earns its partial validation accuracy on
+        the same terms: a lower bound of what it would have reached, and below the candidates that
+        went on from its rung, so the controller learns it was worse without being told it failed.
         """
         if self.accuracy is None:
             return -self.miss if self.stage == "pruned" else 0.0
