@@ -32,6 +32,10 @@ edge (1 at the point on seed 2); the RL controller's second-half feasible rate i
 0.94 at the point, 0.94 / 0 / 0 at the upper edge. At the upper edge every strategy but joint
 would report "no valid design" by construction. The edge is printed with the table.
 
+``--pruner halving|hyperband`` (default none, so earlier figures stay comparable) stops
+unpromising candidates between epochs and spends the same sample-epochs on more candidates
+(``search.pruning``); each run then reports how many of its trained candidates were halted.
+
 Every search and retrain is cached in ``--out``: a killed run re-run continues where it stopped.
 
 Run: ``python benchmarks/search_cifar10.py --profile cpu [--seeds 3] [--final-epochs N] [--cost-cv cv.json]``.
@@ -111,6 +115,7 @@ def _one(
     args: argparse.Namespace, p: Profile, spec: tuple[int, int], strategy: str, seed: int
 ) -> dict[str, Any]:
     luts, fps = spec
+    pruned = "" if args.pruner == "none" else f"-{args.pruner}"
     config = SearchConfig(
         board="zcu104",
         dataset="cifar10",
@@ -122,7 +127,8 @@ def _one(
         controller=p.controller,
         strategy=strategy,
         fidelity="csim",
-        out=Path(args.out) / f"lut{luts}-fps{fps}" / f"{strategy}-seed{seed}",
+        # a pruned search is another experiment: its own folder, so both can sit in one --out
+        out=Path(args.out) / f"lut{luts}-fps{fps}" / f"{strategy}-seed{seed}{pruned}",
         seed=seed,
         subset=p.subset,
         csim_n=p.csim_val,
@@ -132,6 +138,7 @@ def _one(
         final_top=p.final_top,
         max_proposals_factor=p.max_proposals_factor,
         estimate_edge=args.estimate_edge,
+        pruner=args.pruner,
     )
     outcome = run_search(config)
     summary = finalize(outcome, final_designs(outcome, test_n=p.csim_test))
@@ -158,6 +165,8 @@ def _one(
         "compute": summary["compute"],
         "compute_by_stage": summary["compute_by_stage"],
         "trained": summary["trials"],
+        "halted": summary["halted"],
+        "pruner": summary["pruner"],
         "proposed": summary["proposed"],
         "pruned": summary["pruned"],
         "feasible_proposal_rate": (summary["proposed"] - summary["pruned"]) / summary["proposed"]
@@ -272,6 +281,13 @@ def main(argv: list[str] | None = None) -> int:
         default="point",
         help="judge the cost model's point estimate or its 80 %% band's upper edge (see above)",
     )
+    parser.add_argument(
+        "--pruner",
+        choices=["none", "halving", "hyperband"],
+        default="none",
+        help="stop unpromising candidates between epochs and train more of them in the same "
+        "sample-epochs (needs --epochs >= 2; default none: the figures stay comparable)",
+    )
     parser.add_argument("--cost-cv", type=Path, default=None, help="cost-model cross-validation JSON")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path("bench-search-cifar10"))
@@ -304,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\nCIFAR-10 on ZCU104, profile {args.profile}; budget per search: {profile.trials} candidates x "
         f"{profile.epochs} epochs x {images:,} images; final retrain {profile.final_epochs} epochs of the "
-        f"best {profile.final_top}\n"
+        f"best {profile.final_top}; --pruner {args.pruner}\n"
     )
     print(table(runs, errors))
     print("\nsearch compute vs joint's (sample-epochs, equal within 5 %):")
@@ -325,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         "budget": asdict(profile),
         "specs": specs,
         "estimate_edge": args.estimate_edge,
+        "pruner": args.pruner,
         "cost_model_error": errors,
         "runs": runs,
         "budget_check": checks,
