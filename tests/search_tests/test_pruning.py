@@ -74,7 +74,7 @@ def test_at_equal_sample_epochs_halving_trains_more_candidates(
     # the candidates halving let finish trained exactly as they would have without it
     plain_acc = {e.candidate: e.accuracy for _, e in plain.final.trained}
     shared = [e for _, e in halving.final.trained if e.complete and e.candidate in plain_acc]
-    assert all(e.accuracy == plain_acc[e.candidate] for e in shared)
+    assert shared and all(e.accuracy == plain_acc[e.candidate] for e in shared)
     summary = finalize(halving)
     assert summary["pruner"] == "halving" and summary["halted"] == halving.compute().halted
     assert summary["compute"]["sample_epochs"] == budget
