@@ -23,10 +23,12 @@ spends its budget exactly, never more.
 What a halted candidate is: an Optuna PRUNED trial (``TrialState.PRUNED``; its value is the
 accuracy it reported last, which is how Optuna's TPE ranks it: below every completed trial), with
 ``halted_at_epoch`` and ``halted_by`` in its attributes and exactly the sample-epochs it trained. It
-counts as trained compute but is never ranked, gated, walked or retrained: its accuracy is that of a
-shorter training than the designs it would be compared with. The RL controller is told its partial
-validation accuracy (when it fits the spec), a lower bound of what it would have reached and, by
-construction, below the candidates that went on from the same rung.
+counts as trained compute but is never ranked, gated or retrained: its accuracy is that of a
+shorter training than the designs it would be compared with. (The ``separate`` baseline's walk does
+take a halted float architecture, after every fully trained one: ``PhaseResult.walk_order``.)
+The RL controller is told its partial validation accuracy (when it fits the spec), a lower bound of
+what it would have reached and, by construction, below the candidates that went on from the same
+rung.
 """
 
 from __future__ import annotations

@@ -104,6 +104,23 @@ class PhaseResult:
             ),
         )
 
+    def walk_order(self) -> list[tuple[int, Evaluation]]:
+        """The architectures a later phase walks (``separate``), best first: the ranked ones, then
+        those a pruner halted, furthest trained first, then by accuracy.
+
+        Why the halted ones too: a halted float network is still a trained network an engineer could
+        compress, and phase 2 trains and ranks its own candidates; its rung said it was less
+        promising, so it comes after every fully trained one. Without them a phase 1 that halted
+        most of its candidates would leave the walk too few architectures to be a fair baseline.
+        """
+        halted = [
+            (n, e)
+            for n, e in self.trained
+            if e.halted and e.accuracy is not None and (e.feasible or not self.plan.hardware)
+        ]
+        halted.sort(key=lambda ne: (-ne[1].epochs, -(ne[1].accuracy or 0.0), ne[0]))
+        return self.ranked() + halted
+
     def best(self) -> tuple[int, Evaluation] | None:
         """Most accurate design (feasible, for a hardware phase); fewer LUTs break ties."""
         ranked = self.ranked()

@@ -271,10 +271,10 @@ def run_search(config: SearchConfig, on_progress: ProgressHook | None = None) ->
         walk = None
         if plan.arch_from is not None:
             source = done[plan.arch_from]
-            if source.best() is None:
+            if not source.walk_order():
                 raise ConfigError(f"phase {plan.arch_from!r} trained nothing: no architecture to keep")
             space = phase_space(cfg, plan, board.clock_mhz)
-            walk = ArchitectureWalk.build(source.ranked(), space, ladder.estimate, seed=cfg.seed)
+            walk = ArchitectureWalk.build(source.walk_order(), space, ladder.estimate, seed=cfg.seed)
         ctx = _PhaseContext(cfg, board, ladder, cost_model, on_progress or (lambda _p: None), setup)
         result = _run_phase(ctx, plan, walk)
         setup = (0.0, 0.0)

@@ -149,14 +149,22 @@ def test_hyperband_spends_the_budget_exactly(tmp_path: Path) -> None:
     assert states <= {_COMPLETE, _PRUNED}
 
 
-def test_separate_spends_each_phase_budget_and_walks_only_fully_trained_architectures(tmp_path: Path) -> None:
+def test_separate_spends_each_phase_budget_and_walks_fully_trained_architectures_first(
+    tmp_path: Path,
+) -> None:
     outcome = run_search(
         tiny(tmp_path, trials=4, epochs=2, strategy="separate", luts=60000, pruner="halving")
     )
     arch_phase, hw_phase = outcome.phases
     assert [p.compute().sample_epochs for p in outcome.phases] == [2 * 2 * _IMAGES, 2 * 2 * _IMAGES]
-    complete = {e.candidate.arch for _, e in arch_phase.trained if e.complete}
-    assert {e.candidate.arch for _, e in hw_phase.trained} <= complete
+    order = [e.candidate.arch for _, e in arch_phase.walk_order()]
+    complete = [e.candidate.arch for _, e in arch_phase.ranked()]
+    assert order[: len(complete)] == complete and len(order) == len(arch_phase.trained)
+    walked = []
+    for _, e in hw_phase.trained:
+        if e.candidate.arch not in walked:
+            walked.append(e.candidate.arch)
+    assert walked == [a for a in order if a in walked]  # best first, fully trained ones before halted
 
 
 @pytest.mark.slow
