@@ -18,7 +18,9 @@ Why a sample-epoch budget: the point of stopping early is breadth, so with a pru
 keeps asking for candidates until it has spent the sample-epochs that ``trials`` full trainings
 would have cost (``trials x epochs x images``), instead of stopping at ``trials`` candidates. The
 last candidate trains only the epochs the budget has left (``halted_by`` ``budget``), so a search
-spends its budget exactly, never more.
+spends its budget exactly, never more. Sample-epochs count training only: each judged epoch also
+costs one inference pass over the validation split (what every candidate already pays once at its
+end), which shows in the CPU seconds the report states beside them.
 
 What a halted candidate is: an Optuna PRUNED trial (``TrialState.PRUNED``; its value is the
 accuracy it reported last, which is how Optuna's TPE ranks it: below every completed trial), with
