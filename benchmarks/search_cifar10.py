@@ -312,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"{spec[0]:,} LUT >= {spec[1]:,} img/s {strategy} seed {seed}: valid={run['valid']} "
                     f"test={run['test_accuracy']} ({run['test_accuracy_provenance']}, n={run['test_n']}) "
                     f"lut={run['lut']} ({run['lut_provenance']}) fps={run['throughput_fps']} "
-                    f"({run['throughput_fps_provenance']}) compute={run['compute']}",
+                    f"({run['throughput_fps_provenance']}) compute={run['compute']} trained={run['trained']} "
+                    f"(halted {run['halted']})",
                     flush=True,
                 )
     checks = budget_check(runs)
