@@ -34,6 +34,10 @@ edge (1 at the point on seed 2); the RL controller's second-half feasible rate i
 0.94 at the point, 0.94 / 0 / 0 at the upper edge. At the upper edge every strategy but joint
 would report "no valid design" by construction. The edge is printed with the table.
 
+``--pruner halving|hyperband`` (default none, so earlier figures stay comparable) stops
+unpromising candidates between epochs and spends the same sample-epochs on more candidates
+(``search.pruning``); each run then reports how many of its trained candidates were halted.
+
 Every search and retrain is cached in ``--out``: a killed run re-run continues where it stopped.
 
 Run: ``python benchmarks/search_cifar10.py --profile cpu [--seeds 3] [--final-epochs N] [--cost-cv cv.json]``.
@@ -113,6 +117,7 @@ def _one(
     args: argparse.Namespace, p: Profile, spec: tuple[int, int], strategy: str, seed: int
 ) -> dict[str, Any]:
     luts, fps = spec
+    pruned = "" if args.pruner == "none" else f"-{args.pruner}"
     config = SearchConfig(
         board="zcu104",
         dataset="cifar10",
@@ -124,7 +129,8 @@ def _one(
         controller=p.controller,
         strategy=strategy,
         fidelity="csim",
-        out=Path(args.out) / f"lut{luts}-fps{fps}" / f"{strategy}-seed{seed}",
+        # a pruned search is another experiment: its own folder, so both can sit in one --out
+        out=Path(args.out) / f"lut{luts}-fps{fps}" / f"{strategy}-seed{seed}{pruned}",
         seed=seed,
         subset=p.subset,
         csim_n=p.csim_val,
@@ -134,6 +140,7 @@ def _one(
         final_top=p.final_top,
         max_proposals_factor=p.max_proposals_factor,
         estimate_edge=args.estimate_edge,
+        pruner=args.pruner,
     )
     outcome = run_search(config)
     summary = finalize(outcome, final_designs(outcome, test_n=p.csim_test))
@@ -160,6 +167,8 @@ def _one(
         "compute": summary["compute"],
         "compute_by_stage": summary["compute_by_stage"],
         "trained": summary["trials"],
+        "halted": summary["halted"],
+        "pruner": summary["pruner"],
         "proposed": summary["proposed"],
         "pruned": summary["pruned"],
         "feasible_proposal_rate": (summary["proposed"] - summary["pruned"]) / summary["proposed"]
@@ -274,6 +283,13 @@ def main(argv: list[str] | None = None) -> int:
         default="point",
         help="judge the cost model's point estimate or its 80 %% band's upper edge (see above)",
     )
+    parser.add_argument(
+        "--pruner",
+        choices=["none", "halving", "hyperband"],
+        default="none",
+        help="stop unpromising candidates between epochs and train more of them in the same "
+        "sample-epochs (needs --epochs >= 2; default none: the figures stay comparable)",
+    )
     parser.add_argument("--cost-cv", type=Path, default=None, help="cost-model cross-validation JSON")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path("bench-search-cifar10"))
@@ -298,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"{spec[0]:,} LUT >= {spec[1]:,} img/s {strategy} seed {seed}: valid={run['valid']} "
                     f"test={run['test_accuracy']} ({run['test_accuracy_provenance']}, n={run['test_n']}) "
                     f"lut={run['lut']} ({run['lut_provenance']}) fps={run['throughput_fps']} "
-                    f"({run['throughput_fps_provenance']}) compute={run['compute']}",
+                    f"({run['throughput_fps_provenance']}) compute={run['compute']} trained={run['trained']} "
+                    f"(halted {run['halted']})",
                     flush=True,
                 )
     checks = budget_check(runs)
@@ -306,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\nCIFAR-10 on ZCU104, profile {args.profile}; budget per search: {profile.trials} candidates x "
         f"{profile.epochs} epochs x {images:,} images; final retrain {profile.final_epochs} epochs of the "
-        f"best {profile.final_top}\n"
+        f"best {profile.final_top}; --pruner {args.pruner}\n"
     )
     print(table(runs, errors))
     print("\nsearch compute vs joint's (sample-epochs, equal within 5 %):")
@@ -327,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         "budget": asdict(profile),
         "specs": specs,
         "estimate_edge": args.estimate_edge,
+        "pruner": args.pruner,
         "cost_model_error": errors,
         "runs": runs,
         "budget_check": checks,

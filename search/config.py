@@ -18,6 +18,7 @@ from search.controllers import CONTROLLERS
 from search.datasets import dataset_names
 from search.ladder import FIDELITIES
 from search.profiles import profile
+from search.pruning import check_pruner
 from search.strategies import plan_phases
 from search.training import TrainRecipe, resolve_device
 
@@ -52,6 +53,9 @@ class SearchConfig:
         final_top: how many of the best designs the final retrain trains (the most accurate on
             validation after retraining is reported).
         heartbeat_seconds: a running trial's heartbeat interval; one silent for 3x this is stale.
+        pruner: ``none`` (every candidate trains ``epochs``), ``halving`` or ``hyperband``: stop
+            unpromising candidates between epochs and spend the sample-epochs ``trials`` full
+            trainings would cost on more candidates (``search.pruning``).
     """
 
     board: str = "zcu104"
@@ -80,6 +84,7 @@ class SearchConfig:
     max_proposals_factor: int = 200
     heartbeat_seconds: int = 10
     inventory: Path | None = None
+    pruner: str = "none"
 
     def resolved(self) -> SearchConfig:
         """A copy with every default filled in, validated (InputError names the bad option)."""
@@ -109,11 +114,14 @@ class SearchConfig:
         if self.controller not in CONTROLLERS:
             raise InputError(f"--controller must be one of {', '.join(CONTROLLERS)}, got {self.controller!r}")
         plan_phases(self.strategy, self.trials or defaults.trials)
+        controller = "random" if self.strategy == "random" else self.controller
+        epochs = self.epochs or defaults.recipe.epochs
+        check_pruner(self.pruner, epochs, CONTROLLERS[controller].multi_objective)
         hardware_adapter(self.fidelity, inventory=self.inventory)  # an unavailable rung fails before any work
         return replace(
             self,
             # the random baseline is the random controller on the joint space, whatever --controller says
-            controller="random" if self.strategy == "random" else self.controller,
+            controller=controller,
             luts=float(luts),
             trials=self.trials or defaults.trials,
             epochs=self.epochs or defaults.recipe.epochs,

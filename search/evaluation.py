@@ -224,6 +224,9 @@ class Evaluation:
             clock, which do not change training), or None when it trained its own. Such a design
             is ranked and gated like any other but spent no sample-epochs and is not a trained
             candidate of the budget (``trains``).
+        halted_at_epoch: the epoch after which a pruner (``--pruner``) stopped its training, None
+            when it trained the full recipe; a halted candidate is never ranked (``search.pruning``).
+        halted_by: what stopped it: ``pruner``, or ``budget`` (the phase's sample-epochs ran out).
     """
 
     candidate: Candidate
@@ -247,6 +250,8 @@ class Evaluation:
     cpu_seconds: float = 0.0
     miss: float = 0.0
     reused_from: int | None = None
+    halted_at_epoch: int | None = None
+    halted_by: str | None = None
 
     #: Fields stored as trial attributes, besides ``candidate`` and ``hardware``.
     STORED: ClassVar[tuple[str, ...]] = (
@@ -269,17 +274,31 @@ class Evaluation:
         "cpu_seconds",
         "miss",
         "reused_from",
+        "halted_at_epoch",
+        "halted_by",
     )
 
     @property
     def trained(self) -> bool:
-        """True when the design has trained weights and a validation accuracy (its own or shared)."""
+        """True when the design has trained weights and a validation accuracy (its own, shared, or
+        a halted training's)."""
         return self.epochs > 0
 
     @property
     def trains(self) -> bool:
-        """True when this trial trained a network itself: what the trained-candidates budget counts."""
+        """True when this trial trained a network itself (halted or not): it spent sample-epochs."""
         return self.trained and self.reused_from is None
+
+    @property
+    def halted(self) -> bool:
+        """True when a pruner or the budget stopped it before the recipe's last epoch."""
+        return self.halted_at_epoch is not None
+
+    @property
+    def complete(self) -> bool:
+        """True when it has the full recipe's weights (trained or shared): the only designs ranked,
+        gated and retrained."""
+        return self.trained and not self.halted
 
     @property
     def reward(self) -> float:
@@ -295,6 +314,10 @@ class Evaluation:
 
         A float architecture (the separate baseline's phase 1) has no hardware: its reward is its
         accuracy alone, which is what that phase optimises.
+
+        A candidate a pruner halted (``halted_at_epoch``) earns its partial validation accuracy on
+        the same terms: a lower bound of what it would have reached, and below the candidates that
+        went on from its rung, so the controller learns it was worse without being told it failed.
         """
         if self.accuracy is None:
             return -self.miss if self.stage == "pruned" else 0.0

@@ -79,6 +79,9 @@ def should_climb(accuracy: float, others: Sequence[float], top_k: int) -> bool:
 
 #: A stage callback: ``on_stage(name)`` before each rung starts.
 StageHook = Callable[[str], None]
+#: A pruner's callback: ``judge(epochs_done, validation_accuracy)`` after each epoch but the last;
+#: True stops the candidate there (``search.pruning.EpochJudge``).
+AccuracyHook = Callable[[int, float], bool]
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: a ladder is itself, not its dataset's arrays
@@ -178,15 +181,20 @@ class Ladder:
         warm_start: WarmStart | None = None,
         on_stage: StageHook | None = None,
         twin: tuple[int, Evaluation] | None = None,
+        judge: AccuracyHook | None = None,
     ) -> Evaluation:
         """Climb as far as the candidate deserves; never raises for a bad candidate (failures are results).
 
         ``twin``: an earlier trial (number, evaluation) that trained the same network (same
-        ``Candidate.network_key``, same warm start) with this ladder's recipe; a feasible candidate
-        then shares its weights and validation accuracy instead of training again (training is
-        seeded, so it would reach the same weights), and spends no sample-epochs.
+        ``Candidate.network_key``, same warm start) with this ladder's recipe to its last epoch; a
+        feasible candidate then shares its weights and validation accuracy instead of training
+        again (training is seeded, so it would reach the same weights), and spends no sample-epochs.
+        ``judge`` sees the validation accuracy after each training epoch but the last and may stop
+        the candidate there (``halted_at_epoch``): a halted candidate climbs no further.
         """
-        return self._climb(candidate, trial_number, phase, feasible_accuracies, warm_start, on_stage, twin)
+        return self._climb(
+            candidate, trial_number, phase, feasible_accuracies, warm_start, on_stage, twin, judge
+        )
 
     def _climb(
         self,
@@ -197,6 +205,7 @@ class Ladder:
         warm_start: WarmStart | None,
         on_stage: StageHook | None,
         twin: tuple[int, Evaluation] | None = None,
+        judge: AccuracyHook | None = None,
     ) -> Evaluation:
         hook = on_stage or (lambda _name: None)
         cpu = cpu_seconds()
@@ -210,9 +219,10 @@ class Ladder:
         model = self._share(ev, folder, twin) if twin is not None else None
         if model is None:
             hook("train")
-            model = self._train(ev, folder, warm_start)
+            model = self._train(ev, folder, warm_start, judge)
         if (
-            candidate.quantized
+            ev.halted_at_epoch is None
+            and candidate.quantized
             and self.fidelity in HARDWARE_RUNGS
             and should_climb(ev.accuracy or 0.0, feasible_accuracies, self.top_k)
         ):  # a build needs the gate first; at --fidelity csim the search gates its top K at the end
@@ -324,7 +334,9 @@ class Ladder:
         model.eval()
         return model
 
-    def _train(self, ev: Evaluation, folder: Path, warm_start: WarmStart | None) -> Any:
+    def _train(
+        self, ev: Evaluation, folder: Path, warm_start: WarmStart | None, judge: AccuracyHook | None = None
+    ) -> Any:
         import torch
 
         from search.models import QatCnnSpec, build_float_cnn, build_qat_cnn, fold_batchnorm
@@ -343,18 +355,36 @@ class Ladder:
                 warm_start.path,
                 len(missing.missing_keys),
             )
-        stats = train_classifier(model, data.x_train, data.y_train, recipe, device=self.device)
+        on_epoch = None if judge is None else self._scorer(judge, cand.quantized)
+        stats = train_classifier(
+            model, data.x_train, data.y_train, recipe, device=self.device, on_epoch=on_epoch
+        )
+        if stats.epochs < recipe.epochs:
+            ev.halted_at_epoch = stats.epochs
         started = time.perf_counter()
         if cand.quantized:  # ranked, saved and gated as it is exported: BatchNorms folded
             model = fold_batchnorm(model)
         ev.accuracy = evaluate(model, data.x_val, data.y_val, device=self.device)
         ev.accuracy_provenance = "torch"
-        ev.epochs, ev.sample_epochs, ev.stage = stats.epochs, stats.sample_epochs, "trained"
+        ev.epochs, ev.sample_epochs = stats.epochs, stats.sample_epochs
+        ev.stage = "trained" if ev.halted_at_epoch is None else "halted"
         folder.mkdir(parents=True, exist_ok=True)
         ev.model_path = str(folder / "model.pt")
         torch.save(model.state_dict(), ev.model_path)
         ev.seconds["train"] = stats.seconds + time.perf_counter() - started
         return model
+
+    def _scorer(self, judge: AccuracyHook, quantized: bool) -> Callable[[int, Any], bool]:
+        """``train_classifier``'s epoch hook: the model scored as it would be ranked (BatchNorms
+        folded, on a copy; the full validation split), then judged."""
+        from search.models import fold_batchnorm
+        from search.training import evaluate
+
+        def on_epoch(epochs_done: int, model: Any) -> bool:
+            scored = fold_batchnorm(model) if quantized else model
+            return judge(epochs_done, evaluate(scored, self.data.x_val, self.data.y_val, device=self.device))
+
+        return on_epoch
 
     def _csim(self, ev: Evaluation, model: Any, folder: Path) -> None:
         """The gate: the fixed-point design must agree with the torch model on the validation split

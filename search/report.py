@@ -48,6 +48,8 @@ def _row(number: int, ev: Evaluation) -> dict[str, Any]:
         "provenance": ev.provenance(),
         "sample_epochs": ev.sample_epochs,
         "inherited_sample_epochs": ev.inherited_sample_epochs,
+        "halted_at_epoch": ev.halted_at_epoch,
+        "halted_by": ev.halted_by,
         "error": ev.error,
         "candidate": ev.candidate.to_dict(),
     }
@@ -64,8 +66,12 @@ def _lut_cell(value: Any, upper: Any) -> str:
 
 
 def top_designs(result: PhaseResult, n: int = 5) -> list[dict[str, Any]]:
-    """The ``n`` most accurate trained designs (validation accuracy), feasible first."""
-    rows = sorted(result.trained, key=lambda ne: (not ne[1].feasible, -(ne[1].accuracy or 0.0), ne[0]))
+    """The ``n`` most accurate trained designs (validation accuracy), feasible first, fully trained
+    before halted ones (``--pruner``: a halted candidate's accuracy is after fewer epochs)."""
+    rows = sorted(
+        result.trained,
+        key=lambda ne: (not ne[1].feasible, ne[1].halted, -(ne[1].accuracy or 0.0), ne[0]),
+    )
     return [_row(number, ev) for number, ev in rows[:n]]
 
 
@@ -195,11 +201,13 @@ def finalize(outcome: SearchOutcome, final: FinalResult | None = None) -> dict[s
         "study": cfg.study,
         "trials": sum(e.trains for e in trained),
         "shared_weights": sum(not e.trains for e in trained),
+        "halted": sum(e.halted for e in trained),
+        "pruner": cfg.pruner,
         "proposed": len(evs),
         "pruned": sum(e.stage == "pruned" for e in evs),
         "feasible": len(feasible),
         "budget": outcome.budget(),
-        "compute": {k: v for k, v in total.to_dict().items() if k != "trained"},
+        "compute": {k: v for k, v in total.to_dict().items() if k not in ("trained", "halted")},
         "compute_by_stage": {"search": search.to_dict(), "final": retrain.to_dict()},
         "phases": [
             {
@@ -207,6 +215,7 @@ def finalize(outcome: SearchOutcome, final: FinalResult | None = None) -> dict[s
                 "study_name": p.study_name,
                 "trained": len(p.trainings),
                 "shared_weights": len(p.trained) - len(p.trainings),
+                "halted": sum(e.halted for _, e in p.trainings),
                 "proposed": len(p.evaluations),
                 "epochs": sum(e.epochs for _, e in p.trainings),
                 "compute": p.compute().to_dict(),
@@ -236,6 +245,13 @@ def _fmt(value: float | None, spec: str = ",.0f") -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _halted(s: dict[str, Any]) -> str:
+    """`` (H halted early by --pruner P, never ranked)`` when a pruner stopped some candidates."""
+    if not s.get("halted"):
+        return ""
+    return f" ({s['halted']} halted early by --pruner {s['pruner']}, never ranked)"
+
+
 def _markdown(s: dict[str, Any]) -> str:
     c = s["compute"]
     lines = [
@@ -244,7 +260,7 @@ def _markdown(s: dict[str, Any]) -> str:
         f"Spec: LUT <= {s['lut_budget']:,.0f}, throughput >= {s['fps_min']:,.0f} img/s, {s['epochs']} epochs "
         f"per candidate, fidelity {s['fidelity']}, device {s['device']}.",
         "",
-        f"{s['trials']} trained ({s.get('shared_weights', 0)} more sharing a trained network), "
+        f"{s['trials']} trained{_halted(s)} ({s.get('shared_weights', 0)} more sharing a trained network), "
         f"{s['proposed']} proposed, {s['pruned']} pruned by the estimate, "
         f"{s['feasible']} feasible. Budget: {s['budget']['trained_candidates']} candidates, "
         f"{s['budget']['sample_epochs']:,} sample-epochs. Compute: {c['sample_epochs']:,} sample-epochs, "

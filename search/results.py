@@ -39,16 +39,19 @@ class Compute:
     """What a search (or one phase) spent: the budget unit and the clock.
 
     Attributes:
-        trained: candidates trained.
-        sample_epochs: training images x epochs over every training run (the budget unit).
+        trained: candidates trained (halted ones included: they spent sample-epochs).
+        sample_epochs: training images x epochs over every training run (the budget unit), counted
+            as trained: a halted candidate's are the epochs it ran.
         cpu_seconds: CPU time of the search processes (all threads, all resumes).
         wall_seconds: wall time (all resumes).
+        halted: of ``trained``, those a pruner (or the budget's end) stopped early (``--pruner``).
     """
 
     trained: int = 0
     sample_epochs: int = 0
     cpu_seconds: float = 0.0
     wall_seconds: float = 0.0
+    halted: int = 0
 
     def __add__(self, other: Compute) -> Compute:
         return Compute(
@@ -56,11 +59,13 @@ class Compute:
             self.sample_epochs + other.sample_epochs,
             self.cpu_seconds + other.cpu_seconds,
             self.wall_seconds + other.wall_seconds,
+            self.halted + other.halted,
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "trained": self.trained,
+            "halted": self.halted,
             "sample_epochs": self.sample_epochs,
             "cpu_seconds": round(self.cpu_seconds, 1),
             "wall_seconds": round(self.wall_seconds, 1),
@@ -83,11 +88,12 @@ class PhaseResult:
     def ranked(self) -> list[tuple[int, Evaluation]]:
         """Trained designs that may be chosen, best first: by validation accuracy (the one ranking
         metric), fewer LUTs breaking ties; a hardware phase keeps only feasible ones (a candidate
-        that failed the C-sim gate is infeasible)."""
+        that failed the C-sim gate is infeasible). A halted candidate (``--pruner``) is never among
+        them: its accuracy is that of a shorter training than the others'."""
         pool = [
             (n, e)
             for n, e in self.trained
-            if e.accuracy is not None and (e.feasible or not self.plan.hardware)
+            if e.complete and e.accuracy is not None and (e.feasible or not self.plan.hardware)
         ]
         return sorted(
             pool,
@@ -97,6 +103,23 @@ class PhaseResult:
                 ne[0],
             ),
         )
+
+    def walk_order(self) -> list[tuple[int, Evaluation]]:
+        """The architectures a later phase walks (``separate``), best first: the ranked ones, then
+        those a pruner halted, furthest trained first, then by accuracy.
+
+        Why the halted ones too: a halted float network is still a trained network an engineer could
+        compress, and phase 2 trains and ranks its own candidates; its rung said it was less
+        promising, so it comes after every fully trained one. Without them a phase 1 that halted
+        most of its candidates would leave the walk too few architectures to be a fair baseline.
+        """
+        halted = [
+            (n, e)
+            for n, e in self.trained
+            if e.halted and e.accuracy is not None and (e.feasible or not self.plan.hardware)
+        ]
+        halted.sort(key=lambda ne: (-ne[1].epochs, -(ne[1].accuracy or 0.0), ne[0]))
+        return self.ranked() + halted
 
     def best(self) -> tuple[int, Evaluation] | None:
         """Most accurate design (feasible, for a hardware phase); fewer LUTs break ties."""
@@ -114,6 +137,7 @@ class PhaseResult:
             sample_epochs=sum(e.sample_epochs for _, e in self.trainings),
             cpu_seconds=self.elapsed.get("cpu_seconds", 0.0),
             wall_seconds=self.elapsed.get("wall_seconds", 0.0),
+            halted=sum(e.halted for _, e in self.trained),
         )
 
 
@@ -131,7 +155,11 @@ class SearchOutcome:
         return self.phases[-1]
 
     def budget(self) -> dict[str, int]:
-        """The budget every strategy is given: trained candidates and sample-epochs."""
+        """The budget every strategy is given: trained candidates and sample-epochs.
+
+        Without a pruner both bind (every candidate trains the same recipe); with ``--pruner`` the
+        sample-epochs bind and a search trains as many candidates as they pay for.
+        """
         trials = int(self.config.trials or 0)
         return {
             "trained_candidates": trials,

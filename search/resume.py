@@ -32,7 +32,8 @@ from search.study import check_fingerprint
 __all__ = ["check_resume", "phase_space"]
 
 _log = logging.getLogger(__name__)
-_DONE = optuna.trial.TrialState.COMPLETE
+#: Finished trials that hold an evaluation: completed ones, and those a pruner halted (``--pruner``).
+FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 #: pruned proposals rewarded minus their miss; gate and final accuracy by the bit-exact emulator;
 #: a network trained once per phase (designs differing only in hardware share its weights)
 SCORING_VERSION = "miss-reward-1/bitexact-gate-1/shared-weights-1"
@@ -93,6 +94,8 @@ def _fingerprint(
         "space": space,
         "arch": None if arch is None else asdict(arch),
     }
+    if cfg.pruner != "none":  # absent when off, so a study made before the option still resumes
+        fp["pruner"] = cfg.pruner
     if cfg.strategy != "joint":  # the phase split depends on it; a joint study may be extended
         fp["trials"] = cfg.trials
     if cfg.fidelity in ("build", "board"):
@@ -163,6 +166,6 @@ def _read(study: optuna.Study) -> dict[int, Evaluation]:
     gated = study.user_attrs
     return {
         t.number: Evaluation.from_attrs(gated.get(f"{_GATED_PREFIX}{t.number}") or t.user_attrs)
-        for t in study.get_trials(deepcopy=False, states=(_DONE,))
+        for t in study.get_trials(deepcopy=False, states=FINISHED)
         if "candidate" in t.user_attrs
     }

@@ -11,7 +11,9 @@ checkpoint) is replayed into it on resume.
 Why a budget has two numbers: trained candidates (``trials``) and training compute (sample-epochs:
 images x epochs, summed over every training the strategy runs, the float architecture phase of
 ``separate`` included). Every strategy gets the same of each (``search.strategies``), and
-``SearchOutcome.compute`` states what was spent, with CPU and wall time over all resumes.
+``SearchOutcome.compute`` states what was spent, with CPU and wall time over all resumes. With
+``--pruner`` a phase stops on sample-epochs alone, counted from its study's finished trials (halted
+ones included), so a resumed search continues the same count (``search.pruning``).
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ from search.controllers import make_controller
 from search.datasets import load_dataset
 from search.evaluation import Evaluation, cpu_seconds
 from search.ladder import Ladder, Target, WarmStart
+from search.pruning import EpochJudge, make_pruner
 from search.results import Compute, PhaseResult, Progress, ProgressHook, SearchOutcome
 from search.resume import (
     _GATED_PREFIX,
+    FINISHED,
     _checkpoint,
     _cost_model_fingerprint,
     _fingerprint,
@@ -65,7 +69,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-_DONE = optuna.trial.TrialState.COMPLETE
 
 
 def _gate_top(study: optuna.Study, ladder: Ladder, result: PhaseResult, hook: Callable[[int], None]) -> None:
@@ -107,13 +110,15 @@ def _trial_arch(plan: PhasePlan, attrs: dict[str, Any]) -> Architecture | None:
 def _twin(
     evaluations: dict[int, Evaluation], candidate: Candidate, warm_start: WarmStart | None
 ) -> tuple[int, Evaluation] | None:
-    """The first trial of this phase that trained ``candidate``'s network itself from the same warm
-    start (None: it must train). Every trial of a phase trains the same recipe and seed."""
+    """The first trial of this phase that trained ``candidate``'s network itself, to the recipe's last
+    epoch, from the same warm start (None: it must train). Every trial of a phase trains the same
+    recipe and seed; a halted training (``--pruner``) is never shared."""
     key = candidate.network_key()
     for number, ev in sorted(evaluations.items()):
         # a warm start is the phase-1 weights of the candidate's architecture (one per architecture)
         warm = ev.inherited_sample_epochs > 0
-        if ev.trains and warm == (warm_start is not None) and ev.candidate.network_key() == key:
+        same_start = warm == (warm_start is not None)
+        if ev.trains and ev.complete and same_start and ev.candidate.network_key() == key:
             return number, ev
     return None
 
@@ -122,6 +127,9 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
     """Ask -> ladder -> tell until the phase's trained candidates are spent; ``walk`` chooses each
     proposal's fixed architecture (the separate baseline's second phase)."""
     cfg, ladder, hb = ctx.cfg, ctx.ladder, _heartbeat_interval(ctx.cfg)
+    pruning, epochs, images = cfg.pruner != "none", int(cfg.epochs or 1), len(ladder.data.x_train)
+    # with a pruner, the sample-epochs that ``trials`` full trainings cost bind (``search.pruning``)
+    budget = plan.trials * epochs * images
     space = phase_space(cfg, plan, ladder.target.board.clock_mhz)
     name = _study_name(cfg, plan)
     controller = make_controller(
@@ -138,12 +146,13 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
         sampler=lambda n: controller.sampler(constraints if plan.hardware else None, n),
         fingerprint=_fingerprint(cfg, ctx.board, plan, space.to_dict(), None, ctx.cost_model),
         heartbeat_seconds=hb,
+        pruner=make_pruner(cfg.pruner, int(cfg.epochs or 1)) if pruning else None,
     )
     clock = RunClock.start(study, setup_wall=ctx.setup[0], setup_cpu=ctx.setup[1])
     checkpoint = _checkpoint(cfg, name)
     _restore_controller(controller, checkpoint)
     recover_stale(study, hb)
-    for t in study.get_trials(deepcopy=False, states=(_DONE,)):  # replay what the controller missed
+    for t in study.get_trials(deepcopy=False, states=FINISHED):  # replay what the controller missed
         if t.number not in controller.told and "reward" in t.user_attrs:
             controller.tell(
                 t.number,
@@ -163,10 +172,12 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
         feasible = [
             e.accuracy
             for e in evs
-            if e.trained and e.accuracy is not None and (e.feasible or not plan.hardware)
+            if e.complete and e.accuracy is not None and (e.feasible or not plan.hardware)
         ]
         best = max(feasible, default=None)
-        if trained >= plan.trials or len(evs) >= plan.trials * cfg.max_proposals_factor:
+        left = budget - sum(e.sample_epochs for e in evs if e.trained)
+        spent = left < images if pruning else trained >= plan.trials
+        if spent or len(evs) >= plan.trials * cfg.max_proposals_factor:
             break
         step: Step | None = None
         if walk is not None:
@@ -191,6 +202,7 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
                 running.set_user_attr("stage", stage)
             ctx.hook(replace(snap, stage=stage))
 
+        judge = EpochJudge(trial, epochs, cap=min(epochs, left // images)) if pruning else None
         with heartbeat(study, trial, hb):
             ev = ladder.evaluate(
                 candidate,
@@ -200,13 +212,19 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
                 warm_start=warm_start,
                 on_stage=on_stage,
                 twin=twin,
+                judge=judge,
             )
+            if ev.halted and judge is not None:
+                ev.halted_by = judge.halted_by
             for key, value in ev.to_attrs().items():
                 trial.set_user_attr(key, value)
         values = [ev.reward, ev.value("lut") if plan.hardware else 0.0][
             : 2 if controller.multi_objective else 1
         ]
-        study.tell(trial, values)
+        if ev.halted:  # Optuna's value for it: the accuracy it reported last (see search.pruning)
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            study.tell(trial, values)
         controller.tell(trial.number, trial.params, ev.reward, arch=arch, hardware=plan.hardware)
         _save_controller(controller, checkpoint)
         clock.record()
@@ -216,9 +234,9 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
                 stage=ev.stage,
                 trained=trained + ev.trains,
                 proposed=len(evs) + 1,
-                feasible=len(feasible) + int(ev.trained and (ev.feasible or not plan.hardware)),
+                feasible=len(feasible) + int(ev.complete and (ev.feasible or not plan.hardware)),
                 best_accuracy=max(
-                    [a for a in (best, ev.reward if ev.trained else None) if a is not None], default=None
+                    [a for a in (best, ev.reward if ev.complete else None) if a is not None], default=None
                 ),
             )
         )
@@ -271,10 +289,10 @@ def run_search(config: SearchConfig, on_progress: ProgressHook | None = None) ->
         walk = None
         if plan.arch_from is not None:
             source = done[plan.arch_from]
-            if source.best() is None:
+            if not source.walk_order():
                 raise ConfigError(f"phase {plan.arch_from!r} trained nothing: no architecture to keep")
             space = phase_space(cfg, plan, board.clock_mhz)
-            walk = ArchitectureWalk.build(source.ranked(), space, ladder.estimate, seed=cfg.seed)
+            walk = ArchitectureWalk.build(source.walk_order(), space, ladder.estimate, seed=cfg.seed)
         ctx = _PhaseContext(cfg, board, ladder, cost_model, on_progress or (lambda _p: None), setup)
         result = _run_phase(ctx, plan, walk)
         setup = (0.0, 0.0)

@@ -169,12 +169,15 @@ def open_study(
     sampler: Callable[[int], optuna.samplers.BaseSampler],
     fingerprint: Mapping[str, Any],
     heartbeat_seconds: int,
+    pruner: optuna.pruners.BasePruner | None = None,
 ) -> optuna.Study:
     """Open (or create) study ``name`` at ``url``; refuse one made with other settings.
 
     Args:
         sampler: the sampler, given how many trials the study already holds (re-seed on resume).
         fingerprint: every setting that changes a trial's result (JSON values).
+        pruner: what ``trial.should_prune`` asks (``search.pruning``; None: Optuna's default, never
+            asked without ``--pruner``). Optuna does not store it: its name is in the fingerprint.
 
     Raises:
         InputError: the storage cannot be opened.
@@ -196,6 +199,7 @@ def open_study(
             load_if_exists=True,
             directions=directions,
             sampler=sampler(existing),
+            pruner=pruner,
         )
     stored = study.user_attrs.get(_FINGERPRINT_ATTR)
     if stored is None:

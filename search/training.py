@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from hil.errors import InputError
 
 __all__ = [
     "DEVICES",
+    "EpochHook",
     "TrainRecipe",
     "TrainStats",
     "configure_threads",
@@ -178,6 +180,10 @@ def configure_threads(input_shape: tuple[int, ...]) -> int:
     return threads
 
 
+#: ``on_epoch(epochs_done, model)`` after each epoch but the last; True stops training there.
+EpochHook = Callable[[int, Any], bool]
+
+
 def _batches(n: int, batch_size: int, generator: Any) -> list[Any]:
     import torch
 
@@ -220,10 +226,14 @@ def train_classifier(
     device: str = "cpu",
     epochs: int | None = None,
     lr: float | None = None,
+    on_epoch: EpochHook | None = None,
 ) -> TrainStats:
     """Train ``model`` in place with ``recipe`` (``epochs``/``lr`` override the recipe's for one phase).
 
-    The model is left in eval mode on the CPU (export and C simulation run there).
+    ``on_epoch`` (the search's pruner) sees the model in eval mode after each epoch but the last and
+    may stop training there; the learning-rate schedule stays the full recipe's, so a candidate that
+    is not stopped trains exactly as it would without the hook. ``TrainStats`` counts the epochs
+    actually trained. The model is left in eval mode on the CPU (export and C simulation run there).
     """
     import torch
 
@@ -260,6 +270,7 @@ def train_classifier(
     fold_step = _fold_step(model, steps)
     model.train()
     step = 0
+    trained = 0
     for epoch in range(n_epochs):
         total, count = torch.zeros((), device=device), 0
         for batch in _batches(len(inputs), recipe.batch_size, generator):
@@ -278,20 +289,37 @@ def train_classifier(
             total += loss.detach()
             count += 1
         mean_loss = float(total) / max(count, 1)
-        _log.info("epoch %d/%d: loss %.4f", epoch + 1, n_epochs, mean_loss)
+        trained = epoch + 1
+        _log.info("epoch %d/%d: loss %.4f", trained, n_epochs, mean_loss)
+        last = trained == n_epochs
+        if on_epoch is not None and not last and _judge(model, on_epoch, trained, device, inputs.dim()):
+            break
     model.eval()
     model.to("cpu")
     if inputs.dim() == 4:
         model.to(memory_format=torch.contiguous_format)
     return TrainStats(
         samples=len(inputs),
-        epochs=n_epochs,
-        sample_epochs=len(inputs) * n_epochs,
+        epochs=trained,
+        sample_epochs=len(inputs) * trained,
         seconds=time.perf_counter() - started,
         cpu_seconds=time.process_time() - cpu,
         final_loss=mean_loss,
         device=device,
     )
+
+
+def _judge(model: Any, on_epoch: EpochHook, epochs_done: int, device: str, dims: int) -> bool:
+    """Ask ``on_epoch`` whether to stop; the model goes back to training mode, device and layout."""
+    import torch
+
+    model.eval()
+    stop = bool(on_epoch(epochs_done, model))
+    model.to(device)  # an evaluation may leave it on the CPU (``predict_logits``)
+    if device == "cpu" and dims == 4:
+        model.to(memory_format=torch.channels_last)
+    model.train()
+    return stop
 
 
 def _fold_step(model: Any, steps: int) -> int | None:

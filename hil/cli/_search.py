@@ -61,6 +61,13 @@ def search_command(
         help="How a cost-model estimate is judged against the budget: upper (its 80 % band's upper "
         "edge) or point. Measured figures are judged as measured.",
     ),
+    pruner: str = typer.Option(
+        "none",
+        "--pruner",
+        help="Stop unpromising candidates between epochs: none (every candidate trains --epochs), "
+        "halving (Optuna's successive halving) or hyperband; the search then trains candidates until "
+        "the sample-epochs of --trials full trainings are spent, so it tries more of them.",
+    ),
     inventory: Path | None = INVENTORY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> int:
@@ -91,6 +98,7 @@ def search_command(
         final_epochs=final_epochs,
         final_top=final_top,
         estimate_edge=estimate_edge,
+        pruner=pruner,
         inventory=inventory,
     )
     check_resume(config)  # bad input or a resume with other settings fails here, before the display
@@ -182,8 +190,9 @@ def _print_summary(s: dict[str, Any]) -> None:
         )
     out.print(table)
     c, b = s["compute"], s["budget"]
+    halted = f" ({s['halted']} halted early by --pruner {s['pruner']})" if s.get("halted") else ""
     out.print(
-        f"{s['trials']} trained ({s.get('shared_weights', 0)} more sharing a trained network), "
+        f"{s['trials']} trained{halted} ({s.get('shared_weights', 0)} more sharing a trained network), "
         f"{s['proposed']} proposed, {s['pruned']} pruned by the estimate, "
         f"{s['feasible']} feasible; budget {b['trained_candidates']} candidates / {b['sample_epochs']:,} "
         f"sample-epochs; spent {c['sample_epochs']:,} sample-epochs, {c['cpu_seconds']:,.0f} CPU s, "

@@ -26,6 +26,9 @@ from search.space import Candidate
         (["--board", "zcu104", "--device", "tpu"], "--device"),
         (["--board", "zcu104", "--final-epochs", "-1"], "--final-epochs"),
         (["--board", "zcu104", "--final-top", "0"], "--final-top"),
+        (["--board", "zcu104", "--pruner", "median"], "--pruner"),
+        (["--board", "zcu104", "--pruner", "halving", "--epochs", "1"], "--epochs >= 2"),
+        (["--board", "zcu104", "--pruner", "hyperband", "--controller", "nsga2"], "nsga2"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(run_cli, tmp_path: Path, args: list[str], needle: str) -> None:  # type: ignore[no-untyped-def]
@@ -66,6 +69,8 @@ def test_resume_with_a_changed_setting_is_one_line_naming_it(run_cli, tmp_path: 
     assert "recipe.epochs (was 1, now 2)" in err and "other settings" in err
     code, _, err = run_cli("search", *_TINY, "--top-k", "1", *out)
     assert code == 2 and "top_k (was 3, now 1)" in err
+    code, _, err = run_cli("search", *_TINY, "--epochs", "2", "--pruner", "halving", *out)
+    assert code == 2 and "pruner (was <unset>, now halving)" in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.slow

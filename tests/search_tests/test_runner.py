@@ -29,7 +29,9 @@ def test_joint_search_trains_the_budget_and_never_trains_pruned(tmp_path: Path, 
     done = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
     trained = [t for t in done if t.user_attrs["epochs"] > 0]
     pruned = [t for t in done if t.user_attrs["stage"] == "pruned"]
-    assert len(trained) == 3 and len(outcome.final.trained) == 3
+    trainings = [t for t in trained if t.user_attrs["reused_from"] is None]  # the others share weights
+    assert len(trainings) == 3 and len(outcome.final.trainings) == 3
+    assert all(t.user_attrs["sample_epochs"] == 0 for t in trained if t not in trainings)
     assert len(done) == len(trained) + len(pruned)
     target = outcome.target
     for t in done:
@@ -62,7 +64,7 @@ def test_rerun_resumes_without_training_and_counts_all_runs(
     monkeypatch.setattr("search.ladder.Ladder._train", boom)
     outcome = run_search(tiny(tmp_path, controller="rl"))
     assert len(_study(tmp_path, "hil-joint-joint").trials) == before
-    assert len(outcome.final.trained) == 3
+    assert len(outcome.final.trainings) == 3
     # elapsed time is the total of both runs, not the resume's
     assert outcome.final.elapsed["runs"] == 2
     assert outcome.wall_seconds > first.wall_seconds > 0
@@ -123,7 +125,7 @@ def test_a_trial_left_running_without_heartbeat_is_requeued_once(
     requeued = [t for t in trials if t.user_attrs.get("requeue_of") == orphan.number]
     assert len(requeued) == 1 and requeued[0].state == optuna.trial.TrialState.COMPLETE
     assert requeued[0].params == done[0].params
-    assert len(outcome.final.trained) == 2
+    assert len(outcome.final.trainings) == 2
 
 
 def test_separate_has_equal_budgets_and_walks_phase_one_architectures_best_first(tmp_path: Path) -> None:
@@ -132,7 +134,7 @@ def test_separate_has_equal_budgets_and_walks_phase_one_architectures_best_first
     sep = run_search(tiny(tmp_path / "s", trials=4, strategy="separate", luts=60000))
     arch_phase, hw_phase = sep.phases
     assert [p.plan.name for p in sep.phases] == ["architecture", "hardware"]
-    assert len(arch_phase.trained) + len(hw_phase.trained) == len(joint.final.trained) == 4
+    assert len(arch_phase.trainings) + len(hw_phase.trainings) == len(joint.final.trainings) == 4
     # equal budgets: the same trained candidates and sample-epochs (warm starts counted once, in
     # phase 1 where they were trained), within 5 % (here exactly)
     assert sep.budget() == joint.budget() == {"trained_candidates": 4, "sample_epochs": 4 * 1 * 300}
@@ -147,9 +149,9 @@ def test_separate_has_equal_budgets_and_walks_phase_one_architectures_best_first
     assert walked == ranked[: len(walked)]  # best first, one trained design each
     assert all(e.candidate.quantized for e in hw_phase.evaluations.values())
     # every warm-started candidate starts from its own architecture's phase-one weights
-    cost = {e.candidate.arch: e.sample_epochs for _, e in arch_phase.trained}
-    assert all(e.inherited_sample_epochs == cost[e.candidate.arch] for _, e in hw_phase.trained)
-    assert {e.inherited_sample_epochs for _, e in joint.final.trained} == {0}
+    cost = {e.candidate.arch: e.sample_epochs for _, e in arch_phase.trainings}
+    assert all(e.inherited_sample_epochs == cost[e.candidate.arch] for _, e in hw_phase.trainings)
+    assert {e.inherited_sample_epochs for _, e in joint.final.trainings} == {0}
     summary = finalize(sep)
     assert set(summary["compute"]) == {"sample_epochs", "cpu_seconds", "wall_seconds"}
     assert summary["compute"]["sample_epochs"] == sc.sample_epochs
