@@ -48,6 +48,7 @@ def _row(number: int, ev: Evaluation) -> dict[str, Any]:
         "provenance": ev.provenance(),
         "sample_epochs": ev.sample_epochs,
         "inherited_sample_epochs": ev.inherited_sample_epochs,
+        "reused_from": ev.reused_from,
         "halted_at_epoch": ev.halted_at_epoch,
         "halted_by": ev.halted_by,
         "error": ev.error,
