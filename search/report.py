@@ -48,6 +48,7 @@ def _row(number: int, ev: Evaluation) -> dict[str, Any]:
         "provenance": ev.provenance(),
         "sample_epochs": ev.sample_epochs,
         "inherited_sample_epochs": ev.inherited_sample_epochs,
+        "reused_from": ev.reused_from,
         "halted_at_epoch": ev.halted_at_epoch,
         "halted_by": ev.halted_by,
         "error": ev.error,
@@ -182,7 +183,7 @@ def finalize(outcome: SearchOutcome, final: FinalResult | None = None) -> dict[s
     out = Path(cfg.out)
     evs = list(last.evaluations.values())
     trained = [e for e in evs if e.trained]
-    feasible = [e for e in trained if e.feasible]
+    feasible = [e for e in trained if e.complete and e.feasible]  # a halted one is never a design
     final = final if final is not None else final_designs(outcome)
     search, retrain = outcome.compute(), final.compute()
     total = search + retrain

@@ -111,15 +111,18 @@ def _twin(
     evaluations: dict[int, Evaluation], candidate: Candidate, warm_start: WarmStart | None
 ) -> tuple[int, Evaluation] | None:
     """The first trial of this phase that trained ``candidate``'s network itself, to the recipe's last
-    epoch, from the same warm start (None: it must train). Every trial of a phase trains the same
-    recipe and seed; a halted training (``--pruner``) is never shared."""
+    epoch, from the same warm start, and whose weights are still on disk (None: it must train). Every
+    trial of a phase trains the same recipe and seed; a halted training (``--pruner``) is never
+    shared. A twin whose weights were deleted is passed over, so a network retrained for that reason
+    is shared by the designs after it instead of being trained again for each of them."""
     key = candidate.network_key()
     for number, ev in sorted(evaluations.items()):
         # a warm start is the phase-1 weights of the candidate's architecture (one per architecture)
         warm = ev.inherited_sample_epochs > 0
         same_start = warm == (warm_start is not None)
         if ev.trains and ev.complete and same_start and ev.candidate.network_key() == key:
-            return number, ev
+            if ev.model_path is not None and Path(ev.model_path).is_file():
+                return number, ev
     return None
 
 

@@ -217,3 +217,14 @@ def test_a_pruned_training_counts_the_epochs_it_ran_and_an_unpruned_one_is_uncha
     assert stats.epochs == 3 and stats.sample_epochs == 3 * len(data.x_train)
     for a, b in zip(plain.state_dict().values(), watched.state_dict().values(), strict=True):
         assert np.array_equal(a.numpy(), b.numpy())
+
+
+def test_the_feasible_count_is_of_designs_that_may_be_chosen(
+    _pair: dict[str, tuple[Path, SearchOutcome]],
+) -> None:
+    """A halted candidate fits the spec by its estimate but is never ranked: the report's "feasible"
+    (beside "never ranked") counts what the live progress counts, fully trained feasible designs."""
+    halving = _pair["halving"][1]
+    assert any(e.halted and e.feasible for _, e in halving.final.trained)
+    summary = finalize(halving)
+    assert summary["feasible"] == len(halving.final.ranked())

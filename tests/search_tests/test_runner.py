@@ -325,3 +325,50 @@ def test_designs_of_one_network_train_it_once_and_the_budget_counts_trainings(
     summary = finalize(outcome)
     assert summary["trials"] == 2 and summary["shared_weights"] == 2
     assert summary["compute"]["sample_epochs"] == 600
+
+
+def test_a_twin_whose_weights_are_gone_gives_way_to_one_that_has_them(tmp_path: Path) -> None:
+    """Trial 0 trained the network and its file was deleted; trial 2 trained it again (it could not
+    share 0's): a third design of the network shares trial 2's weights instead of training a third time."""
+    from search.evaluation import Evaluation
+    from search.runner import _twin
+    from search.space import Architecture, Candidate, LayerHw
+
+    arch = Architecture((4,), (3,), (True,), ())
+
+    def design(reuse: int) -> Candidate:
+        return Candidate(arch, (LayerHw(4, 4, 9, "Resource"), LayerHw(4, 0, reuse, "Resource")))
+
+    kept = tmp_path / "trial_00002" / "model.pt"
+    kept.parent.mkdir()
+    kept.write_bytes(b"weights")
+
+    def trained(reuse: int, path: Path) -> Evaluation:
+        return Evaluation(
+            design(reuse), feasible=True, accuracy=0.5, epochs=1, sample_epochs=300, model_path=str(path)
+        )
+
+    evs = {0: trained(160, tmp_path / "trial_00000" / "model.pt"), 2: trained(80, kept)}
+    twin = _twin(evs, design(320), None)
+    assert twin is not None and twin[0] == 2
+    assert _twin({0: evs[0]}, design(320), None) is None  # no twin with weights: it trains
+
+
+def test_a_reported_design_says_whose_network_it_shares() -> None:
+    """report.json's rows: a shared design (0 sample-epochs, the twin's as ``inherited``) names the
+    trial that trained its network, or it reads as a warm start that trained nothing."""
+    from search.evaluation import Evaluation
+    from search.report import top_designs
+    from search.results import PhaseResult
+    from search.space import Architecture, Candidate, LayerHw
+    from search.strategies import PhasePlan
+
+    arch = Architecture((4,), (3,), (True,), ())
+    cand = Candidate(arch, (LayerHw(4, 4, 9, "Resource"), LayerHw(4, 0, 160, "Resource")))
+    own = Evaluation(cand, feasible=True, accuracy=0.5, epochs=1, sample_epochs=300)
+    shared = Evaluation(
+        cand, feasible=True, accuracy=0.5, epochs=1, inherited_sample_epochs=300, reused_from=0
+    )
+    result = PhaseResult(PhasePlan("joint", 1, hardware=True), "s", evaluations={0: own, 1: shared})
+    rows = {r["trial"]: r for r in top_designs(result)}
+    assert rows[0]["reused_from"] is None and rows[1]["reused_from"] == 0
