@@ -272,10 +272,13 @@ def final_designs(
     epochs = cfg.final_epochs if epochs is None else epochs
     top = (cfg.final_top if epochs else 1) if top is None else top
     tries = top + 2 if max_tries is None else max(top, max_tries)
-    ranked = outcome.final.ranked()[:tries]
+    recipe = final_recipe(cfg.dataset, epochs, seed=cfg.seed) if epochs else None
+    ranked = outcome.final.ranked()
+    if recipe is not None:  # a seeded retrain of the same network reaches the same weights: once each,
+        ranked = _one_per_network(ranked)  # as its best-ranked (fewest-LUT) hardware
+    ranked = ranked[:tries]
     if not ranked:
         return FinalResult([], None)
-    recipe = final_recipe(cfg.dataset, epochs, seed=cfg.seed) if epochs else None
     # the retrain uses the full training split; the search may have trained on a proxy subset
     data = load_dataset(
         cfg.dataset, data_dir=cfg.data_dir, seed=cfg.seed, subset=None if recipe else cfg.subset
@@ -300,6 +303,18 @@ def final_designs(
     designs.sort(key=lambda d: (not _passed(d), -(d.val_accuracy or 0.0)))
     chosen = next((d for d in designs if _passed(d)), None)
     return FinalResult(designs, chosen)
+
+
+def _one_per_network(ranked: list[tuple[int, Evaluation]]) -> list[tuple[int, Evaluation]]:
+    """The first design of each network (``Candidate.network_key``) in ranking order."""
+    seen: set[str] = set()
+    out = []
+    for number, ev in ranked:
+        key = ev.candidate.network_key()
+        if key not in seen:
+            seen.add(key)
+            out.append((number, ev))
+    return out
 
 
 def _passed(design: FinalDesign) -> bool:

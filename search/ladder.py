@@ -307,7 +307,8 @@ class Ladder:
 
     def _share(self, ev: Evaluation, folder: Path, twin: tuple[int, Evaluation]) -> Any:
         """Take the twin's trained weights (copied into this trial's folder, so gating or exporting
-        one design never touches the other's files); None when they are gone (then it trains)."""
+        one design never touches the other's files) and its verdict (a halted twin's design is
+        halted too); None when they are gone (then it trains)."""
         import torch
 
         from search.models import QatCnnSpec, build_float_cnn, load_qat_cnn
@@ -319,8 +320,9 @@ class Ladder:
         ev.model_path = str(folder / "model.pt")
         shutil.copyfile(other.model_path, ev.model_path)
         ev.accuracy, ev.accuracy_provenance = other.accuracy, other.accuracy_provenance
-        ev.epochs, ev.sample_epochs, ev.stage = other.epochs, 0, "trained"
+        ev.epochs, ev.sample_epochs, ev.stage = other.epochs, 0, other.stage
         ev.inherited_sample_epochs = other.sample_epochs + other.inherited_sample_epochs
+        ev.halted_at_epoch, ev.halted_by = other.halted_at_epoch, other.halted_by
         ev.reused_from = number
         _log.info("trial shares the network trained by trial %d (no training)", number)
         spec = QatCnnSpec(

@@ -202,7 +202,7 @@ def finalize(outcome: SearchOutcome, final: FinalResult | None = None) -> dict[s
         "study": cfg.study,
         "trials": sum(e.trains for e in trained),
         "shared_weights": sum(not e.trains for e in trained),
-        "halted": sum(e.halted for e in trained),
+        "halted": sum(e.halted and e.trains for e in trained),
         "pruner": cfg.pruner,
         "proposed": len(evs),
         "pruned": sum(e.stage == "pruned" for e in evs),

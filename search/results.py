@@ -13,6 +13,7 @@ from typing import Any
 
 from search.config import SearchConfig
 from search.evaluation import Evaluation, Target
+from search.space import Candidate
 from search.strategies import PhasePlan
 
 __all__ = ["Compute", "PhaseResult", "Progress", "ProgressHook", "SearchOutcome"]
@@ -95,7 +96,7 @@ class PhaseResult:
             for n, e in self.trained
             if e.complete and e.accuracy is not None and (e.feasible or not self.plan.hardware)
         ]
-        return sorted(
+        ordered = sorted(
             pool,
             key=lambda ne: (
                 -(ne[1].accuracy or 0.0),
@@ -103,6 +104,13 @@ class PhaseResult:
                 ne[0],
             ),
         )
+        seen: set[Candidate] = set()  # a design proposed twice is one design (its first trial)
+        unique = []
+        for n, e in ordered:
+            if e.candidate not in seen:
+                seen.add(e.candidate)
+                unique.append((n, e))
+        return unique
 
     def walk_order(self) -> list[tuple[int, Evaluation]]:
         """The architectures a later phase walks (``separate``), best first: the ranked ones, then
@@ -137,7 +145,7 @@ class PhaseResult:
             sample_epochs=sum(e.sample_epochs for _, e in self.trainings),
             cpu_seconds=self.elapsed.get("cpu_seconds", 0.0),
             wall_seconds=self.elapsed.get("wall_seconds", 0.0),
-            halted=sum(e.halted for _, e in self.trained),
+            halted=sum(e.halted for _, e in self.trainings),
         )
 
 

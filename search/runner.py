@@ -110,20 +110,30 @@ def _trial_arch(plan: PhasePlan, attrs: dict[str, Any]) -> Architecture | None:
 def _twin(
     evaluations: dict[int, Evaluation], candidate: Candidate, warm_start: WarmStart | None
 ) -> tuple[int, Evaluation] | None:
-    """The first trial of this phase that trained ``candidate``'s network itself, to the recipe's last
-    epoch, from the same warm start, and whose weights are still on disk (None: it must train). Every
-    trial of a phase trains the same recipe and seed; a halted training (``--pruner``) is never
-    shared. A twin whose weights were deleted is passed over, so a network retrained for that reason
-    is shared by the designs after it instead of being trained again for each of them."""
+    """The earlier trial of this phase whose training ``candidate`` would repeat (None: it must train).
+
+    Every trial of a phase trains the same recipe and seed, so the same network (``network_key``)
+    from the same warm start trains to the same weights. The first such trial that trained to the
+    recipe's last epoch is shared; failing that, one a pruner halted (``--pruner``): the same
+    training would reach the same accuracy at the same epoch, so the network shares that verdict
+    (halted, never ranked) instead of spending the epochs again. A twin the budget's end halted is
+    never shared, nor one whose weights were deleted (a network retrained for that reason is then
+    shared by the designs after it instead of being trained again for each of them)."""
     key = candidate.network_key()
+    halted: tuple[int, Evaluation] | None = None
     for number, ev in sorted(evaluations.items()):
         # a warm start is the phase-1 weights of the candidate's architecture (one per architecture)
         warm = ev.inherited_sample_epochs > 0
         same_start = warm == (warm_start is not None)
-        if ev.trains and ev.complete and same_start and ev.candidate.network_key() == key:
-            if ev.model_path is not None and Path(ev.model_path).is_file():
-                return number, ev
-    return None
+        if not (ev.trains and same_start and ev.candidate.network_key() == key):
+            continue
+        if ev.model_path is None or not Path(ev.model_path).is_file():
+            continue
+        if ev.complete:
+            return number, ev
+        if halted is None and ev.halted_by == "pruner":
+            halted = (number, ev)
+    return halted
 
 
 def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | None) -> PhaseResult:
@@ -217,7 +227,7 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
                 twin=twin,
                 judge=judge,
             )
-            if ev.halted and judge is not None:
+            if ev.halted and ev.trains and judge is not None:
                 ev.halted_by = judge.halted_by
             for key, value in ev.to_attrs().items():
                 trial.set_user_attr(key, value)

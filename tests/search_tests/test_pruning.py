@@ -41,8 +41,8 @@ def test_halving_stops_candidates_early_and_counts_exactly_what_each_trained(
 ) -> None:
     out, outcome = _pair["halving"]
     trials = {t.number: t for t in _study(out).trials}
-    halted = [(n, e) for n, e in outcome.final.trained if e.halted]
-    complete = [(n, e) for n, e in outcome.final.trained if e.complete]
+    halted = [(n, e) for n, e in outcome.final.trainings if e.halted]  # shared verdicts: see below
+    complete = [(n, e) for n, e in outcome.final.trainings if e.complete]
     assert halted and complete
     for n, ev in halted:
         t = trials[n]
@@ -122,7 +122,13 @@ def test_a_resume_after_a_kill_keeps_the_count(tmp_path: Path, monkeypatch: pyte
     outcome = run_search(tiny(tmp_path, trials=3, epochs=3, pruner="halving"))
     trials = _study(tmp_path).trials
     assert any(t.state == optuna.trial.TrialState.FAIL for t in trials)  # the killed one
-    finished = [t for t in trials if t.state in (_COMPLETE, _PRUNED) and t.user_attrs.get("epochs")]
+    finished = [
+        t
+        for t in trials
+        if t.state in (_COMPLETE, _PRUNED)
+        and t.user_attrs.get("epochs")
+        and t.user_attrs["reused_from"] is None
+    ]
     assert outcome.compute().sample_epochs == 3 * 3 * _IMAGES
     assert sum(t.user_attrs["sample_epochs"] for t in finished) == 3 * 3 * _IMAGES
     assert outcome.compute().trained == len(finished) and outcome.final.elapsed["runs"] == 2
@@ -228,3 +234,52 @@ def test_the_feasible_count_is_of_designs_that_may_be_chosen(
     assert any(e.halted and e.feasible for _, e in halving.final.trained)
     summary = finalize(halving)
     assert summary["feasible"] == len(halving.final.ranked())
+
+
+def test_a_network_a_pruner_halted_shares_that_verdict_and_a_complete_twin_wins(tmp_path: Path) -> None:
+    """The same network proposed again after a pruner halted it: the same seeded training would stop
+    at the same epoch with the same accuracy, so it is halted at no cost; a complete twin is shared
+    first; a twin the budget's end halted (never judged) is never shared."""
+    from search.evaluation import Evaluation
+    from search.runner import _twin
+    from search.space import Architecture, Candidate, LayerHw
+
+    arch = Architecture((4,), (3,), (True,), ())
+    first = Candidate(arch, (LayerHw(4, 4, 9, "Resource"), LayerHw(4, 0, 160, "Resource")))
+    again = Candidate(arch, (LayerHw(4, 4, 9, "Latency"), LayerHw(4, 0, 80, "Resource")))
+    weights = tmp_path / "model.pt"
+    weights.write_bytes(b"w")
+
+    def ev(halted_by: str | None, epochs: int) -> Evaluation:
+        e = Evaluation(first, stage="halted" if halted_by else "trained", accuracy=0.5, epochs=epochs)
+        e.sample_epochs, e.model_path = epochs * _IMAGES, str(weights)
+        e.halted_at_epoch, e.halted_by = (epochs, halted_by) if halted_by else (None, None)
+        return e
+
+    assert _twin({3: ev("pruner", 1)}, again, None) == (3, ev("pruner", 1))
+    assert _twin({3: ev("budget", 1)}, again, None) is None
+    assert _twin({3: ev("pruner", 1), 5: ev(None, 3)}, again, None) == (5, ev(None, 3))
+    weights.unlink()  # weights gone: nothing to share
+    assert _twin({3: ev("pruner", 1)}, again, None) is None
+
+
+def test_a_shared_halted_design_is_halted_and_spends_nothing(tmp_path: Path) -> None:
+    from hil.inventory import load_inventory
+    from search.evaluation import Evaluation
+    from search.ladder import Ladder, Target
+    from search.space import Architecture, Candidate, LayerHw
+
+    data = load_dataset("digits", subset=200)
+    target = Target(load_inventory().board("zcu104"), 20_000, 100_000)
+    ladder = Ladder(data, target, TrainRecipe(epochs=3), fidelity="estimate", artifacts=tmp_path)
+    arch = Architecture((4,), (3,), (True,), ())
+    first = Candidate(arch, (LayerHw(4, 4, 9, "Resource"), LayerHw(4, 0, 160, "Resource")))
+    again = Candidate(arch, (LayerHw(4, 4, 9, "Latency"), LayerHw(4, 0, 80, "Resource")))
+    halted = ladder.evaluate(first, 1, judge=lambda epoch, accuracy: True)  # stop after epoch 1
+    assert halted.halted and halted.epochs == 1 and halted.sample_epochs == len(data.x_train)
+    halted.halted_by = "pruner"
+    shared = ladder.evaluate(again, 2, twin=(1, halted))
+    assert shared.halted and not shared.complete and not shared.trains and shared.stage == "halted"
+    assert shared.halted_at_epoch == 1 and shared.halted_by == "pruner" and shared.reused_from == 1
+    assert shared.sample_epochs == 0 and shared.accuracy == halted.accuracy
+    assert isinstance(Evaluation.from_attrs(shared.to_attrs()).halted_at_epoch, int)

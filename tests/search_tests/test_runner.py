@@ -372,3 +372,25 @@ def test_a_reported_design_says_whose_network_it_shares() -> None:
     result = PhaseResult(PhasePlan("joint", 1, hardware=True), "s", evaluations={0: own, 1: shared})
     rows = {r["trial"]: r for r in top_designs(result)}
     assert rows[0]["reused_from"] is None and rows[1]["reused_from"] == 0
+
+
+def test_a_design_proposed_twice_is_ranked_once_and_a_network_retrained_once(tmp_path: Path) -> None:
+    from search.evaluation import Evaluation, Measured
+    from search.final import _one_per_network
+    from search.results import PhaseResult
+    from search.space import Architecture, Candidate, LayerHw
+    from search.strategies import PhasePlan
+
+    arch = Architecture((4,), (3,), (True,), ())
+    a = Candidate(arch, (LayerHw(4, 4, 9, "Resource"), LayerHw(4, 0, 160, "Resource")))
+    b = Candidate(arch, (LayerHw(4, 4, 9, "Latency"), LayerHw(4, 0, 80, "Resource")))  # same network
+
+    def ev(c: Candidate, lut: float) -> Evaluation:
+        e = Evaluation(c, accuracy=0.9, epochs=1, feasible=True)
+        e.hardware["lut"] = Measured(lut, "estimate")
+        return e
+
+    phase = PhaseResult(PhasePlan("joint", 3, hardware=True), "s")
+    phase.evaluations = {0: ev(a, 900.0), 1: ev(b, 800.0), 2: ev(a, 900.0)}
+    assert [n for n, _ in phase.ranked()] == [1, 0]  # fewest LUTs first; trial 2 repeats trial 0
+    assert [n for n, _ in _one_per_network(phase.ranked())] == [1]
