@@ -224,6 +224,11 @@ class Evaluation:
             clock, which do not change training), or None when it trained its own. Such a design
             is ranked and gated like any other but spent no sample-epochs and is not a trained
             candidate of the budget (``trains``).
+        duplicate_of: the earlier trial of the phase with exactly this candidate, when it has weights
+            (this one then shares them): the design is ranked once, as that trial, and this proposal
+            earns reward 0. Why: it brings nothing new, and without that the RL controller, once it
+            finds a first feasible design on a tight spec, re-proposes it (hw-nas on CIFAR-10 at
+            30,000 LUT: the same design for all 12 trainings, before designs could share weights).
         halted_at_epoch: the epoch after which a pruner (``--pruner``) stopped its training, None
             when it trained the full recipe; a halted candidate is never ranked (``search.pruning``).
         halted_by: what stopped it: ``pruner``, or ``budget`` (the phase's sample-epochs ran out).
@@ -250,6 +255,7 @@ class Evaluation:
     cpu_seconds: float = 0.0
     miss: float = 0.0
     reused_from: int | None = None
+    duplicate_of: int | None = None
     halted_at_epoch: int | None = None
     halted_by: str | None = None
 
@@ -274,6 +280,7 @@ class Evaluation:
         "cpu_seconds",
         "miss",
         "reused_from",
+        "duplicate_of",
         "halted_at_epoch",
         "halted_by",
     )
@@ -321,6 +328,8 @@ class Evaluation:
         """
         if self.accuracy is None:
             return -self.miss if self.stage == "pruned" else 0.0
+        if self.duplicate_of is not None:  # nothing new learned (see ``duplicate_of``)
+            return 0.0
         if not self.candidate.quantized:
             return self.accuracy
         return self.accuracy if self.feasible else 0.0

@@ -206,6 +206,9 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
             warm_start = WarmStart(step.entry.model_path, step.entry.sample_epochs)
         trial, candidate = controller.ask(study, arch=arch, hardware=plan.hardware)
         twin = _twin(result.evaluations, candidate, warm_start)
+        duplicate = next(
+            (n for n, e in sorted(result.evaluations.items()) if e.trained and e.candidate == candidate), None
+        )
         snapshot = Progress(
             plan.name, trial.number, trained, plan.trials, len(evs), len(feasible), best, "estimate"
         )
@@ -227,6 +230,8 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
                 twin=twin,
                 judge=judge,
             )
+            if duplicate is not None and not ev.trains:
+                ev.duplicate_of = duplicate
             if ev.halted and ev.trains and judge is not None:
                 ev.halted_by = judge.halted_by
             for key, value in ev.to_attrs().items():

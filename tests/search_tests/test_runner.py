@@ -296,7 +296,7 @@ def test_designs_of_one_network_train_it_once_and_the_budget_counts_trainings(
 
     def design(n: int) -> Candidate:
         arch = Architecture((4,), (3,), (True,), ()) if n < 3 else Architecture((6,), (3,), (True,), ())
-        reuse = (160, 80, 320, 160)[min(n, 3)]
+        reuse = (160, 80, 160, 160)[min(n, 3)]  # proposal 2 repeats proposal 0 exactly
         return Candidate(arch, (LayerHw(4, 4, 9, "Resource"), LayerHw(4, 0, reuse, "Resource")))
 
     real = runner.make_controller
@@ -318,6 +318,11 @@ def test_designs_of_one_network_train_it_once_and_the_budget_counts_trainings(
     assert sorted(evs) == [0, 1, 2, 3] and all(ev.feasible for ev in evs.values())
     assert [evs[n].reused_from for n in range(4)] == [None, 0, 0, None]
     assert evs[1].accuracy == evs[2].accuracy == evs[0].accuracy
+    # a new hardware of the network earns its accuracy; an exact repeat earns 0 and is ranked once
+    assert evs[1].reward == evs[1].accuracy and evs[1].duplicate_of is None
+    assert evs[2].duplicate_of == 0 and evs[2].reward == 0.0
+    ranked = {n for n, _ in outcome.final.ranked()}
+    assert 2 not in ranked and {0, 1} <= ranked
     assert outcome.compute().trained == 2 and outcome.compute().sample_epochs == 2 * 300
     assert [dataclasses.replace(evs[n].candidate, hw=()) for n in (1, 2)] == [
         dataclasses.replace(evs[0].candidate, hw=())
