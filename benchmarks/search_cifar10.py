@@ -166,7 +166,8 @@ def _one(
         "budget": summary["budget"],
         "compute": summary["compute"],
         "compute_by_stage": summary["compute_by_stage"],
-        "trained": summary["trials"],
+        "trained": summary["compute_by_stage"]["search"]["trained"],  # every phase's trainings
+        "shared_weights": summary.get("shared_weights", 0),
         "halted": summary["halted"],
         "pruner": summary["pruner"],
         "proposed": summary["proposed"],
