@@ -190,7 +190,7 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
         best = max(feasible, default=None)
         left = budget - sum(e.sample_epochs for e in evs if e.trained)
         spent = left < images if pruning else trained >= plan.trials
-        if spent or len(evs) >= plan.trials * cfg.max_proposals_factor:
+        if spent or len(evs) >= (plan.proposal_trials or plan.trials) * cfg.max_proposals_factor:
             break
         step: Step | None = None
         if walk is not None:
@@ -275,6 +275,39 @@ def _heartbeat_interval(cfg: SearchConfig) -> int:
     return int(os.environ.get("HIL_SEARCH_HEARTBEAT") or cfg.heartbeat_seconds)
 
 
+def _run_separate(ctx: _PhaseContext, first: PhasePlan, second: PhasePlan) -> list[PhaseResult]:
+    """Phase 1 (float architectures), then phase 2 walking them; while phase 2 runs out of
+    architectures that can fit before its budget is spent, one training moves to phase 1 (one more
+    float architecture) and the walk resumes. Both studies resume, so each round trains only what is
+    new, and the two phases together spend the strategy's budget exactly, as every strategy does."""
+    cfg, ladder = ctx.cfg, ctx.ladder
+    pruning, images = cfg.pruner != "none", len(ladder.data.x_train)
+    training = int(cfg.epochs or 1) * images  # one candidate's sample-epochs
+    moved = 0
+    while True:
+        arch_plan = replace(first, trials=first.trials + moved)
+        hw_plan = replace(second, trials=second.trials - moved, proposal_trials=second.trials)
+        arch = _run_phase(ctx, arch_plan, None)
+        ctx = replace(ctx, setup=(0.0, 0.0))
+        if not arch.walk_order():
+            raise ConfigError(f"phase {first.name!r} trained nothing: no architecture to keep")
+        space = phase_space(cfg, hw_plan, ctx.board.clock_mhz)
+        walk = ArchitectureWalk.build(arch.walk_order(), space, ladder.estimate, seed=cfg.seed)
+        hw = _run_phase(ctx, hw_plan, walk)
+        if pruning:
+            left = hw_plan.trials * training - sum(e.sample_epochs for _, e in hw.trainings)
+            short = left >= training
+        else:
+            short = len(hw.trainings) < hw_plan.trials
+        fits = walk.next(hw.evaluations) is not None
+        if not short or fits or hw_plan.trials <= len(hw.trainings) or hw_plan.trials <= 0:
+            return [arch, hw]  # spent, or stopped for another reason (the proposal cap)
+        if len(arch.trainings) < arch_plan.trials:
+            return [arch, hw]  # phase 1 could not train what it was given: no more to move
+        moved += 1
+        _log.info("separate: no architecture left that can fit; one more float one (%d moved)", moved)
+
+
 def run_search(config: SearchConfig, on_progress: ProgressHook | None = None) -> SearchOutcome:
     """Run (or resume) a search; returns every phase's trials. Reporting is ``search.report``'s job."""
     started, cpu = time.perf_counter(), cpu_seconds()
@@ -303,7 +336,12 @@ def run_search(config: SearchConfig, on_progress: ProgressHook | None = None) ->
     cost_model = _cost_model_fingerprint(data.input_shape, data.n_classes)
     done: dict[str, PhaseResult] = {}
     setup = (time.perf_counter() - started, cpu_seconds() - cpu)
-    for plan in plan_phases(cfg.strategy, int(cfg.trials or 1)):
+    plans = plan_phases(cfg.strategy, int(cfg.trials or 1))
+    if cfg.strategy == "separate":
+        ctx = _PhaseContext(cfg, board, ladder, cost_model, on_progress or (lambda _p: None), setup)
+        outcome.phases.extend(_run_separate(ctx, plans[0], plans[1]))
+        return outcome
+    for plan in plans:
         walk = None
         if plan.arch_from is not None:
             source = done[plan.arch_from]

@@ -12,8 +12,11 @@ sample-epochs, and each strategy reports what it spent.
   cost model says cannot fit the spec at any quantization/implementation it can find, and for each
   one that can, searches its quantization and implementation (the controller, with the
   architecture fixed) until one design trains, then moves on to the next, round after round,
-  until the budget is spent. Its candidates warm-start from the float weights phase 1 trained
-  (that is what "compress a trained network" means): those were paid for once, in phase 1's
+  until the budget is spent. When no architecture is left that can fit, one training moves from
+  phase 2 to phase 1 (one more float architecture, the designer's "design another network") and
+  the walk resumes, until the budget is spent: equal compute even when nothing fits. Its
+  candidates warm-start from the float weights phase 1 trained (that is what "compress a trained
+  network" means): those were paid for once, in phase 1's
   sample-epochs; each warm-started record carries its ``inherited_sample_epochs``.
 - ``hw-nas`` (hardware-aware but quantization-unaware, FNAS-style): searches architecture and
   implementation under the same spec with quantization fixed at 8-bit weights and activations.
@@ -53,6 +56,9 @@ class PhasePlan:
         controller: the controller of this phase when the strategy fixes it (``random``), else None
             (``--controller``).
         fixed_bits: weight and activation width every layer is fixed at (``hw-nas``), else None.
+        proposal_trials: the trained candidates the proposal cap (``--max-proposals-factor``) is
+            counted on, when not ``trials`` (``separate`` moves trainings between its phases, and
+            its second phase's cap stays that of its first plan).
     """
 
     name: str
@@ -61,6 +67,7 @@ class PhasePlan:
     arch_from: str | None = None
     controller: str | None = None
     fixed_bits: int | None = None
+    proposal_trials: int | None = None
 
 
 def plan_phases(strategy: str, trials: int) -> list[PhasePlan]:

@@ -150,7 +150,7 @@ def test_the_controllers_learn_from_halted_candidates(tmp_path: Path, controller
 def test_hyperband_spends_the_budget_exactly(tmp_path: Path) -> None:
     outcome = run_search(tiny(tmp_path, trials=3, epochs=3, pruner="hyperband"))
     assert outcome.compute().sample_epochs == 3 * 3 * _IMAGES
-    assert all(e.sample_epochs == e.epochs * _IMAGES for _, e in outcome.final.trained)
+    assert all(e.sample_epochs == e.epochs * _IMAGES for _, e in outcome.final.trainings)
     states = {t.state for t in _study(tmp_path).trials if t.user_attrs.get("epochs")}
     assert states <= {_COMPLETE, _PRUNED}
 
@@ -180,7 +180,8 @@ def test_every_strategy_spends_the_same_sample_epochs_with_halving(tmp_path: Pat
         tiny(tmp_path, trials=4, epochs=3, strategy=strategy, controller="rl", pruner="halving")
     )
     assert outcome.compute().sample_epochs == outcome.budget()["sample_epochs"] == 4 * 3 * _IMAGES
-    assert all(e.sample_epochs == e.epochs * _IMAGES for p in outcome.phases for _, e in p.trained)
+    assert all(e.sample_epochs == e.epochs * _IMAGES for p in outcome.phases for _, e in p.trainings)
+    assert all(e.sample_epochs == 0 for p in outcome.phases for _, e in p.trained if not e.trains)
 
 
 @pytest.mark.parametrize(

@@ -208,6 +208,10 @@ def test_separate_reports_no_valid_design(tmp_path: Path) -> None:
     # 50 LUTs: the cost model says no phase-one architecture fits at any setting; none is proposed
     assert summary["trials"] == 0 and summary["proposed"] == 0
     assert Path(summary["pareto_png"]).is_file()
+    # ...so phase 2's training moved to phase 1 (one more float architecture): the budget is spent
+    arch_phase, hw_phase = outcome.phases
+    assert len(arch_phase.trainings) == 2 and not hw_phase.trainings
+    assert outcome.compute().sample_epochs == outcome.budget()["sample_epochs"] == 2 * 300
 
 
 def test_bad_config_is_an_input_error(tmp_path: Path) -> None:
