@@ -35,7 +35,7 @@ from hil.errors import HilError
 from search.datasets import Dataset, load_dataset
 from search.evaluation import Evaluation, cpu_seconds
 from search.profiles import final_recipe
-from search.results import Compute, SearchOutcome
+from search.results import Compute, SearchOutcome, first_of_each
 from search.training import TrainRecipe
 
 __all__ = ["FinalDesign", "FinalResult", "final_designs"]
@@ -307,14 +307,7 @@ def final_designs(
 
 def _one_per_network(ranked: list[tuple[int, Evaluation]]) -> list[tuple[int, Evaluation]]:
     """The first design of each network (``Candidate.network_key``) in ranking order."""
-    seen: set[str] = set()
-    out = []
-    for number, ev in ranked:
-        key = ev.candidate.network_key()
-        if key not in seen:
-            seen.add(key)
-            out.append((number, ev))
-    return out
+    return first_of_each(ranked, lambda ev: ev.candidate.network_key())
 
 
 def _passed(design: FinalDesign) -> bool:

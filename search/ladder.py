@@ -216,8 +216,9 @@ class Ladder:
             ev.cpu_seconds = cpu_seconds() - cpu
             return ev
         folder = self.artifacts / f"trial_{trial_number:05d}"
-        model = self._share(ev, folder, twin) if twin is not None else None
-        if model is None:
+        shared = twin is not None and self._share(ev, folder, twin)
+        model = None
+        if not shared:
             hook("train")
             model = self._train(ev, folder, warm_start, judge)
         if (
@@ -227,7 +228,7 @@ class Ladder:
             and should_climb(ev.accuracy or 0.0, feasible_accuracies, self.top_k)
         ):  # a build needs the gate first; at --fidelity csim the search gates its top K at the end
             hook("csim")
-            self._csim(ev, model, folder)
+            self._csim(ev, model if model is not None else self._load(ev), folder)
             if self.hardware is not None and ev.csim_gate == "passed":
                 self._hardware(ev, folder, trial_number, hook)
         ev.cpu_seconds = cpu_seconds() - cpu
@@ -251,19 +252,12 @@ class Ladder:
 
     def gate(self, ev: Evaluation) -> Evaluation:
         """The C-sim gate for a trained candidate, from its saved weights (``ev`` is updated)."""
-        from search.models import QatCnnSpec, load_qat_cnn
-
         cpu = cpu_seconds()
         if not Path(str(ev.model_path)).is_file():  # deleted since it trained: not a valid design now
             ev.error = f"csim: the trained weights {ev.model_path} are gone"
             ev.csim_gate, ev.stage, ev.feasible, ev.binding = "failed", "csim failed", False, "csim"
             return ev
-        spec = QatCnnSpec(
-            input_shape=self.data.input_shape, n_classes=self.data.n_classes, **ev.candidate.qat_kwargs()
-        )
-        model = load_qat_cnn(spec, str(ev.model_path))
-        model.eval()
-        self._csim(ev, model, Path(str(ev.model_path)).parent)
+        self._csim(ev, self._load(ev), Path(str(ev.model_path)).parent)
         ev.cpu_seconds += cpu_seconds() - cpu
         return ev
 
@@ -305,17 +299,13 @@ class Ladder:
                     ev.feasible, ev.binding = False, rung.error_code.lower()
             previous = rung
 
-    def _share(self, ev: Evaluation, folder: Path, twin: tuple[int, Evaluation]) -> Any:
+    def _share(self, ev: Evaluation, folder: Path, twin: tuple[int, Evaluation]) -> bool:
         """Take the twin's trained weights (copied into this trial's folder, so gating or exporting
         one design never touches the other's files) and its verdict (a halted twin's design is
-        halted too); None when they are gone (then it trains)."""
-        import torch
-
-        from search.models import QatCnnSpec, build_float_cnn, load_qat_cnn
-
+        halted too); False when they are gone (then it trains)."""
         number, other = twin
         if other.model_path is None or not Path(other.model_path).is_file() or other.accuracy is None:
-            return None
+            return False
         folder.mkdir(parents=True, exist_ok=True)
         ev.model_path = str(folder / "model.pt")
         shutil.copyfile(other.model_path, ev.model_path)
@@ -325,14 +315,16 @@ class Ladder:
         ev.halted_at_epoch, ev.halted_by = other.halted_at_epoch, other.halted_by
         ev.reused_from = number
         _log.info("trial shares the network trained by trial %d (no training)", number)
+        return True
+
+    def _load(self, ev: Evaluation) -> Any:
+        """The quantized model of ``ev`` from its saved weights (BatchNorms folded), on the CPU."""
+        from search.models import QatCnnSpec, load_qat_cnn
+
         spec = QatCnnSpec(
             input_shape=self.data.input_shape, n_classes=self.data.n_classes, **ev.candidate.qat_kwargs()
         )
-        if ev.candidate.quantized:
-            model = load_qat_cnn(spec, ev.model_path)  # saved with its BatchNorms folded
-        else:
-            model = build_float_cnn(spec)
-            model.load_state_dict(torch.load(ev.model_path, map_location="cpu", weights_only=True))
+        model = load_qat_cnn(spec, str(ev.model_path))
         model.eval()
         return model
 

@@ -7,16 +7,15 @@ running anything; a phase's results are re-read from its study, so they are the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 from search.config import SearchConfig
 from search.evaluation import Evaluation, Target
-from search.space import Candidate
 from search.strategies import PhasePlan
 
-__all__ = ["Compute", "PhaseResult", "Progress", "ProgressHook", "SearchOutcome"]
+__all__ = ["Compute", "PhaseResult", "Progress", "ProgressHook", "SearchOutcome", "first_of_each"]
 
 _log = logging.getLogger(__name__)
 
@@ -73,6 +72,20 @@ class Compute:
         }
 
 
+def first_of_each(
+    ranked: list[tuple[int, Evaluation]], key: Callable[[Evaluation], Hashable]
+) -> list[tuple[int, Evaluation]]:
+    """The first of ``ranked`` for each ``key`` value, in order (the best-ranked one of each)."""
+    seen: set[Hashable] = set()
+    out = []
+    for number, ev in ranked:
+        k = key(ev)
+        if k not in seen:
+            seen.add(k)
+            out.append((number, ev))
+    return out
+
+
 @dataclass
 class PhaseResult:
     """The trials of one phase, read back from its study."""
@@ -104,13 +117,7 @@ class PhaseResult:
                 ne[0],
             ),
         )
-        seen: set[Candidate] = set()  # a design proposed twice is one design (its first trial)
-        unique = []
-        for n, e in ordered:
-            if e.candidate not in seen:
-                seen.add(e.candidate)
-                unique.append((n, e))
-        return unique
+        return first_of_each(ordered, lambda e: e.candidate)  # a design proposed twice is one design
 
     def walk_order(self) -> list[tuple[int, Evaluation]]:
         """The architectures a later phase walks (``separate``), best first: the ranked ones, then

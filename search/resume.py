@@ -94,7 +94,7 @@ def _fingerprint(
         "space": space,
         "arch": None if arch is None else asdict(arch),
     }
-    if cfg.pruner != "none":  # absent when off, so a study made before the option still resumes
+    if cfg.pruner != "none":  # absent when off: a study's fingerprint names only what it uses
         fp["pruner"] = cfg.pruner
     if cfg.strategy != "joint":  # the phase split depends on it; a joint study may be extended
         fp["trials"] = cfg.trials
