@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,31 @@ def _save_controller(controller: BaseController, path: Path) -> None:
     os.replace(tmp, path)
 
 
+class ControllerCheckpoint:
+    """Saves the controller beside the study after an update, at most every ``every_s`` seconds
+    unless the proposal trained a network.
+
+    Why throttled: on a tight spec almost every proposal is pruned at the estimate, and saving the
+    policy and its optimizer after each one was a sixth of the proposal loop (CIFAR-10 at 15,000
+    LUT: thousands of proposals a search). What a crash loses is re-taught on resume: the runner
+    tells the restored controller every finished trial it has not seen (``told``), in trial order.
+    Only the controller's random stream restarts from the checkpoint, so the proposals after a crash
+    differ from an uninterrupted run's (as they already did for a crash inside a trial)."""
+
+    def __init__(self, controller: BaseController, path: Path, every_s: float = 10.0) -> None:
+        self.controller, self.path, self.every_s = controller, path, every_s
+        self._last = time.monotonic()
+
+    def updated(self, *, trained: bool) -> None:
+        """After ``controller.tell``: save if a network was trained or the last save is old."""
+        if trained or time.monotonic() - self._last >= self.every_s:
+            self.save()
+
+    def save(self) -> None:
+        _save_controller(self.controller, self.path)
+        self._last = time.monotonic()
+
+
 def _restore_controller(controller: BaseController, path: Path) -> None:
     if path.is_file() and controller.state_dict():
         import torch
@@ -162,10 +188,29 @@ def _restore_controller(controller: BaseController, path: Path) -> None:
 _GATED_PREFIX = "gated:"
 
 
-def _read(study: optuna.Study) -> dict[int, Evaluation]:
-    gated = study.user_attrs
-    return {
-        t.number: Evaluation.from_attrs(gated.get(f"{_GATED_PREFIX}{t.number}") or t.user_attrs)
-        for t in study.get_trials(deepcopy=False, states=FINISHED)
-        if "candidate" in t.user_attrs
-    }
+class EvaluationReader:
+    """Reads a phase's finished trials back as evaluations, parsing each trial once.
+
+    Why: the runner re-reads the study before every proposal (a search beside it may have added
+    trials), and parsing every trial's attributes each time made the proposal loop quadratic: at
+    4,800 proposals (a search where nothing fits) one read took ~0.2 s of a ~0.3 s proposal. A
+    finished trial's attributes never change in Optuna; only the end-of-search gate stores a new
+    evaluation, in the study's ``gated:<number>`` attribute, and that one is parsed again when it
+    appears or changes."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[int, tuple[Any, Evaluation]] = {}
+
+    def read(self, study: optuna.Study) -> dict[int, Evaluation]:
+        gated = study.user_attrs
+        out: dict[int, Evaluation] = {}
+        for t in study.get_trials(deepcopy=False, states=FINISHED):
+            if "candidate" not in t.user_attrs:
+                continue
+            override = gated.get(f"{_GATED_PREFIX}{t.number}")
+            cached = self._parsed.get(t.number)
+            if cached is None or cached[0] != override:
+                cached = (override, Evaluation.from_attrs(override or t.user_attrs))
+                self._parsed[t.number] = cached
+            out[t.number] = cached[1]
+        return out

@@ -41,10 +41,11 @@ from search.results import Compute, PhaseResult, Progress, ProgressHook, SearchO
 from search.resume import (
     _GATED_PREFIX,
     FINISHED,
+    ControllerCheckpoint,
+    EvaluationReader,
     _checkpoint,
     _cost_model_fingerprint,
     _fingerprint,
-    _read,
     _restore_controller,
     _save_controller,
     _study_name,
@@ -175,11 +176,13 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
                 hardware=plan.hardware,
             )
     _save_controller(controller, checkpoint)
+    saver = ControllerCheckpoint(controller, checkpoint)
+    reader = EvaluationReader()
     result = PhaseResult(plan, name)
     ladder = ladder.for_phase(cfg.out / "trials" / name)  # this phase's trials in a folder of their own
     while True:
         recover_stale(study, hb)  # a search beside us may have died since the last trial
-        result.evaluations = _read(study)
+        result.evaluations = reader.read(study)
         evs = list(result.evaluations.values())
         trained = sum(e.trains for e in evs)
         feasible = [
@@ -244,7 +247,7 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
         else:
             study.tell(trial, values)
         controller.tell(trial.number, trial.params, ev.reward, arch=arch, hardware=plan.hardware)
-        _save_controller(controller, checkpoint)
+        saver.updated(trained=ev.trains)
         clock.record()
         ctx.hook(
             replace(
@@ -258,6 +261,7 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
                 ),
             )
         )
+    saver.save()  # the updates since the last save (``ControllerCheckpoint`` throttles them)
     if plan.hardware and ladder.gates_at_end:
         ranked = result.ranked()
         last = Progress(
