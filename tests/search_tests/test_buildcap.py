@@ -185,9 +185,14 @@ def test_resume_keeps_the_cap(tmp_path: Path, scripted: Any) -> None:
     assert evs[5].stage == CAPPED_STAGE and evs[5].build_capped_by == [0] and evs[6].stage == "build"
 
 
-def test_a_negative_cap_is_bad_input(tmp_path: Path) -> None:
+def test_a_negative_cap_is_bad_input(tmp_path: Path, run_cli: Any) -> None:
     with pytest.raises(InputError, match="--builds-per-network must be >= 0"):
         SearchConfig(board="zcu104", out=tmp_path, builds_per_network=-1).resolved()
+    code, _out, err = run_cli(
+        "search", "--board", "zcu104", "--fidelity", "build", "--builds-per-network", "-1", "--out", tmp_path
+    )
+    assert code == 2 and "--builds-per-network must be >= 0 (0: no cap), got -1" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.slow
