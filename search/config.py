@@ -56,6 +56,8 @@ class SearchConfig:
         pruner: ``none`` (every candidate trains ``epochs``), ``halving`` or ``hyperband``: stop
             unpromising candidates between epochs and spend the sample-epochs ``trials`` full
             trainings would cost on more candidates (``search.pruning``).
+        builds_per_network: at fidelity build or board, how many hardware variants of one network
+            climb to the build per phase (0: no cap; ``search.buildcap`` says which variant).
     """
 
     board: str = "zcu104"
@@ -85,6 +87,7 @@ class SearchConfig:
     heartbeat_seconds: int = 10
     inventory: Path | None = None
     pruner: str = "none"
+    builds_per_network: int = 1
 
     def resolved(self) -> SearchConfig:
         """A copy with every default filled in, validated (InputError names the bad option)."""
@@ -109,6 +112,8 @@ class SearchConfig:
             )
         if self.estimate_edge not in ("upper", "point"):
             raise InputError(f"--estimate-edge must be upper or point, got {self.estimate_edge!r}")
+        if self.builds_per_network < 0:
+            raise InputError(f"--builds-per-network must be >= 0 (0: no cap), got {self.builds_per_network}")
         if self.heartbeat_seconds < 1:
             raise InputError(f"heartbeat_seconds must be >= 1, got {self.heartbeat_seconds}")
         if self.controller not in CONTROLLERS:

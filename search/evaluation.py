@@ -232,6 +232,9 @@ class Evaluation:
         halted_at_epoch: the epoch after which a pruner (``--pruner``) stopped its training, None
             when it trained the full recipe; a halted candidate is never ranked (``search.pruning``).
         halted_by: what stopped it: ``pruner``, or ``budget`` (the phase's sample-epochs ran out).
+        build_capped_by: when the build cap held this design back (``--builds-per-network``, stage
+            ``build cap``, ``search.buildcap``), the trials that built its network's variants; its
+            figures stay those of the rungs below (estimates), and it was never built.
     """
 
     candidate: Candidate
@@ -258,6 +261,7 @@ class Evaluation:
     duplicate_of: int | None = None
     halted_at_epoch: int | None = None
     halted_by: str | None = None
+    build_capped_by: list[int] | None = None
 
     #: Fields stored as trial attributes, besides ``candidate`` and ``hardware``.
     STORED: ClassVar[tuple[str, ...]] = (
@@ -283,6 +287,7 @@ class Evaluation:
         "duplicate_of",
         "halted_at_epoch",
         "halted_by",
+        "build_capped_by",
     )
 
     @property

@@ -1,7 +1,8 @@
 """The evaluation ladder: estimate -> prune -> QAT train -> best K to the C-sim gate -> (build, board).
 
 At ``--fidelity csim`` the gate runs once the search is over, on the final best K
-(``Ladder.gate``); before a build (``--fidelity build|board``) it runs in the trial.
+(``Ladder.gate``); before a build (``--fidelity build|board``) it runs in the trial, and at most
+``builds_per_network`` hardware variants of one network climb past it (``search.buildcap``).
 
 Why a ladder: each rung costs ~100x the one below (microseconds, seconds, a minute, hours), so a
 candidate climbs only while it is still promising. A candidate the cost model says cannot fit the
@@ -26,6 +27,7 @@ from typing import Any
 from hil.cost import estimate, target_for
 from hil.errors import HilError, InputError
 from hil.records import Provenance
+from search.buildcap import CAPPED_STAGE, held_back_by
 from search.datasets import Dataset
 from search.evaluation import Evaluation, Measured, Rung, Target, best_metric, cpu_seconds
 from search.space import Candidate
@@ -106,6 +108,8 @@ class Ladder:
         hardware: the adapter of the build/board rungs (``search.adapters``).
         farm_root: the build farm's artifact store (default ``<artifacts>/farm``, under the search's
             own folder; a phase's ladder keeps its parent's store).
+        builds_per_network: how many hardware variants of one network climb to the build (and
+            board) per phase, 0 for no cap (``search.buildcap``: which variant, and why).
     """
 
     data: Dataset
@@ -120,6 +124,7 @@ class Ladder:
     device: str = "cpu"
     hardware: Any = None
     farm_root: Path | None = None
+    builds_per_network: int = 1
 
     def __post_init__(self) -> None:
         if self.fidelity not in FIDELITIES:
@@ -128,6 +133,8 @@ class Ladder:
             raise InputError(f"the C-sim gate's min_agreement must be in [0, 1], got {self.min_agreement:g}")
         if self.csim_n is not None and self.csim_n < 1:
             raise InputError(f"csim_n must be >= 1 (or None: the full validation split), got {self.csim_n}")
+        if self.builds_per_network < 0:
+            raise InputError(f"--builds-per-network must be >= 0 (0: no cap), got {self.builds_per_network}")
         object.__setattr__(self, "artifacts", Path(self.artifacts))
         root = Path(self.artifacts) / "farm" if self.farm_root is None else Path(self.farm_root)
         object.__setattr__(self, "farm_root", root)
@@ -182,6 +189,7 @@ class Ladder:
         on_stage: StageHook | None = None,
         twin: tuple[int, Evaluation] | None = None,
         judge: AccuracyHook | None = None,
+        built: Sequence[tuple[int, Evaluation]] = (),
     ) -> Evaluation:
         """Climb as far as the candidate deserves; never raises for a bad candidate (failures are results).
 
@@ -191,9 +199,11 @@ class Ladder:
         again (training is seeded, so it would reach the same weights), and spends no sample-epochs.
         ``judge`` sees the validation accuracy after each training epoch but the last and may stop
         the candidate there (``halted_at_epoch``): a halted candidate climbs no further.
+        ``built``: the variants of the candidate's network that climbed to the build earlier in the
+        phase (``search.buildcap.built_variants``); with them the build cap may hold it back.
         """
         return self._climb(
-            candidate, trial_number, phase, feasible_accuracies, warm_start, on_stage, twin, judge
+            candidate, trial_number, phase, feasible_accuracies, warm_start, on_stage, twin, judge, built
         )
 
     def _climb(
@@ -206,6 +216,7 @@ class Ladder:
         on_stage: StageHook | None,
         twin: tuple[int, Evaluation] | None = None,
         judge: AccuracyHook | None = None,
+        built: Sequence[tuple[int, Evaluation]] = (),
     ) -> Evaluation:
         hook = on_stage or (lambda _name: None)
         cpu = cpu_seconds()
@@ -227,12 +238,35 @@ class Ladder:
             and self.fidelity in HARDWARE_RUNGS
             and should_climb(ev.accuracy or 0.0, feasible_accuracies, self.top_k)
         ):  # a build needs the gate first; at --fidelity csim the search gates its top K at the end
+            if self._capped(ev, built, trial_number):
+                ev.cpu_seconds = cpu_seconds() - cpu
+                return ev
             hook("csim")
             self._csim(ev, model if model is not None else self._load(ev), folder)
             if self.hardware is not None and ev.csim_gate == "passed":
                 self._hardware(ev, folder, trial_number, hook)
         ev.cpu_seconds = cpu_seconds() - cpu
         return ev
+
+    def _capped(self, ev: Evaluation, built: Sequence[tuple[int, Evaluation]], trial_number: int) -> bool:
+        """Hold ``ev`` back from the gate and the build when the build cap says so (labelled, its
+        estimates kept); True when held back."""
+        if self.builds_per_network == 0 or not built:
+            return False
+        edge = self.target.estimate_edge
+        lut = ev.judged(edge).get("lut", float("inf"))
+        siblings = [(n, self.estimate(e.candidate).judged(edge).get("lut", float("inf"))) for n, e in built]
+        by = held_back_by(lut, siblings, self.builds_per_network)
+        if not by:
+            return False
+        ev.build_capped_by, ev.stage = by, CAPPED_STAGE
+        _log.info(
+            "trial %d held back by the build cap (%d per network): its network was built by trial(s) %s",
+            trial_number,
+            self.builds_per_network,
+            ", ".join(map(str, by)),
+        )
+        return True
 
     @property
     def store(self) -> Path:

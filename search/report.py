@@ -51,6 +51,7 @@ def _row(number: int, ev: Evaluation) -> dict[str, Any]:
         "reused_from": ev.reused_from,
         "halted_at_epoch": ev.halted_at_epoch,
         "halted_by": ev.halted_by,
+        "build_capped_by": ev.build_capped_by,
         "error": ev.error,
         "candidate": ev.candidate.to_dict(),
     }
@@ -64,6 +65,17 @@ def _upper(ev: Evaluation) -> float | None:
 
 def _lut_cell(value: Any, upper: Any) -> str:
     return _fmt(value) + (f" (80 % band to {_fmt(upper)})" if upper is not None else "")
+
+
+def build_counts(result: PhaseResult, per_network: int) -> dict[str, Any]:
+    """The build cap's account (``--fidelity build|board``): variants that climbed to the build (any
+    outcome) and those the cap held back (never built; their figures are estimates)."""
+    evs = sorted(result.evaluations.items())
+    return {
+        "per_network": per_network,
+        "built": sum("build" in ev.rungs for _, ev in evs),
+        "held_back": [n for n, ev in evs if ev.build_capped_by is not None],
+    }
 
 
 def top_designs(result: PhaseResult, n: int = 5) -> list[dict[str, Any]]:
@@ -145,6 +157,8 @@ def _best(outcome: SearchOutcome, final: FinalResult) -> dict[str, Any] | None:
         "accuracy": ev.accuracy,
         "csim_check": ev.csim,
         "csim_gate": ev.csim_gate,
+        "stage": ev.stage,
+        "build_capped_by": ev.build_capped_by,
         "retrained": chosen.retrained,
         "final_val_accuracy": chosen.val_accuracy,
         "test_accuracy": chosen.test_accuracy
@@ -226,6 +240,7 @@ def finalize(outcome: SearchOutcome, final: FinalResult | None = None) -> dict[s
         ],
         "wall_seconds": round(total.wall_seconds, 1),
         "top": top_designs(last),
+        "builds": build_counts(last, cfg.builds_per_network) if cfg.fidelity in ("build", "board") else None,
         "final": [d.to_dict() for d in final.designs],
         "best": _best(outcome, final),
         "valid": False,
@@ -253,6 +268,19 @@ def _halted(s: dict[str, Any]) -> str:
     return f" ({s['halted']} halted early by --pruner {s['pruner']}, never ranked)"
 
 
+def _builds_line(b: dict[str, Any]) -> str:
+    """One sentence: designs built, the cap, and the variants it held back."""
+    cap = f"at most {b['per_network']} per network" if b["per_network"] else "no cap per network"
+    held = b["held_back"]
+    if not held:
+        return f"Builds: {b['built']} designs climbed to the build ({cap})."
+    return (
+        f"Builds: {b['built']} designs climbed to the build ({cap}); {len(held)} hardware variants of "
+        f"built networks were held back by the cap (stage `build cap`, never built, estimates only): "
+        f"trials {', '.join(map(str, held))}."
+    )
+
+
 def _markdown(s: dict[str, Any]) -> str:
     c = s["compute"]
     lines = [
@@ -270,6 +298,8 @@ def _markdown(s: dict[str, Any]) -> str:
         f"**{s['message']}**",
         "",
     ]
+    if s.get("builds"):
+        lines += [_builds_line(s["builds"]), ""]
     if s["best"]:
         b, p = s["best"], s["best"]["provenance"]
         trained = "retrained from scratch" if b["retrained"] else "search-time model"
@@ -282,6 +312,12 @@ def _markdown(s: dict[str, Any]) -> str:
             f"{_fmt(b['throughput_fps'])} img/s ({p.get('throughput_fps', '-')}).",
             "",
         ]
+        if b.get("build_capped_by"):
+            lines += [
+                f"The best design was not built: the build cap held it back (its network was built as "
+                f"trial(s) {', '.join(map(str, b['build_capped_by']))}); its hardware figures are estimates.",
+                "",
+            ]
     lines += [
         "| trial | val acc (torch) | C-sim gate | LUT | LUT from | img/s | img/s from | feasible | stage |",
         "|---|---|---|---|---|---|---|---|---|",

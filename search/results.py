@@ -103,7 +103,9 @@ class PhaseResult:
         """Trained designs that may be chosen, best first: by validation accuracy (the one ranking
         metric), fewer LUTs breaking ties; a hardware phase keeps only feasible ones (a candidate
         that failed the C-sim gate is infeasible). A halted candidate (``--pruner``) is never among
-        them: its accuracy is that of a shorter training than the others'."""
+        them: its accuracy is that of a shorter training than the others'. A design the build cap
+        held back (``search.buildcap``) ranks after every equally accurate one it did not: its
+        figures are estimates, and its network's built variant shares its accuracy."""
         pool = [
             (n, e)
             for n, e in self.trained
@@ -113,6 +115,7 @@ class PhaseResult:
             pool,
             key=lambda ne: (
                 -(ne[1].accuracy or 0.0),
+                ne[1].build_capped_by is not None,
                 ne[1].value("lut") if self.plan.hardware else 0.0,
                 ne[0],
             ),

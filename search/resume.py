@@ -101,6 +101,8 @@ def _fingerprint(
         fp["trials"] = cfg.trials
     if cfg.fidelity in ("build", "board"):
         fp["builder"] = load_inventory(cfg.inventory).farm.builder
+        if cfg.builds_per_network:  # it decides which designs are built; absent = no cap, as before it
+            fp["builds_per_network"] = cfg.builds_per_network
     return fp
 
 

@@ -31,6 +31,7 @@ import optuna
 from hil.errors import ConfigError
 from hil.inventory import Board, load_inventory
 from search.adapters import hardware_adapter
+from search.buildcap import built_variants
 from search.config import SearchConfig
 from search.controllers import make_controller
 from search.datasets import load_dataset
@@ -232,6 +233,7 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
                 on_stage=on_stage,
                 twin=twin,
                 judge=judge,
+                built=built_variants(result.evaluations, candidate),
             )
             if duplicate is not None and not ev.trains:
                 ev.duplicate_of = duplicate
@@ -331,6 +333,7 @@ def run_search(config: SearchConfig, on_progress: ProgressHook | None = None) ->
         device=cfg.device,
         artifacts=cfg.out / "trials",
         hardware=hardware,
+        builds_per_network=cfg.builds_per_network,
     )
     cfg.out.mkdir(parents=True, exist_ok=True)
     if str(cfg.study).startswith("sqlite:///"):

@@ -68,6 +68,13 @@ def search_command(
         "halving (Optuna's successive halving) or hyperband; the search then trains candidates until "
         "the sample-epochs of --trials full trainings are spent, so it tries more of them.",
     ),
+    builds_per_network: int = typer.Option(
+        1,
+        "--builds-per-network",
+        help="At --fidelity build|board: hardware variants of one network built per phase (0: no cap); "
+        "the first to climb, then only leaner ones (fewer estimated LUTs). Held-back variants keep "
+        "their estimates, stage 'build cap'.",
+    ),
     inventory: Path | None = INVENTORY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> int:
@@ -99,6 +106,7 @@ def search_command(
         final_top=final_top,
         estimate_edge=estimate_edge,
         pruner=pruner,
+        builds_per_network=builds_per_network,
         inventory=inventory,
     )
     check_resume(config)  # bad input or a resume with other settings fails here, before the display
@@ -198,6 +206,11 @@ def _print_summary(s: dict[str, Any]) -> None:
         f"sample-epochs; spent {c['sample_epochs']:,} sample-epochs, {c['cpu_seconds']:,.0f} CPU s, "
         f"{c['wall_seconds']:,.0f} s wall"
     )
+    builds = s.get("builds")
+    if builds:
+        held = f"; held back by the cap (never built): trials {', '.join(map(str, builds['held_back']))}"
+        cap = builds["per_network"] or "no cap"
+        out.print(f"builds: {builds['built']} (per network: {cap}){held if builds['held_back'] else ''}")
     best = s["best"]
     if best is None:
         out.print(f"[red]{s['message']}[/] (LUT <= {s['lut_budget']:,.0f}, >= {s['fps_min']:,.0f} img/s)")
