@@ -14,7 +14,7 @@ import pytest
 from search.datasets import load_dataset
 from search.evaluation import Evaluation, Measured
 from search.report import _markdown, _row
-from search.runner import _read
+from search.resume import EvaluationReader
 from search.space import Candidate
 
 _ARGS = ("--board", "zcu104", "--luts", "20000", "--fps", "100000", "--trials", "2", "--epochs", "1",
@@ -95,9 +95,10 @@ def test_a_design_that_disagrees_with_its_torch_model_fails_the_gate(
     code, out, _ = run_cli("search", *_ARGS, "--out", str(tmp_path))
     s = json.loads(out)
     study = optuna.load_study(study_name="hil-joint-joint", storage=f"sqlite:///{tmp_path / 'study.db'}")
-    climbed = [ev for ev in _read(study).values() if ev.csim_gate]  # gated at the end of the search
+    evaluations = EvaluationReader().read(study)
+    climbed = [ev for ev in evaluations.values() if ev.csim_gate]  # gated at the end of the search
     assert climbed and all(ev.csim_gate == "failed" for ev in climbed)
-    assert len(climbed) == len([ev for ev in _read(study).values() if ev.trained])  # each next best, in turn
+    assert len(climbed) == len([ev for ev in evaluations.values() if ev.trained])  # each next best, in turn
     for ev in climbed:
         assert not ev.feasible and ev.binding == "csim" and ev.reward == 0.0 and ev.stage == "csim failed"
         assert ev.accuracy is not None and ev.accuracy > 0.3  # its torch accuracy stays what it was
