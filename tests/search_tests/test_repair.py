@@ -73,6 +73,7 @@ def test_repair_meets_the_throughput_a_proposal_misses(tmp_path: Path) -> None:
     assert min(h.reuse_factor for h in candidate.hw) < max(_SPACE.reuse_factors)
 
 
+@pytest.mark.slow
 def test_a_repaired_search_records_the_proposal_and_fits_more(tmp_path: Path) -> None:
     plain = run_search(tiny(tmp_path / "plain", luts=8000, trials=2))
     repaired = run_search(tiny(tmp_path / "repair", luts=8000, trials=2, repair=True))
@@ -85,7 +86,8 @@ def test_a_repaired_search_records_the_proposal_and_fits_more(tmp_path: Path) ->
         proposal = Candidate.from_dict(ev.repaired_from)
         assert proposal != ev.candidate and proposal.network_key() == ev.candidate.network_key()
     # stored with the trial, read back as stored
-    study = optuna.load_study(study_name="hil-joint-joint", storage=f"sqlite:///{tmp_path / 'repair' / 'study.db'}")
+    storage = f"sqlite:///{tmp_path / 'repair' / 'study.db'}"
+    study = optuna.load_study(study_name="hil-joint-joint", storage=storage)
     stored = EvaluationReader().read(study)
     assert {n for n, e in stored.items() if e.repaired_from} == {
         n for n, e in r.evaluations.items() if e.repaired_from
