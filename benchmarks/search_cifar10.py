@@ -117,7 +117,7 @@ def _one(
     args: argparse.Namespace, p: Profile, spec: tuple[int, int], strategy: str, seed: int
 ) -> dict[str, Any]:
     luts, fps = spec
-    pruned = "" if args.pruner == "none" else f"-{args.pruner}"
+    pruned = ("" if args.pruner == "none" else f"-{args.pruner}") + ("-repair" if args.repair else "")
     config = SearchConfig(
         board="zcu104",
         dataset="cifar10",
@@ -141,6 +141,7 @@ def _one(
         max_proposals_factor=p.max_proposals_factor,
         estimate_edge=args.estimate_edge,
         pruner=args.pruner,
+        repair=args.repair,
     )
     outcome = run_search(config)
     summary = finalize(outcome, final_designs(outcome, test_n=p.csim_test))
@@ -291,6 +292,12 @@ def main(argv: list[str] | None = None) -> int:
         help="stop unpromising candidates between epochs and train more of them in the same "
         "sample-epochs (needs --epochs >= 2; default none: the figures stay comparable)",
     )
+    parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="every strategy's proposals that miss the spec get their network's least-missing "
+        "implementation by the cost model (search.repair); results in their own folders",
+    )
     parser.add_argument("--cost-cv", type=Path, default=None, help="cost-model cross-validation JSON")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path("bench-search-cifar10"))
@@ -324,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\nCIFAR-10 on ZCU104, profile {args.profile}; budget per search: {profile.trials} candidates x "
         f"{profile.epochs} epochs x {images:,} images; final retrain {profile.final_epochs} epochs of the "
-        f"best {profile.final_top}; --pruner {args.pruner}\n"
+        f"best {profile.final_top}; --pruner {args.pruner}; --repair {args.repair}\n"
     )
     print(table(runs, errors))
     print("\nsearch compute vs joint's (sample-epochs, equal within 5 %):")
@@ -346,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         "specs": specs,
         "estimate_edge": args.estimate_edge,
         "pruner": args.pruner,
+        "repair": args.repair,
         "cost_model_error": errors,
         "runs": runs,
         "budget_check": checks,

@@ -56,6 +56,8 @@ class SearchConfig:
         pruner: ``none`` (every candidate trains ``epochs``), ``halving`` or ``hyperband``: stop
             unpromising candidates between epochs and spend the sample-epochs ``trials`` full
             trainings would cost on more candidates (``search.pruning``).
+        repair: give a proposal that misses the spec the implementation of its network (reuse
+            factors, strategies, clock) that misses it least, by the cost model (``search.repair``).
         builds_per_network: at fidelity build or board, how many hardware variants of one network
             climb to the build per phase (0: no cap; ``search.buildcap`` says which variant).
     """
@@ -87,6 +89,7 @@ class SearchConfig:
     heartbeat_seconds: int = 10
     inventory: Path | None = None
     pruner: str = "none"
+    repair: bool = False
     builds_per_network: int = 1
 
     def resolved(self) -> SearchConfig:

@@ -232,6 +232,8 @@ class Evaluation:
         halted_at_epoch: the epoch after which a pruner (``--pruner``) stopped its training, None
             when it trained the full recipe; a halted candidate is never ranked (``search.pruning``).
         halted_by: what stopped it: ``pruner``, or ``budget`` (the phase's sample-epochs ran out).
+        repaired_from: the controller's proposal (``Candidate.to_dict``) when ``--repair`` changed its
+            implementation before pricing it (``search.repair``); None when evaluated as proposed.
         build_capped_by: when the build cap held this design back (``--builds-per-network``, stage
             ``build cap``, ``search.buildcap``), the trials that built its network's variants; its
             figures stay those of the rungs below (estimates), and it was never built.
@@ -262,6 +264,7 @@ class Evaluation:
     halted_at_epoch: int | None = None
     halted_by: str | None = None
     build_capped_by: list[int] | None = None
+    repaired_from: dict[str, Any] | None = None
 
     #: Fields stored as trial attributes, besides ``candidate`` and ``hardware``.
     STORED: ClassVar[tuple[str, ...]] = (
@@ -288,6 +291,7 @@ class Evaluation:
         "halted_at_epoch",
         "halted_by",
         "build_capped_by",
+        "repaired_from",
     )
 
     @property

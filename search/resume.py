@@ -97,6 +97,8 @@ def _fingerprint(
     }
     if cfg.pruner != "none":  # absent when off: a study's fingerprint names only what it uses
         fp["pruner"] = cfg.pruner
+    if cfg.repair:
+        fp["repair"] = True
     if cfg.strategy != "joint":  # the phase split depends on it; a joint study may be extended
         fp["trials"] = cfg.trials
     if cfg.fidelity in ("build", "board"):

@@ -38,6 +38,7 @@ from search.datasets import load_dataset
 from search.evaluation import Evaluation, cpu_seconds
 from search.ladder import Ladder, Target, WarmStart
 from search.pruning import EpochJudge, make_pruner
+from search.repair import Repair
 from search.results import Compute, PhaseResult, Progress, ProgressHook, SearchOutcome
 from search.resume import (
     _GATED_PREFIX,
@@ -178,6 +179,13 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
             )
     _save_controller(controller, checkpoint)
     saver = ControllerCheckpoint(controller, checkpoint)
+    repair = (
+        Repair(
+            lambda c: ladder.estimate(c, plan.name), space.reuse_factors, space.strategies, space.clocks_mhz
+        )
+        if cfg.repair and plan.hardware
+        else None
+    )
     reader = EvaluationReader()
     result = PhaseResult(plan, name)
     ladder = ladder.for_phase(cfg.out / "trials" / name)  # this phase's trials in a folder of their own
@@ -208,7 +216,8 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
         warm_start = None
         if step is not None and step.entry.model_path is not None:
             warm_start = WarmStart(step.entry.model_path, step.entry.sample_epochs)
-        trial, candidate = controller.ask(study, arch=arch, hardware=plan.hardware)
+        trial, proposed = controller.ask(study, arch=arch, hardware=plan.hardware)
+        candidate = repair(proposed)[0] if repair is not None else proposed
         twin = _twin(result.evaluations, candidate, warm_start)
         duplicate = next(
             (n for n, e in sorted(result.evaluations.items()) if e.trained and e.candidate == candidate), None
@@ -237,6 +246,8 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
             )
             if duplicate is not None and not ev.trains:
                 ev.duplicate_of = duplicate
+            if candidate != proposed:
+                ev.repaired_from = proposed.to_dict()
             if ev.halted and ev.trains and judge is not None:
                 ev.halted_by = judge.halted_by
             for key, value in ev.to_attrs().items():

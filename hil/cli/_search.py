@@ -68,6 +68,13 @@ def search_command(
         "halving (Optuna's successive halving) or hyperband; the search then trains candidates until "
         "the sample-epochs of --trials full trainings are spent, so it tries more of them.",
     ),
+    repair: bool = typer.Option(
+        False,
+        "--repair/--no-repair",
+        help="Give a proposal that misses the spec the implementation of its network (reuse factors, "
+        "strategies, clock) that misses it least, by the cost model, before pricing it; the "
+        "proposal is kept beside it (repaired_from).",
+    ),
     builds_per_network: int = typer.Option(
         1,
         "--builds-per-network",
@@ -106,6 +113,7 @@ def search_command(
         final_top=final_top,
         estimate_edge=estimate_edge,
         pruner=pruner,
+        repair=repair,
         builds_per_network=builds_per_network,
         inventory=inventory,
     )
