@@ -38,6 +38,7 @@ from search.datasets import load_dataset
 from search.evaluation import Evaluation, cpu_seconds
 from search.ladder import Ladder, Target, WarmStart
 from search.pruning import EpochJudge, make_pruner
+from search.reach import probe_reach
 from search.repair import Repair
 from search.results import Compute, PhaseResult, Progress, ProgressHook, SearchOutcome
 from search.resume import (
@@ -179,6 +180,10 @@ def _run_phase(ctx: _PhaseContext, plan: PhasePlan, walk: ArchitectureWalk | Non
             )
     _save_controller(controller, checkpoint)
     saver = ControllerCheckpoint(controller, checkpoint)
+    if plan.hardware and walk is None and not study.trials:  # a fresh phase: say it early if nothing fits
+        reach = probe_reach(space, ladder.data.input_shape, lambda c: ladder.estimate(c, plan.name))
+        if not reach.fits:
+            _log.warning("%s: %s", name, reach.message(ladder.target))
     repair = (
         Repair(
             lambda c: ladder.estimate(c, plan.name), space.reuse_factors, space.strategies, space.clocks_mhz
