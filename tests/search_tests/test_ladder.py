@@ -228,9 +228,8 @@ def test_a_shared_design_that_does_not_climb_is_not_labelled_with_its_twins_late
     after it (gate, build, board, the build cap): one that does not climb is 'trained', never
     presented as built or gated."""
     data = load_dataset("digits", subset=100)
-    ladder = Ladder(
-        data, Target(BOARD, 20_000, 100_000), TrainRecipe(epochs=1), artifacts=tmp_path, fidelity="build", top_k=1
-    )
+    target = Target(BOARD, 20_000, 100_000)
+    ladder = Ladder(data, target, TrainRecipe(epochs=1), artifacts=tmp_path, fidelity="build", top_k=1)
     weights = tmp_path / "twin" / "model.pt"
     weights.parent.mkdir()
     weights.write_bytes(b"weights")
