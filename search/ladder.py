@@ -344,7 +344,9 @@ class Ladder:
         ev.model_path = str(folder / "model.pt")
         shutil.copyfile(other.model_path, ev.model_path)
         ev.accuracy, ev.accuracy_provenance = other.accuracy, other.accuracy_provenance
-        ev.epochs, ev.sample_epochs, ev.stage = other.epochs, 0, other.stage
+        # the training is shared, not what was done with the twin after it (gate, build, build cap)
+        ev.epochs, ev.sample_epochs = other.epochs, 0
+        ev.stage = "trained" if other.halted_at_epoch is None else "halted"
         ev.inherited_sample_epochs = other.sample_epochs + other.inherited_sample_epochs
         ev.halted_at_epoch, ev.halted_by = other.halted_at_epoch, other.halted_by
         ev.reused_from = number

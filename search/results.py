@@ -11,6 +11,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hil.records import Provenance
 from search.config import SearchConfig
 from search.evaluation import Evaluation, Target
 from search.strategies import PhasePlan
@@ -18,6 +19,12 @@ from search.strategies import PhasePlan
 __all__ = ["Compute", "PhaseResult", "Progress", "ProgressHook", "SearchOutcome", "first_of_each"]
 
 _log = logging.getLogger(__name__)
+
+
+def _estimated_lut(ev: Evaluation) -> bool:
+    """True when the design's LUT figure is the cost model's (it was never built)."""
+    lut = ev.hardware.get("lut")
+    return lut is None or lut.provenance == Provenance.ESTIMATE.value
 
 
 @dataclass(frozen=True)
@@ -103,9 +110,11 @@ class PhaseResult:
         """Trained designs that may be chosen, best first: by validation accuracy (the one ranking
         metric), fewer LUTs breaking ties; a hardware phase keeps only feasible ones (a candidate
         that failed the C-sim gate is infeasible). A halted candidate (``--pruner``) is never among
-        them: its accuracy is that of a shorter training than the others'. A design the build cap
-        held back (``search.buildcap``) ranks after every equally accurate one it did not: its
-        figures are estimates, and its network's built variant shares its accuracy."""
+        them: its accuracy is that of a shorter training than the others'. At equal accuracy a design
+        whose LUTs were measured (built) ranks before one with estimates only (a variant of a built
+        network shares its accuracy, and one that never climbed would otherwise outrank the built one
+        on an estimate), and a design the build cap held back (``search.buildcap``) after every
+        equally accurate one it did not."""
         pool = [
             (n, e)
             for n, e in self.trained
@@ -115,6 +124,7 @@ class PhaseResult:
             pool,
             key=lambda ne: (
                 -(ne[1].accuracy or 0.0),
+                self.plan.hardware and _estimated_lut(ne[1]),
                 ne[1].build_capped_by is not None,
                 ne[1].value("lut") if self.plan.hardware else 0.0,
                 ne[0],

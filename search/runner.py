@@ -5,8 +5,9 @@ reward and its compute, so re-running the same command counts what is done and n
 again. The settings that change results are fingerprinted with the study (``search.study``); a
 RUNNING trial is failed and re-queued once only when its heartbeat has expired, so a second search
 on the same study never breaks a live one. The RL controller's state is checkpointed beside the
-study after every update, and any completed trial it has not learned from (a kill between tell and
-checkpoint) is replayed into it on resume.
+study after a training, at most every 10 s otherwise, and at the phase's end
+(``search.resume.ControllerCheckpoint``); any completed trial it has not learned from (the updates
+a kill lost since the last checkpoint) is replayed into it on resume.
 
 Why a budget has two numbers: trained candidates (``trials``) and training compute (sample-epochs:
 images x epochs, summed over every training the strategy runs, the float architecture phase of

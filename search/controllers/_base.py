@@ -66,7 +66,7 @@ class BaseController(ABC):
         return None
 
     def state_dict(self) -> dict[str, Any]:
-        """What must survive a restart (checkpointed beside the study after every update)."""
+        """What must survive a restart (checkpointed beside the study: ``ControllerCheckpoint``)."""
         return {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

@@ -210,3 +210,27 @@ def test_cap_one_builds_one_variant_in_the_farm(tmp_path: Path, monkeypatch: pyt
     summary = finalize(outcome)
     assert summary["builds"]["held_back"] == [1, 2, 3]
     assert json.loads((tmp_path / "report.json").read_text())["builds"]["built"] == 2
+
+
+def test_a_variant_that_never_climbed_ranks_after_its_networks_built_one() -> None:
+    """Network A was built (7,000 LUTs measured); B, more accurate, came next, so a later variant of A
+    (5,101 LUTs estimated) did not climb at top_k 1: neither built nor held back. Equally accurate,
+    the built variant ranks first (its LUTs are measured), so the final retrain takes it."""
+    from search.results import PhaseResult
+    from search.strategies import PhasePlan
+
+    def design(arch: Architecture, reuse: int, accuracy: float, lut: Measured, **fields: Any) -> Evaluation:
+        ev = Evaluation(Candidate(arch, (LayerHw(4, 4, 9, "Resource"), LayerHw(4, 0, reuse, "Resource"))))
+        ev.accuracy, ev.epochs, ev.feasible, ev.hardware = accuracy, 1, True, {"lut": lut}
+        for name, value in fields.items():
+            setattr(ev, name, value)
+        return ev
+
+    result = PhaseResult(PhasePlan("joint", 2, hardware=True), "hil-joint-joint")
+    result.evaluations = {
+        0: design(_A, 20, 0.8, Measured(7_000.0, "synth"), stage="build", rungs={"build": {"ok": True}}),
+        1: design(_B, 160, 0.9, Measured(8_000.0, "estimate"), stage="trained"),
+        2: design(_A, 80, 0.8, Measured(5_101.0, "estimate"), stage="trained", reused_from=0),
+        3: design(_A, 40, 0.8, Measured(5_826.0, "estimate"), stage=CAPPED_STAGE, build_capped_by=[0]),
+    }
+    assert [n for n, _ in result.ranked()] == [1, 0, 2, 3]

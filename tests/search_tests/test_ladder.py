@@ -218,3 +218,27 @@ def test_a_network_differing_only_in_hardware_shares_the_trained_weights(
     # a different quantization is a different network: never shared
     eight = dataclasses.replace(_small(), hw=(LayerHw(8, 8, 9, "Resource"), LayerHw(8, 0, 160, "Resource")))
     assert eight.network_key() != _small().network_key()
+
+
+@pytest.mark.parametrize("twin_stage", ["build", "board", "csim", "csim failed", "build cap"])
+def test_a_shared_design_that_does_not_climb_is_not_labelled_with_its_twins_later_rungs(
+    tmp_path: Path, twin_stage: str
+) -> None:
+    """A design sharing its network's weights shares the training, not what was done with the twin
+    after it (gate, build, board, the build cap): one that does not climb is 'trained', never
+    presented as built or gated."""
+    data = load_dataset("digits", subset=100)
+    target = Target(BOARD, 20_000, 100_000)
+    ladder = Ladder(data, target, TrainRecipe(epochs=1), artifacts=tmp_path, fidelity="build", top_k=1)
+    weights = tmp_path / "twin" / "model.pt"
+    weights.parent.mkdir()
+    weights.write_bytes(b"weights")
+    twin = ladder.estimate(_small())
+    twin.model_path, twin.accuracy, twin.accuracy_provenance = str(weights), 0.8, "torch"
+    twin.epochs, twin.sample_epochs, twin.stage = 1, 100, twin_stage
+    leaner = dataclasses.replace(_small(), hw=(_small().hw[0], LayerHw(4, 0, 80, "Resource")))
+    # a better design is already feasible: with top_k 1 the shared one does not climb
+    ev = ladder.evaluate(leaner, 1, feasible_accuracies=[0.9, 0.8], twin=(0, twin))
+    assert ev.reused_from == 0 and ev.feasible and ev.accuracy == 0.8
+    assert ev.csim_gate is None and not ev.rungs and ev.build_capped_by is None
+    assert ev.stage == "trained"
