@@ -60,6 +60,7 @@ class Repair:
         best, ev = proposed, self.estimate(proposed)
         if not proposed.quantized or ev.feasible:
             return best, ev
+        missed = ev.miss
         for _ in range(MAX_SWEEPS):
             before = ev.miss
             for layer in range(len(best.hw)):
@@ -72,7 +73,7 @@ class Repair:
                 break
         if best != proposed:
             _log.info(
-                "repair: miss %.3f -> %.3f (%s)", self.estimate(proposed).miss, ev.miss, ev.binding or "fits"
+                "repair: miss %.3f -> %.3f (%s)", missed, ev.miss, ev.binding or "fits"
             )
         return best, ev
 

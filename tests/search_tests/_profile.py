@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import optuna
+import pytest
+
 from search.runner import SearchConfig
+from search.space import Candidate
 
 
 def tiny(out: Path, **overrides: Any) -> SearchConfig:
@@ -30,3 +35,24 @@ def tiny(out: Path, **overrides: Any) -> SearchConfig:
     }
     base.update(overrides)
     return SearchConfig(**base)
+
+
+def script_proposals(monkeypatch: pytest.MonkeyPatch, design: Callable[[int], Candidate]) -> None:
+    """Every controller the runner makes proposes ``design(trial_number)`` (the trial is still the
+    controller's own, so Optuna's bookkeeping is unchanged)."""
+    import search.runner as runner
+
+    real = runner.make_controller
+
+    def make(*args: Any, **kwargs: Any) -> Any:
+        controller = real(*args, **kwargs)
+        ask = controller.ask
+
+        def fixed(study: optuna.Study, **kw: Any) -> Any:
+            trial, _ = ask(study, **kw)
+            return trial, design(trial.number)
+
+        monkeypatch.setattr(controller, "ask", fixed)
+        return controller
+
+    monkeypatch.setattr(runner, "make_controller", make)

@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import optuna
 import pytest
 
 from hil.errors import ConfigError, InputError
@@ -24,7 +23,7 @@ from search.ladder import Ladder
 from search.report import finalize
 from search.runner import SearchConfig, run_search
 from search.space import Architecture, Candidate, LayerHw
-from tests.search_tests._profile import tiny
+from tests.search_tests._profile import script_proposals, tiny
 
 _A, _B, _C = (Architecture((w,), (3,), (True,), ()) for w in (4, 6, 8))
 #: (architecture, dense reuse factor) per trial. Network A's estimated LUTs (digits, ZCU104, 200 MHz,
@@ -61,22 +60,7 @@ class _Recorder:
 
 def _script(monkeypatch: pytest.MonkeyPatch) -> None:
     """Proposals follow ``_PLAN`` (trial by trial)."""
-    import search.runner as runner
-
-    real = runner.make_controller
-
-    def make(*args: Any, **kwargs: Any) -> Any:
-        controller = real(*args, **kwargs)
-        ask = controller.ask
-
-        def fixed(study: optuna.Study, **kw: Any) -> Any:
-            trial, _ = ask(study, **kw)
-            return trial, _design(trial.number)
-
-        monkeypatch.setattr(controller, "ask", fixed)
-        return controller
-
-    monkeypatch.setattr(runner, "make_controller", make)
+    script_proposals(monkeypatch, _design)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from search.ladder import Target
 from search.report import finalize
 from search.runner import SearchConfig, run_search
 from search.study import recover_stale
-from tests.search_tests._profile import tiny
+from tests.search_tests._profile import script_proposals, tiny
 
 
 def _study(out: Path, name: str) -> optuna.Study:
@@ -295,7 +295,6 @@ def test_designs_of_one_network_train_it_once_and_the_budget_counts_trainings(
     """Proposals 0-2 are one network at three reuse factors, 3 another network: two trainings."""
     import dataclasses
 
-    import search.runner as runner
     from search.space import Architecture, Candidate, LayerHw
 
     def design(n: int) -> Candidate:
@@ -303,20 +302,7 @@ def test_designs_of_one_network_train_it_once_and_the_budget_counts_trainings(
         reuse = (160, 80, 160, 160)[min(n, 3)]  # proposal 2 repeats proposal 0 exactly
         return Candidate(arch, (LayerHw(4, 4, 9, "Resource"), LayerHw(4, 0, reuse, "Resource")))
 
-    real = runner.make_controller
-
-    def scripted(*args: Any, **kwargs: Any) -> Any:
-        controller = real(*args, **kwargs)
-        ask = controller.ask
-
-        def fixed(study: optuna.Study, **kw: Any) -> Any:
-            trial, _ = ask(study, **kw)
-            return trial, design(trial.number)
-
-        monkeypatch.setattr(controller, "ask", fixed)
-        return controller
-
-    monkeypatch.setattr(runner, "make_controller", scripted)
+    script_proposals(monkeypatch, design)
     outcome = run_search(tiny(tmp_path, trials=2))
     evs = outcome.final.evaluations
     assert sorted(evs) == [0, 1, 2, 3] and all(ev.feasible for ev in evs.values())
